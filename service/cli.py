@@ -1,0 +1,183 @@
+"""The `constellate` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from service.errors import ConstellateError
+from service.settings import PROJECT_ROOT, Settings
+
+app = typer.Typer(help="Constellate: blockchain-backed data sharing and traceability.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+RpcUrl = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC endpoint (default: settings).")]
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL (default: settings).")]
+
+
+def _settings(**overrides: object) -> Settings:
+    settings = Settings()
+    updates = {key: value for key, value in overrides.items() if value is not None}
+    return settings.model_copy(update=updates) if updates else settings
+
+
+def _fail(exc: Exception) -> NoReturn:
+    typer.secho(f"error: {type(exc).__name__}: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def build() -> None:
+    """Compile the contracts into the build folder."""
+    from service.chain.compiler import compile_contracts
+
+    try:
+        artifacts = compile_contracts(_settings())
+    except ConstellateError as exc:
+        _fail(exc)
+    for artifact in artifacts.values():
+        typer.echo(f"{artifact.name}: {len(artifact.deployed_bytecode) // 2 - 1} bytes, solc {artifact.compiler}")
+
+
+@app.command()
+def deploy(rpc_url: RpcUrl = None, manifest: Annotated[Path | None, typer.Option(help="Where to write it.")] = None) -> None:
+    """Deploy the contracts and write the deployment manifest."""
+    from service.chain.compiler import load_artifacts
+    from service.chain.deployment import deploy_contracts, new_sender
+    from service.chain.rpc import chain_id, connect
+
+    settings = _settings(rpc_url=rpc_url, manifest_path=manifest)
+    try:
+        w3 = connect(settings.rpc_url, timeout=settings.rpc_timeout_seconds)
+        chain_id(w3)
+        artifacts = load_artifacts(settings)
+        deployed = deploy_contracts(new_sender(w3, settings, artifacts), artifacts)
+    except ConstellateError as exc:
+        _fail(exc)
+    deployed.save(settings.manifest_path)
+    typer.echo(f"deployed to chain {deployed.chain_id} at block {deployed.deploy_block}; manifest {settings.manifest_path}")
+    for name, contract in deployed.contracts.items():
+        typer.echo(f"  {name}: {contract.address}")
+
+
+@app.command()
+def ready(rpc_url: RpcUrl = None, database_url: DatabaseUrl = None) -> None:
+    """Check the database, the chain and the manifest; exit 1 unless all are ready."""
+    from service.db.session import make_engine
+    from service.domain.readiness import check_readiness
+
+    settings = _settings(rpc_url=rpc_url, database_url=database_url)
+    checks = check_readiness(settings, make_engine(settings.database_url))
+    for check in checks:
+        typer.echo(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+    if not all(check.ok for check in checks):
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def index(
+    rpc_url: RpcUrl = None,
+    database_url: DatabaseUrl = None,
+    follow: Annotated[bool, typer.Option(help="Keep polling for new blocks.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between polls with --follow.")] = 2.0,
+) -> None:
+    """Mirror contract events into the database."""
+    from service.chain.compiler import load_artifacts
+    from service.chain.deployment import DeploymentManifest, check_manifest
+    from service.chain.indexer import LogIndexer
+    from service.chain.rpc import connect
+    from service.db.session import make_engine, make_session_factory
+
+    settings = _settings(rpc_url=rpc_url, database_url=database_url)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        w3 = connect(settings.rpc_url, timeout=settings.rpc_timeout_seconds)
+        artifacts = load_artifacts(settings)
+        manifest = DeploymentManifest.load(settings.manifest_path)
+        check_manifest(w3, manifest, artifacts)
+        indexer = LogIndexer(
+            w3, make_session_factory(make_engine(settings.database_url)), manifest, artifacts,
+            confirmations=settings.confirmations, batch_blocks=settings.indexer_batch_blocks,
+        )
+        while True:
+            report = indexer.sync()
+            typer.echo(json.dumps({"indexed_to": report.to_block, "events": report.facts, "rewound_to": report.rewound_to}))
+            if not follow or stop.wait(interval):
+                break
+    except ConstellateError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        pass
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrl = None) -> None:
+    """Migrate the database to the newest schema."""
+    from service.db.migrate import upgrade
+
+    settings = _settings(database_url=database_url)
+    upgrade(settings.database_url)
+    typer.echo("database schema is current")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+) -> None:
+    """Run the API server."""
+    import uvicorn
+
+    from service.api.app import create_app
+
+    settings = _settings(host=host, port=port)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+
+
+@app.command()
+def up(
+    rpc_url: RpcUrl = None,
+    database_url: DatabaseUrl = None,
+    port: Annotated[int | None, typer.Option(help="API port (default: settings).")] = None,
+    state_dir: Annotated[Path, typer.Option(help="Where the embedded chain keeps its state.")] = PROJECT_ROOT / "build" / "up",
+) -> None:
+    """Run the main job: a local chain (unless --rpc-url), deployed contracts, a migrated
+    database and the API. Stops cleanly on Ctrl-C."""
+    from service.stack import LocalStack
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = _settings(rpc_url=rpc_url, database_url=database_url, port=port)
+    stack = LocalStack(settings=settings, state_dir=state_dir)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stack.start(embedded_chain=rpc_url is None)
+    except ConstellateError as exc:
+        _fail(exc)
+    typer.echo("Constellate is up:")
+    for name, url in stack.urls.items():
+        typer.echo(f"  {name:<6} {url}")
+    typer.echo("Press Ctrl-C to stop.")
+    sys.stdout.flush()
+    stop.wait()
+    typer.echo("stopping...")
+    stack.stop()
+    typer.echo("stopped")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""The one exception tree of Constellate; `api/` maps it to HTTP status codes in one place.
+
+ConstellateError
+├── ValidationFailed (ValueError)        -> 400/422
+├── NotFound (LookupError)               -> 404
+├── Conflict                             -> 409
+├── PolicyDenied (PermissionError)       -> 403
+├── ConfigurationError                   -> 500, refuses to start
+│   └── ManifestMismatch                 -> the manifest does not describe the chain
+└── ChainError
+    ├── ChainUnavailable (ConnectionError) -> 503
+    ├── TransactionTimeout (TimeoutError)  -> 504
+    └── ContractReverted                 -> 409, subclassed per Solidity custom error
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConstellateError(Exception):
+    """Root of every error the service raises on purpose."""
+
+
+class ValidationFailed(ConstellateError, ValueError):
+    """Input that breaks a rule; the message names the problem."""
+
+
+class NotFound(ConstellateError, LookupError):
+    """The named thing does not exist (or the reader may not know it exists)."""
+
+
+class Conflict(ConstellateError):
+    """The request contradicts the current state (a duplicate, a stale version)."""
+
+
+class PolicyDenied(ConstellateError, PermissionError):
+    """The reader or writer is not allowed to do this."""
+
+
+class ConfigurationError(ConstellateError):
+    """The service is set up wrongly and must not start."""
+
+
+class ManifestMismatch(ConfigurationError):
+    """The deployment manifest does not describe the chain it is pointed at."""
+
+
+class ChainError(ConstellateError):
+    """Something went wrong talking to the chain."""
+
+
+class ChainUnavailable(ChainError, ConnectionError):
+    """The JSON-RPC endpoint cannot be reached or keeps failing."""
+
+
+class TransactionTimeout(ChainError, TimeoutError):
+    """A sent transaction was not mined in time; it may still be mined later."""
+
+
+class ContractReverted(ChainError):
+    """A call or transaction reverted. Subclasses are named after the Solidity custom error."""
+
+    error_name: str = "Revert"
+
+    def __init__(self, message: str, *, args: dict[str, Any] | None = None, data: str | None = None) -> None:
+        super().__init__(message)
+        self.error_args: dict[str, Any] = args or {}
+        self.data = data

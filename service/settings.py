@@ -1,0 +1,49 @@
+"""Every setting of the service, read once from the environment (prefix CONSTELLATE_) or .env."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONSTELLATE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'build' / 'constellate.db'}",
+        description="SQLAlchemy URL: a SQLite file by default, postgresql+psycopg://... in production.",
+    )
+    rpc_url: str = Field(default="http://127.0.0.1:8545", description="JSON-RPC endpoint of any EVM chain.")
+    rpc_timeout_seconds: float = Field(default=10.0, gt=0, description="Timeout of one JSON-RPC request.")
+    manifest_path: Path = Field(
+        default=PROJECT_ROOT / "build" / "deployment.json",
+        description="Deployment manifest written by `constellate deploy`; the service refuses one that does not match the chain.",
+    )
+    build_dir: Path = Field(default=PROJECT_ROOT / "build" / "contracts", description="Compiled contract artifacts.")
+    contracts_dir: Path = Field(default=PROJECT_ROOT / "contracts", description="Solidity sources.")
+    solc: str | None = Field(
+        default=None,
+        description="Path of a native solc of the pinned version; otherwise scripts/solc resolves one.",
+    )
+    relayer_private_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the account that sends transactions and pays gas (the operator's relayer).",
+    )
+    admin_api_key: SecretStr | None = Field(default=None, description="Bootstrap admin API key.")
+    confirmations: int = Field(default=0, ge=0, description="Blocks the indexer waits before reading a block.")
+    indexer_batch_blocks: int = Field(default=2000, ge=1, description="Largest block range of one eth_getLogs call.")
+    tx_timeout_seconds: float = Field(default=60.0, gt=0, description="How long to wait for a transaction receipt.")
+    tx_max_retries: int = Field(default=4, ge=0, description="Retries of a transaction on transient RPC errors.")
+    host: str = Field(default="127.0.0.1", description="Address the API listens on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port the API listens on.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

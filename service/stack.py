@@ -1,0 +1,130 @@
+"""The local stack `scripts/up` runs: Anvil (unless an RPC URL is given), compiled and deployed
+contracts, a migrated database and the API server. Tests start the same stack."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+from pydantic import SecretStr
+
+from service.api.app import create_app
+from service.chain.anvil import DEV_PRIVATE_KEY, AnvilProcess
+from service.chain.compiler import compile_contracts, load_artifacts
+from service.chain.deployment import DeploymentManifest, check_manifest, deploy_contracts, new_sender
+from service.chain.rpc import connect
+from service.db.migrate import upgrade
+from service.errors import ConfigurationError, ConstellateError
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def ensure_artifacts(settings: Settings, *, rebuild: bool = False) -> None:
+    """Compiles unless every artifact is present and newer than every source."""
+    sources = list(settings.contracts_dir.rglob("*.sol"))
+    newest_source = max((p.stat().st_mtime for p in sources), default=0.0)
+    try:
+        artifacts = [settings.build_dir / f"{name}.json" for name in load_artifacts(settings)]
+        stale = rebuild or min(p.stat().st_mtime for p in artifacts) < newest_source
+    except ConfigurationError:
+        stale = True
+    if stale:
+        log.info("compiling contracts")
+        compile_contracts(settings)
+
+
+def ensure_deployment(settings: Settings) -> tuple[DeploymentManifest, bool]:
+    """Keeps the manifest if it matches the chain, else deploys afresh. Returns (manifest, deployed)."""
+    w3 = connect(settings.rpc_url, timeout=settings.rpc_timeout_seconds)
+    artifacts = load_artifacts(settings)
+    try:
+        manifest = DeploymentManifest.load(settings.manifest_path)
+        check_manifest(w3, manifest, artifacts)
+        return manifest, False
+    except ConfigurationError as exc:
+        log.info("deploying contracts (%s)", exc)
+    manifest = deploy_contracts(new_sender(w3, settings, artifacts), artifacts)
+    manifest.save(settings.manifest_path)
+    return manifest, True
+
+
+class ApiServer:
+    """Uvicorn in a background thread, stoppable."""
+
+    def __init__(self, settings: Settings) -> None:
+        config = uvicorn.Config(
+            create_app(settings), host=settings.host, port=settings.port, log_level="warning", lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="api", daemon=True)
+
+    def start(self, timeout: float = 20.0) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise ConfigurationError(f"the API did not start on {self.server.config.host}:{self.server.config.port}")
+            time.sleep(0.05)
+
+    @property
+    def port(self) -> int:
+        sockets = [s for server in self.server.servers for s in server.sockets]
+        return int(sockets[0].getsockname()[1]) if sockets else self.server.config.port
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@dataclass
+class LocalStack:
+    """Everything `up` runs; start() returns once the API answers."""
+
+    settings: Settings
+    state_dir: Path
+    anvil: AnvilProcess | None = None
+    api: ApiServer | None = None
+    deployed: bool = False
+    urls: dict[str, str] = field(default_factory=dict)
+
+    def start(self, *, embedded_chain: bool) -> LocalStack:
+        try:
+            self._start(embedded_chain)
+        except (ConstellateError, OSError):
+            self.stop()
+            raise
+        return self
+
+    def _start(self, embedded_chain: bool) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if embedded_chain:
+            self.anvil = AnvilProcess(
+                state_path=self.state_dir / "anvil-state.json", log_path=self.state_dir / "anvil.log"
+            ).start()
+            updates: dict[str, object] = {"rpc_url": self.anvil.rpc_url}
+            if self.settings.relayer_private_key is None:
+                updates["relayer_private_key"] = SecretStr(DEV_PRIVATE_KEY)
+            self.settings = self.settings.model_copy(update=updates)
+        ensure_artifacts(self.settings)
+        _, self.deployed = ensure_deployment(self.settings)
+        if self.deployed and embedded_chain and self.settings.database_url.startswith("sqlite:///"):
+            # The embedded database mirrors the embedded chain; a fresh chain needs a fresh mirror.
+            Path(self.settings.database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        upgrade(self.settings.database_url)
+        self.api = ApiServer(self.settings)
+        self.api.start()
+        base = f"http://{self.settings.host}:{self.api.port}"
+        self.urls = {"api": base, "docs": f"{base}/docs", "ready": f"{base}/ready", "rpc": self.settings.rpc_url}
+
+    def stop(self) -> None:
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
+        if self.anvil is not None:
+            self.anvil.stop()
+            self.anvil = None
