@@ -38,6 +38,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 class AnvilProcess:
     """A running Anvil; use as a context manager or call start()/stop()."""
 
@@ -81,6 +86,8 @@ class AnvilProcess:
     def start(self, *, timeout: float = 30.0) -> AnvilProcess:
         if self._process is not None and self._process.poll() is None:
             return self
+        if _port_in_use(self.port):
+            raise ChainUnavailable(f"cannot start anvil: 127.0.0.1:{self.port} is already in use")
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(
             self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy()

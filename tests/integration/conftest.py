@@ -1,0 +1,120 @@
+"""A real Anvil per session (snapshot/revert per test) and a real database per test,
+SQLite and PostgreSQL (the server scripts/test starts; CONSTELLATE_TEST_POSTGRES_URL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from web3 import Web3
+
+from service.chain.anvil import DEV_PRIVATE_KEY, AnvilProcess
+from service.chain.compiler import Artifact
+from service.chain.deployment import Chain, DeploymentManifest, deploy_contracts, new_sender
+from service.chain.rpc import connect
+from service.db.migrate import upgrade
+from service.db.session import make_engine, make_session_factory
+from service.settings import Settings
+
+POSTGRES_URL = os.environ.get("CONSTELLATE_TEST_POSTGRES_URL")
+REQUIRE_POSTGRES = os.environ.get("CONSTELLATE_REQUIRE_POSTGRES") == "1"
+
+# Anvil's funded development accounts 1..4 (account 0 is the relayer).
+MEMBER_KEYS = [
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+    "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+]
+
+
+@pytest.fixture(scope="session")
+def anvil() -> Iterator[AnvilProcess]:
+    with AnvilProcess() as node:
+        yield node
+
+
+@pytest.fixture(scope="session")
+def base_settings(anvil: AnvilProcess, build_dir: Path, artifacts: dict[str, Artifact]) -> Settings:
+    return Settings(
+        rpc_url=anvil.rpc_url,
+        relayer_private_key=SecretStr(DEV_PRIVATE_KEY),
+        build_dir=build_dir / "contracts",
+        manifest_path=build_dir / "deployment.json",
+        database_url=f"sqlite:///{build_dir / 'unused.db'}",
+        tx_timeout_seconds=20,
+    )
+
+
+@pytest.fixture(scope="session")
+def manifest(base_settings: Settings, artifacts: dict[str, Artifact]) -> DeploymentManifest:
+    w3 = connect(base_settings.rpc_url)
+    deployed = deploy_contracts(new_sender(w3, base_settings, artifacts), artifacts)
+    deployed.save(base_settings.manifest_path)
+    return deployed
+
+
+@pytest.fixture
+def w3(anvil: AnvilProcess) -> Web3:
+    return connect(anvil.rpc_url)
+
+
+@pytest.fixture
+def chain(base_settings: Settings, manifest: DeploymentManifest, w3: Web3) -> Iterator[Chain]:
+    """The deployed contracts; every chain change a test makes is reverted after it."""
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    opened = Chain.open(base_settings, w3=w3)
+    try:
+        yield opened
+    finally:
+        w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+        w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
+
+
+def _postgres_database() -> Iterator[str]:
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("CONSTELLATE_TEST_POSTGRES_URL is not set but PostgreSQL tests are required")
+        pytest.skip("no PostgreSQL server: run ./scripts/test")
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database of each kind."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'constellate.db'}"
+        upgrade(url)
+        yield url
+    else:
+        for url in _postgres_database():
+            upgrade(url)
+            yield url
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(base_settings: Settings, database_url: str, manifest: DeploymentManifest) -> Settings:
+    return base_settings.model_copy(update={"database_url": database_url})
