@@ -48,7 +48,9 @@ def build() -> None:
 
 
 @app.command()
-def deploy(rpc_url: RpcUrl = None, manifest: Annotated[Path | None, typer.Option(help="Where to write it.")] = None) -> None:
+def deploy(
+    rpc_url: RpcUrl = None, manifest: Annotated[Path | None, typer.Option(help="Where to write it.")] = None
+) -> None:
     """Deploy the contracts and write the deployment manifest."""
     from service.chain.compiler import load_artifacts
     from service.chain.deployment import deploy_contracts, new_sender
@@ -63,7 +65,9 @@ def deploy(rpc_url: RpcUrl = None, manifest: Annotated[Path | None, typer.Option
     except ConstellateError as exc:
         _fail(exc)
     deployed.save(settings.manifest_path)
-    typer.echo(f"deployed to chain {deployed.chain_id} at block {deployed.deploy_block}; manifest {settings.manifest_path}")
+    typer.echo(
+        f"deployed to chain {deployed.chain_id} at block {deployed.deploy_block}; manifest {settings.manifest_path}"
+    )
     for name, contract in deployed.contracts.items():
         typer.echo(f"  {name}: {contract.address}")
 
@@ -105,12 +109,18 @@ def index(
         manifest = DeploymentManifest.load(settings.manifest_path)
         check_manifest(w3, manifest, artifacts)
         indexer = LogIndexer(
-            w3, make_session_factory(make_engine(settings.database_url)), manifest, artifacts,
-            confirmations=settings.confirmations, batch_blocks=settings.indexer_batch_blocks,
+            w3,
+            make_session_factory(make_engine(settings.database_url)),
+            manifest,
+            artifacts,
+            confirmations=settings.confirmations,
+            batch_blocks=settings.indexer_batch_blocks,
         )
         while True:
             report = indexer.sync()
-            typer.echo(json.dumps({"indexed_to": report.to_block, "events": report.facts, "rewound_to": report.rewound_to}))
+            typer.echo(
+                json.dumps({"indexed_to": report.to_block, "events": report.facts, "rewound_to": report.rewound_to})
+            )
             if not follow or stop.wait(interval):
                 break
     except ConstellateError as exc:
@@ -148,7 +158,9 @@ def up(
     rpc_url: RpcUrl = None,
     database_url: DatabaseUrl = None,
     port: Annotated[int | None, typer.Option(help="API port (default: settings).")] = None,
-    state_dir: Annotated[Path, typer.Option(help="Where the embedded chain keeps its state.")] = PROJECT_ROOT / "build" / "up",
+    state_dir: Annotated[Path, typer.Option(help="Where the embedded chain keeps its state.")] = PROJECT_ROOT
+    / "build"
+    / "up",
 ) -> None:
     """Run the main job: a local chain (unless --rpc-url), deployed contracts, a migrated
     database and the API. Stops cleanly on Ctrl-C."""

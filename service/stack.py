@@ -68,7 +68,9 @@ class ApiServer:
         deadline = time.monotonic() + timeout
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise ConfigurationError(f"the API did not start on {self.server.config.host}:{self.server.config.port}")
+                raise ConfigurationError(
+                    f"the API did not start on {self.server.config.host}:{self.server.config.port}"
+                )
             time.sleep(0.05)
 
     @property

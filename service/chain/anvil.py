@@ -71,11 +71,16 @@ class AnvilProcess:
     def command(self) -> list[str]:
         cmd = [
             str(anvil_binary()),
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--chain-id", str(self.chain_id),
-            "--accounts", str(self.accounts),
-            "--mnemonic", DEV_MNEMONIC,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--chain-id",
+            str(self.chain_id),
+            "--accounts",
+            str(self.accounts),
+            "--mnemonic",
+            DEV_MNEMONIC,
         ]
         if self.block_time is not None:
             cmd += ["--block-time", str(self.block_time)]

@@ -93,9 +93,7 @@ def standard_json_input(root: Path = PROJECT_ROOT) -> dict[str, Any]:
                 "bytecodeHash": profile.get("bytecode_hash", "ipfs"),
                 "appendCBOR": True,
             },
-            "outputSelection": {
-                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "metadata"]}
-            },
+            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "metadata"]}},
             "evmVersion": profile["evm_version"],
             "viaIR": profile.get("via_ir", False),
             "libraries": {},

@@ -93,15 +93,24 @@ class AttestationRequest:
 
     def as_tuple(self) -> tuple[Any, ...]:
         return (
-            self.schema, self.constellation, self.subject, self.data_hash,
-            self.expires_at, self.ref_uid, self.revocable,
+            self.schema,
+            self.constellation,
+            self.subject,
+            self.data_hash,
+            self.expires_at,
+            self.ref_uid,
+            self.revocable,
         )
 
     def typed_fields(self) -> dict[str, Any]:
         """The fields of the EIP-712 Attest message, less the deadline."""
         return {
-            "schema": self.schema, "constellation": self.constellation, "subject": self.subject,
-            "dataHash": self.data_hash, "expiresAt": self.expires_at, "refUID": self.ref_uid,
+            "schema": self.schema,
+            "constellation": self.constellation,
+            "subject": self.subject,
+            "dataHash": self.data_hash,
+            "expiresAt": self.expires_at,
+            "refUID": self.ref_uid,
             "revocable": self.revocable,
         }
 
@@ -313,7 +322,15 @@ class SharingLedger(ContractClient):
         signature: bytes,
     ) -> Receipt:
         return self.transact(
-            "anchorGrantBySig", grant_id, constellation, audience_hash, terms_hash, expires_at, grantor, deadline, signature
+            "anchorGrantBySig",
+            grant_id,
+            constellation,
+            audience_hash,
+            terms_hash,
+            expires_at,
+            grantor,
+            deadline,
+            signature,
         )
 
     def revoke_grant(self, grant_id: Bytes32) -> Receipt:

@@ -119,7 +119,9 @@ def check_manifest(w3: Web3, manifest: DeploymentManifest, artifacts: dict[str, 
 class Chain:
     """A checked connection to the deployed contracts, with one transaction sender."""
 
-    def __init__(self, w3: Web3, sender: TransactionSender, manifest: DeploymentManifest, artifacts: dict[str, Artifact]):
+    def __init__(
+        self, w3: Web3, sender: TransactionSender, manifest: DeploymentManifest, artifacts: dict[str, Artifact]
+    ):
         self.w3 = w3
         self.sender = sender
         self.manifest = manifest
@@ -144,7 +146,9 @@ class Chain:
     def open(cls, settings: Settings, *, w3: Web3 | None = None, check: bool = True) -> Chain:
         """Connects to settings.rpc_url and checks the manifest against the chain."""
         if settings.relayer_private_key is None:
-            raise ConfigurationError("CONSTELLATE_RELAYER_PRIVATE_KEY is not set: the service needs an account to send transactions")
+            raise ConfigurationError(
+                "CONSTELLATE_RELAYER_PRIVATE_KEY is not set: the service needs an account to send transactions"
+            )
         w3 = w3 or connect(settings.rpc_url, timeout=settings.rpc_timeout_seconds)
         artifacts = load_artifacts(settings)
         manifest = DeploymentManifest.load(settings.manifest_path)

@@ -40,51 +40,71 @@ FACTS: dict[str, tuple[type[models.ChainFact], FactBuilder]] = {
     "RolesChanged": (
         models.ChainRoleChange,
         lambda a: {
-            "constellation": _hex(a["constellation"]), "account": a["account"], "by": a["by"],
-            "previous_roles": a["previousRoles"], "roles": a["roles"],
+            "constellation": _hex(a["constellation"]),
+            "account": a["account"],
+            "by": a["by"],
+            "previous_roles": a["previousRoles"],
+            "roles": a["roles"],
         },
     ),
     "RootAnchored": (
         models.ChainAnchor,
         lambda a: {
-            "constellation": _hex(a["constellation"]), "root": _hex(a["root"]), "by": a["by"],
-            "leaves": a["leaves"], "metadata_hash": _hex(a["metadata"]),
+            "constellation": _hex(a["constellation"]),
+            "root": _hex(a["root"]),
+            "by": a["by"],
+            "leaves": a["leaves"],
+            "metadata_hash": _hex(a["metadata"]),
         },
     ),
     "SchemaRegistered": (
         models.ChainSchema,
         lambda a: {
-            "uid": _hex(a["uid"]), "registrant": a["registrant"], "revocable": a["revocable"],
-            "required_roles": a["requiredRoles"], "definition": a["definition"],
+            "uid": _hex(a["uid"]),
+            "registrant": a["registrant"],
+            "revocable": a["revocable"],
+            "required_roles": a["requiredRoles"],
+            "definition": a["definition"],
         },
     ),
     "Attested": (
         models.ChainAttestation,
         lambda a: {
-            "uid": _hex(a["uid"]), "constellation": _hex(a["constellation"]), "schema_uid": _hex(a["schema"]),
-            "issuer": a["issuer"], "subject": _hex(a["subject"]), "data_hash": _hex(a["dataHash"]),
+            "uid": _hex(a["uid"]),
+            "constellation": _hex(a["constellation"]),
+            "schema_uid": _hex(a["schema"]),
+            "issuer": a["issuer"],
+            "subject": _hex(a["subject"]),
+            "data_hash": _hex(a["dataHash"]),
             "expires_at": a["expiresAt"],
         },
     ),
     "Revoked": (
         models.ChainRevocation,
         lambda a: {
-            "uid": _hex(a["uid"]), "constellation": _hex(a["constellation"]), "issuer": a["issuer"],
+            "uid": _hex(a["uid"]),
+            "constellation": _hex(a["constellation"]),
+            "issuer": a["issuer"],
             "revoked_at": a["revokedAt"],
         },
     ),
     "GrantAnchored": (
         models.ChainGrant,
         lambda a: {
-            "grant_id": _hex(a["grantId"]), "constellation": _hex(a["constellation"]), "grantor": a["grantor"],
-            "audience_hash": _hex(a["audienceHash"]), "terms_hash": _hex(a["termsHash"]),
+            "grant_id": _hex(a["grantId"]),
+            "constellation": _hex(a["constellation"]),
+            "grantor": a["grantor"],
+            "audience_hash": _hex(a["audienceHash"]),
+            "terms_hash": _hex(a["termsHash"]),
             "expires_at": a["expiresAt"],
         },
     ),
     "GrantRevoked": (
         models.ChainGrantRevocation,
         lambda a: {
-            "grant_id": _hex(a["grantId"]), "constellation": _hex(a["constellation"]), "grantor": a["grantor"],
+            "grant_id": _hex(a["grantId"]),
+            "constellation": _hex(a["constellation"]),
+            "grantor": a["grantor"],
             "revoked_at": a["revokedAt"],
         },
     ),
@@ -197,7 +217,9 @@ class LogIndexer:
                 )
             )
             session.add_all(rows)
-            session.add_all(models.IndexedBlock(name=self.name, block_number=n, block_hash=h) for n, h in hashes.items())
+            session.add_all(
+                models.IndexedBlock(name=self.name, block_number=n, block_hash=h) for n, h in hashes.items()
+            )
             session.merge(models.IndexerCheckpoint(name=self.name, block_number=end, block_hash=end_hash))
         if rows:
             log.info("indexed %d events in blocks %d-%d", len(rows), start, end)
@@ -211,7 +233,9 @@ class LogIndexer:
                 return None
             seen = session.scalars(
                 select(models.IndexedBlock)
-                .where(models.IndexedBlock.name == self.name, models.IndexedBlock.block_number < checkpoint.block_number)
+                .where(
+                    models.IndexedBlock.name == self.name, models.IndexedBlock.block_number < checkpoint.block_number
+                )
                 .order_by(models.IndexedBlock.block_number.desc())
             ).all()
             fork = next(

@@ -130,18 +130,21 @@ class TransactionSender:
             for _ in range(3):
                 if self._nonce is None:
                     self._nonce = int(
-                        self._rpc("eth_getTransactionCount", lambda: self.w3.eth.get_transaction_count(self.address, "pending"))
+                        self._rpc(
+                            "eth_getTransactionCount",
+                            lambda: self.w3.eth.get_transaction_count(self.address, "pending"),
+                        )
                     )
                 full = {**request, **fees, "gas": gas, "nonce": self._nonce, "chainId": self._chain_id, "type": 2}
                 signed = self.account.sign_transaction(full)
                 raw = bytes(signed.raw_transaction)
                 try:
-                    self._rpc("eth_sendRawTransaction", lambda: self.w3.eth.send_raw_transaction(raw))
+                    self._rpc("eth_sendRawTransaction", lambda raw=raw: self.w3.eth.send_raw_transaction(raw))
                 except Web3RPCError as exc:
                     message = str(exc).lower()
                     if "already known" in message:
                         pass
-                    elif "nonce too low" in message or "nonce" in message and "low" in message:
+                    elif "nonce too low" in message or ("nonce" in message and "low" in message):
                         self._nonce = None
                         continue
                     else:

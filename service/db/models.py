@@ -58,7 +58,7 @@ class ChainFact:
     log_index: Mapped[int] = mapped_column(Integer)
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[UniqueConstraint]:  # noqa: N805
+    def __table_args__(cls) -> tuple[UniqueConstraint]:
         return (UniqueConstraint("block_number", "log_index"),)
 
 
@@ -146,4 +146,6 @@ CHAIN_FACTS: tuple[type[ChainFact], ...] = (
     ChainGrantRevocation,
 )
 
-Index("ix_chain_role_changes_member", ChainRoleChange.constellation, ChainRoleChange.account, ChainRoleChange.block_number)
+Index(
+    "ix_chain_role_changes_member", ChainRoleChange.constellation, ChainRoleChange.account, ChainRoleChange.block_number
+)

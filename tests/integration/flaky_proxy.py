@@ -20,7 +20,7 @@ class FlakyProxy:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with lock:
                     drop = proxy.remaining_drops > 0
@@ -31,7 +31,9 @@ class FlakyProxy:
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
-                reply = requests.post(proxy.upstream, data=body, headers={"Content-Type": "application/json"}, timeout=10)
+                reply = requests.post(
+                    proxy.upstream, data=body, headers={"Content-Type": "application/json"}, timeout=10
+                )
                 with lock:
                     proxy.forwarded += 1
                 self.send_response(reply.status_code)

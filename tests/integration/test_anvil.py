@@ -34,6 +34,5 @@ def test_state_survives_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-
 
 
 def test_a_port_in_use_fails_clearly() -> None:
-    with AnvilProcess() as node:
-        with pytest.raises(ChainUnavailable, match="already in use"):
-            AnvilProcess(port=node.port).start(timeout=10)
+    with AnvilProcess() as node, pytest.raises(ChainUnavailable, match="already in use"):
+        AnvilProcess(port=node.port).start(timeout=10)

@@ -60,17 +60,38 @@ def test_registry_roles_per_constellation(cocoa: Chain) -> None:
 
 def test_registry_by_signature_of_a_coordinator_who_pays_no_gas(chain: Chain) -> None:
     coordinator_key = BRAND_KEY
-    signature = _sign(chain, coordinator_key, "CreateConstellation", "ConstellationRegistry",
-                      constellation=C, name="Cocoa", nonce=0, deadline=_deadline())
+    signature = _sign(
+        chain,
+        coordinator_key,
+        "CreateConstellation",
+        "ConstellationRegistry",
+        constellation=C,
+        name="Cocoa",
+        nonce=0,
+        deadline=_deadline(),
+    )
     chain.registry.create_constellation_by_sig(C, "Cocoa", coordinator=BRAND, deadline=_deadline(), signature=signature)
     assert chain.registry.roles_of(C, BRAND) == Role.COORDINATOR
     deadline = _deadline()
-    signature = _sign(chain, coordinator_key, "SetRoles", "ConstellationRegistry",
-                      constellation=C, account=SUPPLIER, roles=Role.SUPPLIER, nonce=1, deadline=deadline)
-    chain.registry.set_roles_by_sig(C, SUPPLIER, Role.SUPPLIER, coordinator=BRAND, deadline=deadline, signature=signature)
+    signature = _sign(
+        chain,
+        coordinator_key,
+        "SetRoles",
+        "ConstellationRegistry",
+        constellation=C,
+        account=SUPPLIER,
+        roles=Role.SUPPLIER,
+        nonce=1,
+        deadline=deadline,
+    )
+    chain.registry.set_roles_by_sig(
+        C, SUPPLIER, Role.SUPPLIER, coordinator=BRAND, deadline=deadline, signature=signature
+    )
     assert chain.registry.roles_of(C, SUPPLIER) == Role.SUPPLIER
     with pytest.raises(revert_class("ConstellationRegistryInvalidSignature")):
-        chain.registry.set_roles_by_sig(C, SUPPLIER, Role.SUPPLIER, coordinator=BRAND, deadline=deadline, signature=signature)
+        chain.registry.set_roles_by_sig(
+            C, SUPPLIER, Role.SUPPLIER, coordinator=BRAND, deadline=deadline, signature=signature
+        )
 
 
 def test_anchor_and_verify_a_python_built_merkle_tree(cocoa: Chain) -> None:
@@ -89,8 +110,18 @@ def test_anchor_and_verify_a_python_built_merkle_tree(cocoa: Chain) -> None:
 
 def test_anchor_by_signature_records_the_member_not_the_relayer(cocoa: Chain) -> None:
     root, deadline = Web3.keccak(text="batch"), _deadline()
-    signature = _sign(cocoa, SUPPLIER_KEY, "Anchor", "ProvenanceAnchor", constellation=C, root=root,
-                      leafCount=3, metadata=ZERO, nonce=cocoa.anchor.nonces(SUPPLIER), deadline=deadline)
+    signature = _sign(
+        cocoa,
+        SUPPLIER_KEY,
+        "Anchor",
+        "ProvenanceAnchor",
+        constellation=C,
+        root=root,
+        leafCount=3,
+        metadata=ZERO,
+        nonce=cocoa.anchor.nonces(SUPPLIER),
+        deadline=deadline,
+    )
     cocoa.anchor.anchor_by_sig(C, root, 3, ZERO, signer=SUPPLIER, deadline=deadline, signature=signature)
     assert cocoa.anchor.get_anchor(root).by == SUPPLIER
     with pytest.raises(revert_class("ProvenanceAnchorInvalidSignature")):
@@ -109,8 +140,9 @@ def test_attest_by_signature_in_a_batch_then_revoke_by_signature(cocoa: Chain) -
     schema = cocoa.attestations.schema_uid(definition, revocable=True, required_roles=Role.CERTIFIER)
     assert cocoa.attestations.get_schema(schema).definition == definition
     requests = [
-        AttestationRequest(schema, C, Web3.keccak(text=f"lot {i}"), Web3.keccak(text=f"body {i}"),
-                           expires_at=int(time.time()) + 86_400)
+        AttestationRequest(
+            schema, C, Web3.keccak(text=f"lot {i}"), Web3.keccak(text=f"body {i}"), expires_at=int(time.time()) + 86_400
+        )
         for i in range(3)
     ]
     signed = [_signed_attestation(cocoa, CERTIFIER_KEY, r) for r in requests]
@@ -142,8 +174,9 @@ def test_attestation_expires_with_chain_time(cocoa: Chain) -> None:
     cocoa.attestations.register_schema(definition, revocable=False, required_roles=0)
     schema = cocoa.attestations.schema_uid(definition, revocable=False, required_roles=0)
     now = cocoa.w3.eth.get_block("latest")["timestamp"]
-    request = AttestationRequest(schema, C, Web3.keccak(text="lot"), Web3.keccak(text="GH"),
-                                 expires_at=now + 100, revocable=False)
+    request = AttestationRequest(
+        schema, C, Web3.keccak(text="lot"), Web3.keccak(text="GH"), expires_at=now + 100, revocable=False
+    )
     cocoa.attestations.attest_by_sig(_signed_attestation(cocoa, SUPPLIER_KEY, request))
     uid = cocoa.attestations.attestation_uid(request, SUPPLIER)
     assert cocoa.attestations.is_valid(uid)
@@ -156,9 +189,21 @@ def test_sharing_grant_anchored_by_signature_and_revoked_by_its_grantor_only(coc
     grant = Web3.keccak(text="grant-1")
     audience, terms = Web3.keccak(text="public"), Web3.keccak(text="terms")
     deadline = _deadline()
-    signature = _sign(cocoa, SUPPLIER_KEY, "AnchorGrant", "SharingLedger", grantId=grant, constellation=C,
-                      audienceHash=audience, termsHash=terms, expiresAt=0, deadline=deadline)
-    cocoa.sharing.anchor_grant_by_sig(grant, C, audience, terms, 0, grantor=SUPPLIER, deadline=deadline, signature=signature)
+    signature = _sign(
+        cocoa,
+        SUPPLIER_KEY,
+        "AnchorGrant",
+        "SharingLedger",
+        grantId=grant,
+        constellation=C,
+        audienceHash=audience,
+        termsHash=terms,
+        expiresAt=0,
+        deadline=deadline,
+    )
+    cocoa.sharing.anchor_grant_by_sig(
+        grant, C, audience, terms, 0, grantor=SUPPLIER, deadline=deadline, signature=signature
+    )
     record = cocoa.sharing.get_grant(grant)
     assert (record.grantor, record.audience_hash, record.terms_hash) == (SUPPLIER, audience, terms)
     assert cocoa.sharing.is_active(grant)
@@ -172,7 +217,19 @@ def test_sharing_grant_anchored_by_signature_and_revoked_by_its_grantor_only(coc
 def test_grant_by_a_non_member_is_refused(cocoa: Chain) -> None:
     deadline = _deadline()
     grant = Web3.keccak(text="grant-2")
-    signature = _sign(cocoa, OUTSIDER_KEY, "AnchorGrant", "SharingLedger", grantId=grant, constellation=C,
-                      audienceHash=ZERO, termsHash=ZERO, expiresAt=0, deadline=deadline)
+    signature = _sign(
+        cocoa,
+        OUTSIDER_KEY,
+        "AnchorGrant",
+        "SharingLedger",
+        grantId=grant,
+        constellation=C,
+        audienceHash=ZERO,
+        termsHash=ZERO,
+        expiresAt=0,
+        deadline=deadline,
+    )
     with pytest.raises(revert_class("SharingLedgerNotMember")):
-        cocoa.sharing.anchor_grant_by_sig(grant, C, ZERO, ZERO, 0, grantor=OUTSIDER, deadline=deadline, signature=signature)
+        cocoa.sharing.anchor_grant_by_sig(
+            grant, C, ZERO, ZERO, 0, grantor=OUTSIDER, deadline=deadline, signature=signature
+        )

@@ -55,7 +55,11 @@ def test_mirrors_every_event_kind(chain: Chain, sessions: sessionmaker[Session])
     assert _roles(sessions, member) == [Role.SUPPLIER]
     with sessions() as session:
         anchor = session.scalars(select(models.ChainAnchor)).one()
-        assert (anchor.root, anchor.leaves, anchor.by) == ("0x" + Web3.keccak(text="root").hex(), 12, chain.sender.address)
+        assert (anchor.root, anchor.leaves, anchor.by) == (
+            "0x" + Web3.keccak(text="root").hex(),
+            12,
+            chain.sender.address,
+        )
         assert anchor.block_time.year >= 2024
     assert _count(sessions, models.ChainSchema) == 1
     assert _count(sessions, models.ChainGrant) == 1

@@ -64,9 +64,14 @@ def test_transient_rpc_failures_are_retried(chain: Chain, anvil) -> None:  # typ
 
 
 def test_persistent_rpc_failure_becomes_chain_unavailable(chain: Chain) -> None:
-    sender = TransactionSender(connect("http://127.0.0.1:9", timeout=1), MEMBER_KEYS[0],
-                               decoder=chain.sender.decoder, max_retries=2, backoff=0.01)
-    with pytest.raises(ChainUnavailable, match="127.0.0.1:9"):
+    sender = TransactionSender(
+        connect("http://127.0.0.1:9", timeout=1),
+        MEMBER_KEYS[0],
+        decoder=chain.sender.decoder,
+        max_retries=2,
+        backoff=0.01,
+    )
+    with pytest.raises(ChainUnavailable, match=r"127\.0\.0\.1:9"):
         sender.send({"to": Account.create().address, "value": 1})
 
 

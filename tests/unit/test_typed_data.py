@@ -25,10 +25,19 @@ def test_a_changed_field_recovers_someone_else() -> None:
 
 
 def test_domain_binds_the_verifying_contract_and_its_name() -> None:
-    message = typed_data.typed_message("Attest", dict.fromkeys(
-        ["schema", "constellation", "subject", "dataHash", "refUID"], b"\x00" * 32
-    ) | {"expiresAt": 0, "revocable": True, "deadline": 1}, chain_id=1, contract=CONTRACT)
-    assert message["domain"] == {"name": "AttestationRegistry", "version": "1", "chainId": 1, "verifyingContract": CONTRACT}
+    message = typed_data.typed_message(
+        "Attest",
+        dict.fromkeys(["schema", "constellation", "subject", "dataHash", "refUID"], b"\x00" * 32)
+        | {"expiresAt": 0, "revocable": True, "deadline": 1},
+        chain_id=1,
+        contract=CONTRACT,
+    )
+    assert message["domain"] == {
+        "name": "AttestationRegistry",
+        "version": "1",
+        "chainId": 1,
+        "verifyingContract": CONTRACT,
+    }
 
 
 @pytest.mark.parametrize(
