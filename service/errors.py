@@ -5,6 +5,7 @@ ConstellateError
 ├── NotFound (LookupError)               -> 404
 ├── Conflict                             -> 409
 ├── PolicyDenied (PermissionError)       -> 403
+│   └── NotAuthenticated                 -> 401, no or unknown credentials
 ├── ConfigurationError                   -> 500, refuses to start
 │   └── ManifestMismatch                 -> the manifest does not describe the chain
 └── ChainError
@@ -36,6 +37,10 @@ class Conflict(ConstellateError):
 
 class PolicyDenied(ConstellateError, PermissionError):
     """The reader or writer is not allowed to do this."""
+
+
+class NotAuthenticated(PolicyDenied):
+    """No credentials, or credentials that name nobody (unknown or revoked key)."""
 
 
 class ConfigurationError(ConstellateError):

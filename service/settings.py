@@ -34,7 +34,17 @@ class Settings(BaseSettings):
         default=None,
         description="Key of the account that sends transactions and pays gas (the operator's relayer).",
     )
-    admin_api_key: SecretStr | None = Field(default=None, description="Bootstrap admin API key.")
+    admin_api_key: SecretStr | None = Field(
+        default=None, description="Bootstrap admin API key: acts as the operator, may onboard members."
+    )
+    key_encryption_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 of 32 random bytes: encrypts managed member keys at rest (AES-256-GCM).",
+    )
+    attestation_batch_size: int = Field(default=50, ge=1, le=500, description="Attestations per relayed transaction.")
+    signature_ttl_seconds: int = Field(
+        default=7 * 86400, ge=60, description="Deadline the service gives its own signatures."
+    )
     confirmations: int = Field(default=0, ge=0, description="Blocks the indexer waits before reading a block.")
     indexer_batch_blocks: int = Field(default=2000, ge=1, description="Largest block range of one eth_getLogs call.")
     tx_timeout_seconds: float = Field(default=60.0, gt=0, description="How long to wait for a transaction receipt.")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from service import __version__
-from service.api import health
+from service.api import constellations, health, members
 from service.api.errors import install_error_handlers
-from service.db.session import make_engine, make_session_factory
+from service.runtime import Runtime
 from service.settings import Settings, get_settings
 
 
@@ -19,9 +19,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Blockchain-backed data sharing and traceability for constellations of value.",
     )
+    runtime = Runtime(settings)
+    app.state.runtime = runtime
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database_url)
-    app.state.sessions = make_session_factory(app.state.engine)
+    app.state.engine = runtime.engine
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(members.router)
+    app.include_router(constellations.router)
     return app

@@ -11,6 +11,7 @@ from service.errors import (
     Conflict,
     ConstellateError,
     ContractReverted,
+    NotAuthenticated,
     NotFound,
     PolicyDenied,
     TransactionTimeout,
@@ -19,6 +20,7 @@ from service.errors import (
 
 STATUS: tuple[tuple[type[ConstellateError], int], ...] = (
     (ValidationFailed, 422),
+    (NotAuthenticated, 401),
     (NotFound, 404),
     (PolicyDenied, 403),
     (Conflict, 409),

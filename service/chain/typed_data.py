@@ -109,3 +109,9 @@ def sign(private_key: str | bytes, typed: dict[str, Any]) -> bytes:
 def recover(typed: dict[str, Any], signature: bytes) -> str:
     """The address that signed the typed message."""
     return str(Account.recover_message(encode_typed_data(full_message=typed), signature=signature))
+
+
+def to_json(typed: dict[str, Any]) -> dict[str, Any]:
+    """The typed message with bytes as 0x-hex, ready for eth_signTypedData_v4."""
+    message = {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in typed["message"].items()}
+    return {**typed, "message": message}

@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING = {
@@ -149,3 +162,138 @@ CHAIN_FACTS: tuple[type[ChainFact], ...] = (
 Index(
     "ix_chain_role_changes_member", ChainRoleChange.constellation, ChainRoleChange.account, ChainRoleChange.block_number
 )
+
+
+# --- Members, keys and API keys ------------------------------------------------------------
+
+
+class Member(Base):
+    """An organisation. `address` is the key it signs with now (self-custody or managed)."""
+
+    __tablename__ = "members"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    gln: Mapped[str | None] = mapped_column(String(13), unique=True)
+    lei: Mapped[str | None] = mapped_column(String(20))
+    website: Mapped[str | None] = mapped_column(String(500))
+    address: Mapped[str] = mapped_column(Address, unique=True)
+    custody: Mapped[str] = mapped_column(String(16))  # self | managed | operator
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ManagedKey(Base):
+    """A key the service holds for a member, encrypted at rest (AES-256-GCM, member-bound)."""
+
+    __tablename__ = "managed_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    address: Mapped[str] = mapped_column(Address, unique=True)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    exported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKey(Base):
+    """A member's API key: only its SHA-256 is stored; the secret is shown once."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Constellation(Base):
+    """What the service knows beside the chain: the human slug behind the bytes32 id."""
+
+    __tablename__ = "constellations"
+    id: Mapped[str] = mapped_column(Hex32, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    tx_hash: Mapped[str | None] = mapped_column(Hex32)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- Attestations ----------------------------------------------------------------------------
+
+
+class AttestationSchema(Base):
+    """A schema of the catalogue; `uid` is its id on the AttestationRegistry."""
+
+    __tablename__ = "attestation_schemas"
+    uid: Mapped[str] = mapped_column(Hex32, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[str] = mapped_column(Text)
+    json_schema: Mapped[dict[str, object]] = mapped_column(JSON)
+    revocable: Mapped[bool] = mapped_column(Boolean)
+    required_roles: Mapped[int] = mapped_column(BigInteger)
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    registered_by: Mapped[str | None] = mapped_column(ForeignKey("members.id"))
+    tx_hash: Mapped[str | None] = mapped_column(Hex32)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Attestation(Base):
+    """A signed claim. The body and its salts stay here; the chain holds its commitment root."""
+
+    __tablename__ = "attestations"
+    uid: Mapped[str] = mapped_column(Hex32, primary_key=True)
+    schema_uid: Mapped[str] = mapped_column(ForeignKey("attestation_schemas.uid"), index=True)
+    constellation: Mapped[str] = mapped_column(Hex32, index=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(300), index=True)
+    subject_hash: Mapped[str] = mapped_column(Hex32)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    issuer_address: Mapped[str] = mapped_column(Address)
+    body: Mapped[dict[str, object]] = mapped_column(JSON)
+    salts: Mapped[dict[str, str]] = mapped_column(JSON)
+    data_hash: Mapped[str] = mapped_column(Hex32)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    ref_uid: Mapped[str] = mapped_column(Hex32)
+    revocable: Mapped[bool] = mapped_column(Boolean)
+    deadline: Mapped[int] = mapped_column(BigInteger)
+    signature: Mapped[str] = mapped_column(String(132))
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    anchored_tx: Mapped[str | None] = mapped_column(Hex32)
+    anchored_block: Mapped[int | None] = mapped_column(BigInteger)
+    revoke_signature: Mapped[str | None] = mapped_column(String(132))
+    revoke_deadline: Mapped[int | None] = mapped_column(BigInteger)
+    revoke_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_tx: Mapped[str | None] = mapped_column(Hex32)
+
+
+class EvidenceDocument(Base):
+    """An evidence file, content-addressed: its id is the SHA-256 of its bytes."""
+
+    __tablename__ = "evidence_documents"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboxItem(Base):
+    """Work that must reach the chain exactly once, kept until it has (durable across outages)."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)  # attest | revoke | ...
+    ref: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    tx_hash: Mapped[str | None] = mapped_column(Hex32)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("kind", "ref"),)

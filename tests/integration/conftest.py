@@ -118,3 +118,40 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
 @pytest.fixture
 def settings(base_settings: Settings, database_url: str, manifest: DeploymentManifest) -> Settings:
     return base_settings.model_copy(update={"database_url": database_url})
+
+
+ADMIN_KEY = "admin-test-key-0123456789"
+
+
+class Api:
+    """A TestClient on the app, with helpers to act as the operator or as a member."""
+
+    def __init__(self, client: object) -> None:
+        from fastapi.testclient import TestClient
+
+        assert isinstance(client, TestClient)
+        self.client = client
+        self.admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+    def onboard(self, name: str, **fields: object) -> tuple[dict[str, object], dict[str, str]]:
+        response = self.client.post("/members", json={"name": name, **fields}, headers=self.admin)
+        assert response.status_code == 201, response.text
+        body = response.json()
+        return body["member"], {"Authorization": f"Bearer {body['api_key']['token']}"}
+
+
+@pytest.fixture
+def api(settings: Settings, chain: Chain) -> Iterator[Api]:
+    from fastapi.testclient import TestClient
+
+    from service.api import create_app
+    from service.domain.keys import generate_key_encryption_key
+
+    configured = settings.model_copy(
+        update={
+            "admin_api_key": SecretStr(ADMIN_KEY),
+            "key_encryption_key": SecretStr(generate_key_encryption_key()),
+        }
+    )
+    with TestClient(create_app(configured)) as client:
+        yield Api(client)

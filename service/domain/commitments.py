@@ -1,0 +1,85 @@
+"""Field-by-field commitments: each field of a record is hashed with its own random salt, and
+the record's commitment root is the Merkle root of those field hashes. Disclosing a field with
+its salt and proof lets anyone check it against the root without learning the other fields;
+the salts make low-entropy values (a country, a yes/no) impossible to guess from the hashes."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import keccak
+
+from service.domain.merkle import MerkleTree, verify_proof
+
+SALT_BYTES = 16
+
+
+def canonical_json(value: Any) -> bytes:
+    """Deterministic JSON: sorted keys, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def field_leaf(path: str, value: Any, salt: bytes) -> bytes:
+    """keccak256(salt ‖ keccak256(path) ‖ keccak256(canonical value))."""
+    if len(salt) != SALT_BYTES:
+        raise ValueError(f"a field salt is {SALT_BYTES} bytes")
+    return keccak(salt + keccak(path.encode()) + keccak(canonical_json(value)))
+
+
+@dataclass(frozen=True)
+class FieldDisclosure:
+    """One disclosed field: enough to check it against the record's commitment root."""
+
+    path: str
+    value: Any
+    salt: bytes
+    proof: list[bytes]
+
+
+@dataclass(frozen=True)
+class RecordCommitment:
+    """The committed fields of one record, in path order, with their salts."""
+
+    fields: dict[str, Any]
+    salts: dict[str, bytes]
+
+    @classmethod
+    def commit(cls, fields: dict[str, Any], salts: dict[str, bytes] | None = None) -> RecordCommitment:
+        """Commits `fields` (top-level name -> value), drawing fresh salts unless given."""
+        if not fields:
+            raise ValueError("a record commitment needs at least one field")
+        salts = dict(salts or {})
+        for path in fields:
+            salts.setdefault(path, secrets.token_bytes(SALT_BYTES))
+        return cls(dict(sorted(fields.items())), {p: salts[p] for p in sorted(fields)})
+
+    @property
+    def paths(self) -> list[str]:
+        return list(self.fields)
+
+    def _tree(self) -> MerkleTree:
+        return MerkleTree([field_leaf(p, v, self.salts[p]) for p, v in self.fields.items()])
+
+    @property
+    def root(self) -> bytes:
+        return self._tree().root
+
+    def disclose(self, paths: list[str]) -> list[FieldDisclosure]:
+        tree = self._tree()
+        index = {path: i for i, path in enumerate(self.fields)}
+        unknown = [p for p in paths if p not in index]
+        if unknown:
+            raise KeyError(f"no committed fields {unknown}")
+        return [FieldDisclosure(p, self.fields[p], self.salts[p], tree.proof(index[p])) for p in paths]
+
+
+def verify_disclosure(root: bytes, disclosure: FieldDisclosure) -> bool:
+    """Whether a disclosed field (value, salt, proof) is committed under `root`."""
+    try:
+        leaf = field_leaf(disclosure.path, disclosure.value, disclosure.salt)
+    except ValueError:
+        return False
+    return verify_proof(root, leaf, disclosure.proof)

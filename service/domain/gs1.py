@@ -1,0 +1,109 @@
+"""GS1 keys: check digits, and the canonical GS1 Digital Link URI of an item or a place.
+The canonical form (https://id.gs1.org/...) is what the service stores, hashes and compares."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+
+from service.errors import ValidationFailed
+
+CANONICAL_HOST = "https://id.gs1.org"
+# GS1 AI 10 (lot) and 21 (serial): up to 20 characters of GS1 AI encodable character set 82.
+_CSET82 = re.compile(r"^[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}$")
+
+
+def check_digit(body: str) -> int:
+    """The GS1 mod-10 check digit of `body` (the key without its last digit)."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10
+
+
+def _digits(value: str, lengths: tuple[int, ...], name: str) -> str:
+    if not value.isdigit() or len(value) not in lengths:
+        allowed = " or ".join(str(n) for n in lengths)
+        raise ValidationFailed(f"{name} {value!r} must be {allowed} digits")
+    if check_digit(value[:-1]) != int(value[-1]):
+        raise ValidationFailed(f"{name} {value} has a wrong check digit (expected {check_digit(value[:-1])})")
+    return value
+
+
+def normalise_gtin(gtin: str) -> str:
+    """A valid GTIN-8/12/13/14 as GTIN-14."""
+    return _digits(gtin, (8, 12, 13, 14), "GTIN").zfill(14)
+
+
+def validate_gln(gln: str) -> str:
+    return _digits(gln, (13,), "GLN")
+
+
+def validate_sscc(sscc: str) -> str:
+    return _digits(sscc, (18,), "SSCC")
+
+
+def validate_attribute(value: str, name: str) -> str:
+    """A lot or serial number: 1-20 characters of GS1's character set 82."""
+    if not _CSET82.match(value):
+        raise ValidationFailed(f"{name} {value!r} must be 1 to 20 characters of the GS1 character set 82")
+    return value
+
+
+@dataclass(frozen=True)
+class ItemKey:
+    """A trade item class (GTIN), a lot (GTIN + lot), a unit (GTIN + serial, optionally lot)."""
+
+    gtin: str
+    lot: str | None = None
+    serial: str | None = None
+
+    @classmethod
+    def of(cls, gtin: str, lot: str | None = None, serial: str | None = None) -> ItemKey:
+        return cls(
+            normalise_gtin(gtin),
+            validate_attribute(lot, "lot") if lot is not None else None,
+            validate_attribute(serial, "serial") if serial is not None else None,
+        )
+
+    @property
+    def kind(self) -> str:
+        if self.serial is not None:
+            return "sgtin"
+        return "lgtin" if self.lot is not None else "gtin"
+
+    def digital_link(self, base: str = CANONICAL_HOST) -> str:
+        uri = f"{base.rstrip('/')}/01/{self.gtin}"
+        if self.lot is not None:
+            uri += f"/10/{quote(self.lot, safe='')}"
+        if self.serial is not None:
+            uri += f"/21/{quote(self.serial, safe='')}"
+        return uri
+
+    @property
+    def lot_key(self) -> ItemKey:
+        """The lot (or class) this item belongs to."""
+        return ItemKey(self.gtin, self.lot)
+
+
+@dataclass(frozen=True)
+class LocationKey:
+    gln: str
+    extension: str | None = None
+
+    def digital_link(self, base: str = CANONICAL_HOST) -> str:
+        uri = f"{base.rstrip('/')}/414/{self.gln}"
+        return uri + (f"/254/{quote(self.extension, safe='')}" if self.extension else "")
+
+
+_PATH = re.compile(r"^/01/(?P<gtin>[^/]+)(?:/10/(?P<lot>[^/]+))?(?:/21/(?P<serial>[^/]+))?/?$")
+
+
+def parse_item_path(path: str) -> ItemKey:
+    """An item from a Digital Link path such as /01/{gtin}/10/{lot}/21/{serial}."""
+    match = _PATH.match(path)
+    if match is None:
+        raise ValidationFailed(f"{path!r} is not a GS1 Digital Link path /01/{{gtin}}[/10/{{lot}}][/21/{{serial}}]")
+    lot, serial = match["lot"], match["serial"]
+    return ItemKey.of(
+        match["gtin"], unquote(lot) if lot is not None else None, unquote(serial) if serial is not None else None
+    )
