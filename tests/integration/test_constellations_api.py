@@ -36,8 +36,8 @@ def test_a_managed_member_creates_a_constellation_and_coordinates_it(api: Api, c
 
 
 def test_a_member_holds_different_roles_in_two_constellations(api: Api, chain: Chain) -> None:
-    coffee_brand, coffee_headers = api.onboard("Coffee Brand")
-    cocoa_brand, cocoa_headers = api.onboard("Cocoa Brand")
+    _coffee_brand, coffee_headers = api.onboard("Coffee Brand")
+    _cocoa_brand, cocoa_headers = api.onboard("Cocoa Brand")
     shipper, shipper_headers = api.onboard("Shipper")
     api.client.post("/constellations", json={"slug": "coffee", "name": "Coffee"}, headers=coffee_headers)
     api.client.post("/constellations", json={"slug": "cocoa", "name": "Cocoa"}, headers=cocoa_headers)
