@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import signal
@@ -127,6 +128,34 @@ def index(
         _fail(exc)
     except KeyboardInterrupt:
         pass
+
+
+@app.command()
+def relay(
+    rpc_url: RpcUrl = None,
+    database_url: DatabaseUrl = None,
+    follow: Annotated[bool, typer.Option(help="Keep relaying until stopped.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between rounds with --follow.")] = 5.0,
+) -> None:
+    """Send queued attestations (in batches) and revocations to the chain, exactly once."""
+    from service.runtime import Runtime
+
+    runtime = Runtime(_settings(rpc_url=rpc_url, database_url=database_url))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while True:
+            report = runtime.relay()
+            assert report is not None
+            typer.echo(json.dumps(dataclasses.asdict(report) | {"outage": None}))
+            if not follow or stop.wait(interval):
+                break
+    except ConstellateError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.close()
 
 
 @db_app.command("upgrade")

@@ -4,15 +4,22 @@ the CLI build one Runtime each; tests pass their own settings."""
 
 from __future__ import annotations
 
+import logging
 import threading
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.chain.deployment import Chain
 from service.chain.indexer import LogIndexer
+from service.db.models import AttestationSchema
 from service.db.session import make_engine, make_session_factory
+from service.domain import attestations, schema_catalogue
 from service.domain.keys import KeyVault
+from service.errors import ChainUnavailable, TransactionTimeout
 from service.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class Runtime:
@@ -26,6 +33,9 @@ class Runtime:
         self._indexer: LogIndexer | None = None
         self._lock = threading.Lock()
         self.index_lock = threading.Lock()
+        self.relay_lock = threading.Lock()
+        self._schemas_lock = threading.Lock()
+        self._relayer: BackgroundRelayer | None = None
 
     @property
     def chain(self) -> Chain:
@@ -55,5 +65,70 @@ class Runtime:
         with self.index_lock:
             self.indexer.sync()
 
+    def ensure_schemas(self) -> None:
+        """Registers the built-in attestation schemas (on chain too) the first time they are needed."""
+        with self._schemas_lock, self.sessions() as session, session.begin():
+            count = session.scalar(select(func.count()).select_from(AttestationSchema).where(AttestationSchema.builtin))
+            if count == len(schema_catalogue.BUILTIN):
+                return
+            schema_catalogue.ensure_builtin_schemas(session=session, chain=self.chain)
+        self.sync_index()
+
+    def relay(self, *, wait: bool = True) -> attestations.RelayReport | None:
+        """Sends the outbox (attestations in batches, revocations) to the chain and mirrors the
+        result. Returns None without waiting if another relay is running and `wait` is False.
+        Raises ChainUnavailable / TransactionTimeout; what is unsent stays pending."""
+        if not self.relay_lock.acquire(blocking=wait):
+            return None
+        try:
+            chain = self.chain
+            self.sync_index()  # so attestations already on chain are adopted, not resent
+            try:
+                report = attestations.relay_outbox(
+                    sessions=self.sessions, chain=chain, batch_size=self.settings.attestation_batch_size
+                )
+            except (ChainUnavailable, TransactionTimeout):
+                chain.sender.resync_nonce()
+                raise
+            self.sync_index()
+            return report
+        finally:
+            self.relay_lock.release()
+
+    def start_relayer(self) -> None:
+        if self.settings.relay_interval_seconds > 0 and self._relayer is None:
+            self._relayer = BackgroundRelayer(self, self.settings.relay_interval_seconds)
+            self._relayer.start()
+
     def close(self) -> None:
+        if self._relayer is not None:
+            self._relayer.stop()
+            self._relayer = None
         self.engine.dispose()
+
+
+class BackgroundRelayer(threading.Thread):
+    """Retries the outbox every `interval` seconds, so work queued during a chain outage goes
+    out when the chain is back, without anyone asking."""
+
+    def __init__(self, runtime: Runtime, interval: float) -> None:
+        super().__init__(name="relayer", daemon=True)
+        self.runtime = runtime
+        self.interval = interval
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                report = self.runtime.relay(wait=False)
+            except (ChainUnavailable, TransactionTimeout) as exc:
+                log.warning("relay postponed, the chain is unavailable: %s", exc)
+            except Exception:  # the loop must outlive any one failure; it is logged with its traceback
+                log.exception("relay round failed")
+            else:
+                if report and (report.attested or report.revoked or report.failed):
+                    log.info("relayed %s", report)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join(timeout=30)

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         description="Base64 of 32 random bytes: encrypts managed member keys at rest (AES-256-GCM).",
     )
     attestation_batch_size: int = Field(default=50, ge=1, le=500, description="Attestations per relayed transaction.")
+    relay_interval_seconds: float = Field(
+        default=5.0, ge=0, description="Seconds between retries of unsent attestations and revocations (0: off)."
+    )
     signature_ttl_seconds: int = Field(
         default=7 * 86400, ge=60, description="Deadline the service gives its own signatures."
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from service import __version__
-from service.api import constellations, health, members
+from service.api import attestations, constellations, health, members
 from service.api.errors import install_error_handlers
 from service.runtime import Runtime
 from service.settings import Settings, get_settings
@@ -14,12 +17,22 @@ from service.settings import Settings, get_settings
 def create_app(settings: Settings | None = None) -> FastAPI:
     """An app bound to `settings` (the environment's by default)."""
     settings = settings or get_settings()
+    runtime = Runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runtime.start_relayer()
+        try:
+            yield
+        finally:
+            runtime.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Constellate",
         version=__version__,
         summary="Blockchain-backed data sharing and traceability for constellations of value.",
     )
-    runtime = Runtime(settings)
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.engine = runtime.engine
@@ -27,4 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(members.router)
     app.include_router(constellations.router)
+    app.include_router(attestations.schemas_router)
+    app.include_router(attestations.router)
+    app.include_router(attestations.evidence_router)
     return app

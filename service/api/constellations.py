@@ -33,7 +33,7 @@ def _memberships(session: Session, rows: list[Membership]) -> list[MembershipPub
     by_address = {
         m.address: m for m in session.scalars(select(Member).where(Member.address.in_([r.address for r in rows])))
     }
-    slugs = dict(session.execute(select(Constellation.id, Constellation.slug)).tuples().all())
+    slugs = {cid: slug for cid, slug in session.execute(select(Constellation.id, Constellation.slug))}
     return [MembershipPublic.of(r, slug=slugs.get(r.constellation), member=by_address.get(r.address)) for r in rows]
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service.chain.contracts import Role
-from service.db.models import ApiKey, Constellation, Member
+from service.chain.deployment import Chain
+from service.db.models import ApiKey, Attestation, AttestationSchema, Constellation, EvidenceDocument, Member
 from service.domain.constellations import Membership
+from service.errors import ChainUnavailable
 
 
 class MemberPublic(BaseModel):
@@ -106,3 +110,165 @@ class TypedDataToSign(BaseModel):
 
 class TransactionPublic(BaseModel):
     tx_hash: str
+
+
+class AttestationSchemaPublic(BaseModel):
+    uid: str
+    name: str
+    title: str
+    definition: str
+    """Registered on chain: the name and the SHA-256 of the canonical JSON Schema."""
+    json_schema: dict[str, Any]
+    revocable: bool
+    required_roles: list[str]
+    builtin: bool
+    registered_by: str | None
+    tx_hash: str | None
+
+    @classmethod
+    def of(cls, row: AttestationSchema) -> AttestationSchemaPublic:
+        return cls(
+            uid=row.uid,
+            name=row.name,
+            title=row.title,
+            definition=row.definition,
+            json_schema=row.json_schema,
+            revocable=row.revocable,
+            required_roles=Role.names(row.required_roles),
+            builtin=row.builtin,
+            registered_by=row.registered_by,
+            tx_hash=row.tx_hash,
+        )
+
+
+class SubjectPublic(BaseModel):
+    kind: str
+    id: str
+    """Canonical identifier: a GS1 Digital Link URI for items and locations."""
+    hash: str
+    """keccak256 of the identifier: the subject on chain."""
+
+
+class IssuerPublic(BaseModel):
+    id: str
+    name: str
+    address: str
+
+
+class EvidencePublic(BaseModel):
+    sha256: str
+    filename: str
+    media_type: str
+    size: int
+    url: str
+
+
+class OnChainAttestation(BaseModel):
+    issued_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    valid: bool
+
+
+class AttestationProof(BaseModel):
+    """How to check this attestation with only the chain: the registry holds `data_hash` under
+    `uid`; `data_hash` is the Merkle root (sorted pairs, keccak256) of the committed fields,
+    each leaf keccak256(salt ‖ keccak256(path) ‖ keccak256(canonical JSON value))."""
+
+    chain_id: int
+    registry: str
+    uid: str
+    data_hash: str
+    committed_fields: list[str]
+    tx_hash: str | None
+    block_number: int | None
+    revocation_tx_hash: str | None
+    on_chain: OnChainAttestation | None
+    """The registry's record read just now (None when not asked for, not yet sent, or the chain is unreachable)."""
+
+
+def _when(seconds: int) -> datetime | None:
+    return datetime.fromtimestamp(seconds, UTC) if seconds else None
+
+
+class AttestationPublic(BaseModel):
+    uid: str
+    schema_name: str
+    schema_uid: str
+    constellation: str
+    subject: SubjectPublic
+    issuer: IssuerPublic
+    body: dict[str, Any]
+    evidence: list[EvidencePublic]
+    expires_at: datetime | None
+    revocable: bool
+    ref_uid: str | None
+    status: str
+    """pending · failed · valid · expired · revoked"""
+    revocation_pending: bool
+    created_at: datetime
+    proof: AttestationProof
+    salts: dict[str, str] | None
+    """Only for the issuer: with them it can disclose single fields to others, verifiably."""
+
+    @classmethod
+    def of(
+        cls, *, session: Session, row: Attestation, status: str, chain: Chain, with_salts: bool, on_chain: bool
+    ) -> AttestationPublic:
+        issuer = session.get(Member, row.issuer_id)
+        schema = session.get(AttestationSchema, row.schema_uid)
+        slug = session.scalar(select(Constellation.slug).where(Constellation.id == row.constellation))
+        documents = {
+            d.sha256: d
+            for d in session.scalars(select(EvidenceDocument).where(EvidenceDocument.sha256.in_(row.evidence)))
+        }
+        record = None
+        if on_chain and row.anchored_tx is not None:
+            try:
+                found = chain.attestations.get_attestation(bytes.fromhex(row.uid[2:]))
+                record = OnChainAttestation(
+                    issued_at=_when(found.issued_at) or datetime.fromtimestamp(0, UTC),
+                    expires_at=_when(found.expires_at),
+                    revoked_at=_when(found.revoked_at),
+                    valid=chain.attestations.is_valid(bytes.fromhex(row.uid[2:])),
+                )
+            except ChainUnavailable:
+                record = None
+        assert issuer is not None and schema is not None
+        return cls(
+            uid=row.uid,
+            schema_name=schema.name,
+            schema_uid=row.schema_uid,
+            constellation=slug or row.constellation,
+            subject=SubjectPublic(kind=row.subject_kind, id=row.subject, hash=row.subject_hash),
+            issuer=IssuerPublic(id=issuer.id, name=issuer.name, address=row.issuer_address),
+            body=row.body,
+            evidence=[
+                EvidencePublic(
+                    sha256=sha,
+                    filename=documents[sha].filename,
+                    media_type=documents[sha].media_type,
+                    size=documents[sha].size,
+                    url=f"/evidence/{sha}",
+                )
+                for sha in row.evidence
+            ],
+            expires_at=_when(row.expires_at),
+            revocable=row.revocable,
+            ref_uid=None if row.ref_uid == "0x" + "00" * 32 else row.ref_uid,
+            status=status,
+            revocation_pending=row.revoke_signature is not None and row.revoked_tx is None,
+            created_at=row.created_at,
+            proof=AttestationProof(
+                chain_id=chain.chain_id,
+                registry=chain.address_of("AttestationRegistry"),
+                uid=row.uid,
+                data_hash=row.data_hash,
+                committed_fields=sorted(row.salts),
+                tx_hash=row.anchored_tx,
+                block_number=row.anchored_block,
+                revocation_tx_hash=row.revoked_tx,
+                on_chain=record,
+            ),
+            salts={p: "0x" + s for p, s in row.salts.items()} if with_salts else None,
+        )

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
@@ -101,6 +103,13 @@ class AttestationRequest:
             self.ref_uid,
             self.revocable,
         )
+
+    def uid(self, issuer: str) -> bytes:
+        """The uid the AttestationRegistry gives this request by `issuer` (keccak256(abi.encode(request, issuer)))."""
+        encoded = abi_encode(
+            ["(bytes32,bytes32,bytes32,bytes32,uint64,bytes32,bool)", "address"], [self.as_tuple(), issuer]
+        )
+        return bytes(keccak(encoded))
 
     def typed_fields(self) -> dict[str, Any]:
         """The fields of the EIP-712 Attest message, less the deadline."""

@@ -282,6 +282,14 @@ class EvidenceDocument(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class AttestationEvidence(Base):
+    """Which attestation cites which evidence document (who may fetch a document follows it)."""
+
+    __tablename__ = "attestation_evidence"
+    attestation_uid: Mapped[str] = mapped_column(ForeignKey("attestations.uid"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("evidence_documents.sha256"), primary_key=True, index=True)
+
+
 class OutboxItem(Base):
     """Work that must reach the chain exactly once, kept until it has (durable across outages)."""
 

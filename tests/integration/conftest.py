@@ -151,6 +151,7 @@ def api(settings: Settings, chain: Chain) -> Iterator[Api]:
         update={
             "admin_api_key": SecretStr(ADMIN_KEY),
             "key_encryption_key": SecretStr(generate_key_encryption_key()),
+            "relay_interval_seconds": 0,
         }
     )
     with TestClient(create_app(configured)) as client:

@@ -1,0 +1,360 @@
+"""ESG attestations and their schema catalogue: issue (signed by the issuer, relayed by the
+service), read with status and on-chain proof, search, revoke, bulk import."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import Response as RawResponse
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.api.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from service.api.schemas import AttestationPublic, AttestationSchemaPublic, TypedDataToSign
+from service.chain import typed_data
+from service.db.models import Attestation, Member
+from service.domain import attestations, members
+from service.domain.attestations import AttestationCreate
+from service.domain.members import Principal
+from service.domain.schema_catalogue import SchemaCreate, create_schema, get_schema
+from service.domain.signing import deadline_in
+from service.domain.subjects import ItemSubject, LocationSubject, MemberSubject
+from service.errors import ChainUnavailable, NotFound, PolicyDenied, TransactionTimeout, ValidationFailed
+from service.runtime import Runtime
+
+schemas_router = APIRouter(prefix="/attestation-schemas", tags=["attestations"])
+router = APIRouter(prefix="/attestations", tags=["attestations"])
+evidence_router = APIRouter(prefix="/evidence", tags=["attestations"])
+
+MAX_IMPORT = 1000
+
+
+class AttestationPrepared(TypedDataToSign):
+    uid: str
+    salts: dict[str, str]
+    """Send these back with the signature: they fix the commitment the signature covers."""
+
+
+class RevokeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    deadline: int | None = None
+    signature: str | None = Field(default=None, description="Self-custody only: signature of the Revoke typed data")
+
+
+class ImportResult(BaseModel):
+    imported: int
+    attestations: list[AttestationPublic]
+
+
+def _is_operator(principal: Principal) -> bool:
+    return "admin" in principal.scopes
+
+
+def _public(
+    session: Session, runtime: Runtime, principal: Principal, row: Attestation, *, on_chain: bool = False
+) -> AttestationPublic:
+    return AttestationPublic.of(
+        session=session,
+        row=row,
+        status=attestations.status_of(session=session, row=row),
+        chain=runtime.chain,
+        with_salts=row.issuer_id == principal.member.id,
+        on_chain=on_chain,
+    )
+
+
+def _relay_now(runtime: Runtime) -> None:
+    """Tries to put queued work on chain at once; during an outage it stays queued (pending)."""
+    with contextlib.suppress(ChainUnavailable, TransactionTimeout):
+        runtime.relay(wait=False)
+
+
+# --- schema catalogue ---------------------------------------------------------------------
+
+
+@schemas_router.get("", response_model=list[AttestationSchemaPublic])
+def list_schemas(
+    session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
+) -> list[AttestationSchemaPublic]:
+    principal.require("read")
+    runtime.ensure_schemas()
+    from service.db.models import AttestationSchema
+
+    return [
+        AttestationSchemaPublic.of(r)
+        for r in session.scalars(select(AttestationSchema).order_by(AttestationSchema.name))
+    ]
+
+
+@schemas_router.get("/{name}", response_model=AttestationSchemaPublic)
+def read_schema(
+    name: str, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
+) -> AttestationSchemaPublic:
+    principal.require("read")
+    runtime.ensure_schemas()
+    return AttestationSchemaPublic.of(get_schema(session=session, name=name))
+
+
+@schemas_router.post("", response_model=AttestationSchemaPublic, status_code=status.HTTP_201_CREATED)
+def register_schema(
+    schema_in: SchemaCreate, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
+) -> AttestationSchemaPublic:
+    """A custom schema: a JSON Schema for bodies, registered on the AttestationRegistry."""
+    principal.require("attestations")
+    runtime.ensure_schemas()
+    with session.begin():
+        row = create_schema(session=session, chain=runtime.chain, member_id=principal.member.id, schema_in=schema_in)
+    return AttestationSchemaPublic.of(row)
+
+
+# --- attestations -------------------------------------------------------------------------
+
+
+def _issuer(session: Session, principal: Principal) -> Member:
+    principal.require("attestations")
+    return members.get_member(session=session, member_id=principal.member.id)
+
+
+@router.post("/prepare", response_model=AttestationPrepared, summary="Typed data a self-custody issuer signs")
+def prepare_attestation(
+    att_in: AttestationCreate, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
+) -> AttestationPrepared:
+    runtime.ensure_schemas()
+    issuer = _issuer(session, principal)
+    prepared = attestations.prepare(
+        session=session, chain=runtime.chain, issuer=issuer, att_in=att_in, ttl=runtime.settings.signature_ttl_seconds
+    )
+    session.rollback()
+    return AttestationPrepared(
+        deadline=prepared.deadline,
+        messages=[typed_data.to_json(prepared.typed)],
+        uid=prepared.uid(issuer.address),
+        salts={path: "0x" + salt.hex() for path, salt in prepared.commitment.salts.items()},
+    )
+
+
+@router.post(
+    "",
+    response_model=AttestationPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={202: {"model": AttestationPublic, "description": "Stored; the chain is unreachable, it is sent later"}},
+)
+def create_attestation(
+    att_in: AttestationCreate, response: Response, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
+) -> AttestationPublic:
+    """Validates and stores the attestation, then relays it. 201 when on chain, 202 while pending."""
+    runtime.ensure_schemas()
+    with session.begin():
+        issuer = _issuer(session, principal)
+        row = attestations.create(
+            session=session,
+            chain=runtime.chain,
+            vault=runtime.vault,
+            issuer=issuer,
+            att_in=att_in,
+            ttl=runtime.settings.signature_ttl_seconds,
+        )
+        uid = row.uid
+    _relay_now(runtime)
+    session.expire_all()
+    row = attestations.get(session=session, uid=uid)
+    public = _public(session, runtime, principal, row)
+    if public.status == "pending":
+        response.status_code = status.HTTP_202_ACCEPTED
+    return public
+
+
+def _parse_import(raw: bytes, content_type: str) -> list[Any]:
+    text = raw.decode("utf-8", errors="strict") if raw else ""
+    if "ndjson" in content_type or "jsonl" in content_type:
+        items = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    items.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise ValidationFailed(f"line {number} is not JSON: {exc.msg}") from exc
+        return items
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed(
+            f"the import is not JSON: {exc.msg} (send a JSON array or application/x-ndjson)"
+        ) from exc
+    if isinstance(document, dict) and isinstance(document.get("attestations"), list):
+        return list(document["attestations"])
+    if isinstance(document, list):
+        return document
+    raise ValidationFailed('the import must be a JSON array of attestations or {"attestations": [...]}')
+
+
+_MANY = TypeAdapter(AttestationCreate)
+
+
+@router.post("/import", response_model=ImportResult, status_code=status.HTTP_201_CREATED)
+async def import_attestations(request: Request, runtime: RuntimeDep, principal: CurrentPrincipal) -> ImportResult:
+    """Bulk import from a file (a JSON array, {"attestations": [...]}, or JSON Lines). All or
+    nothing: one bad entry rejects the file, naming its position. Relayed in batches."""
+    raw = await request.body()
+    items = _parse_import(raw, request.headers.get("content-type", ""))
+    if not items:
+        raise ValidationFailed("the import holds no attestations")
+    if len(items) > MAX_IMPORT:
+        raise ValidationFailed(f"an import holds at most {MAX_IMPORT} attestations, this one {len(items)}")
+    parsed = []
+    for index, item in enumerate(items):
+        try:
+            parsed.append(_MANY.validate_python(item))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = "/".join(str(p) for p in first["loc"])
+            raise ValidationFailed(f"attestation #{index}: {where}: {first['msg']}") from exc
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_import, runtime, principal, parsed)
+
+
+def _import(runtime: Runtime, principal: Principal, parsed: list[AttestationCreate]) -> ImportResult:
+    runtime.ensure_schemas()
+    with runtime.sessions() as session:
+        uids: list[str] = []
+        with session.begin():
+            issuer = _issuer(session, principal)
+            for index, att_in in enumerate(parsed):
+                try:
+                    row = attestations.create(
+                        session=session,
+                        chain=runtime.chain,
+                        vault=runtime.vault,
+                        issuer=issuer,
+                        att_in=att_in,
+                        ttl=runtime.settings.signature_ttl_seconds,
+                    )
+                except (ValidationFailed, NotFound, PolicyDenied) as exc:
+                    raise type(exc)(f"attestation #{index}: {exc}") from exc
+                uids.append(row.uid)
+        _relay_now(runtime)
+        session.expire_all()
+        rows = [attestations.get(session=session, uid=uid) for uid in uids]
+        return ImportResult(imported=len(rows), attestations=[_public(session, runtime, principal, r) for r in rows])
+
+
+@router.get("", response_model=list[AttestationPublic], summary="Search by subject, issuer or schema")
+def list_attestations(
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: CurrentPrincipal,
+    gtin: Annotated[str | None, Query(description="Item subject: GTIN (with lot and/or serial)")] = None,
+    lot: str | None = None,
+    serial: str | None = None,
+    gln: Annotated[str | None, Query(description="Location subject: GLN")] = None,
+    subject_member: Annotated[str | None, Query(description="Member subject: member id")] = None,
+    issuer: Annotated[str | None, Query(description="Issuer member id")] = None,
+    schema: Annotated[str | None, Query(description="Schema name")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[AttestationPublic]:
+    principal.require("read")
+    subject = None
+    try:
+        if gtin is not None:
+            subject = ItemSubject(gtin=gtin, lot=lot, serial=serial).canonical()
+        elif gln is not None:
+            subject = LocationSubject(gln=gln).canonical()
+        elif subject_member is not None:
+            subject = MemberSubject(member_id=subject_member).canonical()
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from exc
+    if (lot or serial) and gtin is None:
+        raise ValidationFailed("lot and serial need a gtin")
+    schema_uid = get_schema(session=session, name=schema).uid if schema else None
+    rows = attestations.search(
+        session=session,
+        reader=None if _is_operator(principal) else principal.member,
+        subject=subject,
+        issuer_id=issuer,
+        schema_uid=schema_uid,
+        limit=limit,
+        offset=offset,
+    )
+    return [_public(session, runtime, principal, r) for r in rows]
+
+
+def _readable(session: Session, principal: Principal, uid: str) -> Attestation:
+    row = attestations.get(session=session, uid=uid)
+    if not _is_operator(principal) and not attestations.may_read(session=session, member=principal.member, row=row):
+        raise NotFound(f"no attestation {uid}")  # do not tell outsiders it exists
+    return row
+
+
+@router.get("/{uid}", response_model=AttestationPublic, summary="One attestation, its status and on-chain proof")
+def read_attestation(
+    uid: str, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
+) -> AttestationPublic:
+    principal.require("read")
+    return _public(session, runtime, principal, _readable(session, principal, uid), on_chain=True)
+
+
+@router.post("/{uid}/revoke/prepare", response_model=TypedDataToSign)
+def prepare_revocation(
+    uid: str, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
+) -> TypedDataToSign:
+    principal.require("attestations")
+    row = _readable(session, principal, uid)
+    deadline = deadline_in(runtime.settings.signature_ttl_seconds)
+    message = attestations.revoke_message(chain=runtime.chain, uid=row.uid, deadline=deadline)
+    return TypedDataToSign(deadline=deadline, messages=[typed_data.to_json(message)])
+
+
+@router.post("/{uid}/revoke", response_model=AttestationPublic, summary="Revoke (issuer only), on chain")
+def revoke_attestation(
+    uid: str,
+    revoke_in: RevokeRequest,
+    response: Response,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: CurrentPrincipal,
+) -> AttestationPublic:
+    principal.require("attestations")
+    with session.begin():
+        _readable(session, principal, uid)
+        member = members.get_member(session=session, member_id=principal.member.id)
+        row = attestations.request_revocation(
+            session=session,
+            chain=runtime.chain,
+            vault=runtime.vault,
+            member=member,
+            uid=uid,
+            deadline=revoke_in.deadline,
+            signature=revoke_in.signature,
+            ttl=runtime.settings.signature_ttl_seconds,
+        )
+        uid = row.uid
+    _relay_now(runtime)
+    session.expire_all()
+    public = _public(session, runtime, principal, attestations.get(session=session, uid=uid))
+    if public.status != "revoked":
+        response.status_code = status.HTTP_202_ACCEPTED
+    return public
+
+
+@evidence_router.get("/{sha256}", summary="An evidence document, by the SHA-256 of its content")
+def read_evidence(sha256: str, session: SessionDep, principal: CurrentPrincipal) -> RawResponse:
+    principal.require("read")
+    reader = None if _is_operator(principal) else principal.member
+    document = attestations.evidence_for(session=session, reader=reader, sha256=sha256)
+    filename = re.sub(r"[^A-Za-z0-9._-]", "_", document.filename)
+    return RawResponse(
+        content=document.content,
+        media_type=document.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "ETag": f'"{document.sha256}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

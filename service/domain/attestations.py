@@ -1,0 +1,552 @@
+"""ESG attestations: validated against their schema, committed field by field, signed by the
+issuer (EIP-712), kept here with their evidence, and relayed on chain through a durable outbox
+so a chain outage delays them but never loses or duplicates them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.chain import typed_data
+from service.chain.contracts import AttestationRequest, Role, SignedAttestation
+from service.chain.deployment import Chain
+from service.db.models import (
+    Attestation,
+    AttestationEvidence,
+    AttestationSchema,
+    ChainAttestation,
+    ChainRevocation,
+    Constellation,
+    EvidenceDocument,
+    Member,
+    OutboxItem,
+)
+from service.domain.commitments import RecordCommitment
+from service.domain.constellations import current_roles, get_constellation
+from service.domain.keys import KeyVault
+from service.domain.schema_catalogue import get_schema, validate_body
+from service.domain.signing import authorise, deadline_in, parse_signature
+from service.domain.subjects import MemberSubject, Subject, subject_hash
+from service.errors import (
+    ChainUnavailable,
+    Conflict,
+    ContractReverted,
+    NotFound,
+    PolicyDenied,
+    TransactionTimeout,
+    ValidationFailed,
+)
+
+log = logging.getLogger(__name__)
+ZERO32 = b"\x00" * 32
+MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
+
+
+class EvidenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    filename: str = Field(min_length=1, max_length=255)
+    media_type: str = Field(
+        default="application/octet-stream",
+        max_length=100,
+        pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$",
+    )
+    content_base64: str
+
+    def content(self) -> bytes:
+        try:
+            raw = base64.b64decode(self.content_base64, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValidationFailed(f"evidence {self.filename!r} is not valid base64") from exc
+        if len(raw) > MAX_EVIDENCE_BYTES:
+            raise ValidationFailed(f"evidence {self.filename!r} is larger than {MAX_EVIDENCE_BYTES} bytes")
+        return raw
+
+
+class AttestationCreate(BaseModel):
+    """An attestation to issue. Self-custody issuers add `deadline`, `salts` and `signature`
+    exactly as /attestations/prepare returned them."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    schema_name: str = Field(alias="schema")
+    constellation: str
+    subject: Subject
+    body: dict[str, Any]
+    expires_at: datetime | None = None
+    ref_uid: str | None = None
+    revocable: bool | None = None
+    evidence: list[EvidenceIn] = Field(default_factory=list, max_length=20)
+    deadline: int | None = None
+    salts: dict[str, str] | None = None
+    signature: str | None = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("expires_at needs a time zone (e.g. 2027-06-30T00:00:00Z)")
+        return value
+
+
+@dataclass
+class Prepared:
+    schema: AttestationSchema
+    constellation: Constellation
+    subject_kind: str
+    subject: str
+    commitment: RecordCommitment
+    request: AttestationRequest
+    deadline: int
+    typed: dict[str, Any]
+    evidence: list[tuple[EvidenceIn, bytes, str]]
+
+    def uid(self, issuer: str) -> str:
+        return "0x" + self.request.uid(issuer).hex()
+
+
+def _hex32(value: str, name: str) -> bytes:
+    try:
+        raw = bytes.fromhex(value.removeprefix("0x"))
+    except ValueError as exc:
+        raise ValidationFailed(f"{name} is not hex") from exc
+    if len(raw) != 32:
+        raise ValidationFailed(f"{name} must be 32 bytes")
+    return raw
+
+
+def _committed_fields(body: dict[str, Any], evidence_ids: list[str]) -> dict[str, Any]:
+    fields = {f"body/{key}": value for key, value in body.items()}
+    fields["evidence"] = sorted(evidence_ids)
+    return fields
+
+
+def prepare(
+    *, session: Session, chain: Chain, issuer: Member, att_in: AttestationCreate, ttl: int, now: datetime | None = None
+) -> Prepared:
+    """Checks everything about an attestation before anything is stored or signed."""
+    now = now or datetime.now(UTC)
+    try:
+        schema = get_schema(session=session, name=att_in.schema_name)
+        constellation = get_constellation(session=session, slug=att_in.constellation)
+    except NotFound as exc:
+        raise ValidationFailed(str(exc)) from exc
+    validate_body(schema, att_in.body)
+    roles = current_roles(session=session, cid=constellation.id, address=issuer.address)
+    if not roles:
+        raise PolicyDenied(f"{issuer.name} is not a member of constellation {constellation.slug!r}")
+    if schema.required_roles and not roles & schema.required_roles:
+        needed = " or ".join(Role.names(schema.required_roles))
+        raise PolicyDenied(f"schema {schema.name!r} needs the {needed} role; {issuer.name} holds {Role.names(roles)}")
+    if att_in.subject.kind == "member" and session.get(Member, att_in.subject.member_id) is None:
+        raise ValidationFailed(f"subject member {att_in.subject.member_id} does not exist")
+    expires_at = 0
+    if att_in.expires_at is not None:
+        if att_in.expires_at <= now:
+            raise ValidationFailed(f"expires_at {att_in.expires_at.isoformat()} is in the past")
+        expires_at = int(att_in.expires_at.timestamp())
+    revocable = schema.revocable if att_in.revocable is None else att_in.revocable
+    if revocable and not schema.revocable:
+        raise ValidationFailed(f"schema {schema.name!r} is irrevocable: its attestations cannot be revocable")
+    ref_uid = ZERO32
+    if att_in.ref_uid is not None:
+        ref_uid = _hex32(att_in.ref_uid, "ref_uid")
+        if session.get(Attestation, "0x" + ref_uid.hex()) is None:
+            raise ValidationFailed(f"ref_uid {att_in.ref_uid} names no attestation")
+    evidence = []
+    for item in att_in.evidence:
+        content = item.content()
+        evidence.append((item, content, hashlib.sha256(content).hexdigest()))
+    salts = None
+    if att_in.salts is not None:
+        try:
+            salts = {path: bytes.fromhex(salt.removeprefix("0x")) for path, salt in att_in.salts.items()}
+        except ValueError as exc:
+            raise ValidationFailed("salts must be hex") from exc
+    fields = _committed_fields(att_in.body, [sha for _, _, sha in evidence])
+    if salts is not None and set(salts) != set(fields):
+        raise ValidationFailed(f"salts must cover exactly the committed fields {sorted(fields)}")
+    try:
+        commitment = RecordCommitment.commit(fields, salts)
+        data_hash = commitment.root
+    except ValueError as exc:
+        raise ValidationFailed(f"salts: {exc}") from exc
+    canonical = att_in.subject.canonical()
+    request = AttestationRequest(
+        schema=_hex32(schema.uid, "schema"),
+        constellation=_hex32(constellation.id, "constellation"),
+        subject=subject_hash(canonical),
+        data_hash=data_hash,
+        expires_at=expires_at,
+        ref_uid=ref_uid,
+        revocable=revocable,
+    )
+    deadline = att_in.deadline or deadline_in(ttl, now=now.timestamp())
+    if deadline <= now.timestamp():
+        raise ValidationFailed("deadline is in the past")
+    typed = typed_data.typed_message(
+        "Attest",
+        {**request.typed_fields(), "deadline": deadline},
+        chain_id=chain.chain_id,
+        contract=chain.address_of("AttestationRegistry"),
+    )
+    return Prepared(
+        schema, constellation, att_in.subject.kind, canonical, commitment, request, deadline, typed, evidence
+    )
+
+
+def create(
+    *, session: Session, chain: Chain, vault: KeyVault | None, issuer: Member, att_in: AttestationCreate, ttl: int
+) -> Attestation:
+    """Validates, checks or makes the issuer's signature, stores the attestation and its outbox entry."""
+    prepared = prepare(session=session, chain=chain, issuer=issuer, att_in=att_in, ttl=ttl)
+    if att_in.signature is not None and att_in.salts is None:
+        raise ValidationFailed("a signed attestation must carry the salts it was prepared with")
+    signature = authorise(session=session, vault=vault, member=issuer, typed=prepared.typed, signature=att_in.signature)
+    uid = prepared.uid(issuer.address)
+    if session.get(Attestation, uid) is not None:
+        raise Conflict(f"attestation {uid} is already recorded (a replayed signature or a duplicate)")
+    for item, content, sha in prepared.evidence:
+        if session.get(EvidenceDocument, sha) is None:
+            session.add(
+                EvidenceDocument(
+                    sha256=sha, media_type=item.media_type, filename=item.filename, size=len(content), content=content
+                )
+            )
+    row = Attestation(
+        uid=uid,
+        schema_uid=prepared.schema.uid,
+        constellation=prepared.constellation.id,
+        subject_kind=prepared.subject_kind,
+        subject=prepared.subject,
+        subject_hash="0x" + prepared.request.subject.hex(),
+        issuer_id=issuer.id,
+        issuer_address=issuer.address,
+        body=att_in.body,
+        salts={p: s.hex() for p, s in prepared.commitment.salts.items()},
+        data_hash="0x" + prepared.request.data_hash.hex(),
+        expires_at=prepared.request.expires_at,
+        ref_uid="0x" + prepared.request.ref_uid.hex(),
+        revocable=prepared.request.revocable,
+        deadline=prepared.deadline,
+        signature="0x" + signature.hex(),
+        evidence=[sha for _, _, sha in prepared.evidence],
+    )
+    session.add(row)
+    session.flush()  # the documents and the attestation exist before the links between them
+    for sha in {sha for _, _, sha in prepared.evidence}:
+        session.add(AttestationEvidence(attestation_uid=uid, sha256=sha))
+    session.add(OutboxItem(kind="attest", ref=uid))
+    session.flush()
+    return row
+
+
+def get(*, session: Session, uid: str) -> Attestation:
+    row = session.get(Attestation, uid.lower() if uid.startswith("0x") else uid)
+    if row is None:
+        raise NotFound(f"no attestation {uid}")
+    return row
+
+
+def is_revoked_on_chain(session: Session, uid: str) -> bool:
+    return session.scalar(select(ChainRevocation.id).where(ChainRevocation.uid == uid).limit(1)) is not None
+
+
+def status_of(*, session: Session, row: Attestation, now: datetime | None = None) -> str:
+    """pending (not yet on chain) · failed (refused by the chain) · revoked · expired · valid."""
+    now = now or datetime.now(UTC)
+    if row.anchored_tx is None:
+        failed = session.scalar(select(OutboxItem.status).where(OutboxItem.kind == "attest", OutboxItem.ref == row.uid))
+        return "failed" if failed == "failed" else "pending"
+    if row.revoked_tx is not None or is_revoked_on_chain(session, row.uid):
+        return "revoked"
+    if row.expires_at and row.expires_at <= now.timestamp():
+        return "expired"
+    return "valid"
+
+
+def readable_by(*, session: Session, member: Member) -> Any:
+    """The condition on attestations `member` may read until grants (the sharing policy) say
+    more: its own, those about it, and those of the constellations it belongs to."""
+    from service.domain.constellations import constellations_of
+
+    cids = [m.constellation for m in constellations_of(session=session, address=member.address)]
+    return or_(
+        Attestation.issuer_id == member.id,
+        Attestation.subject == MemberSubject(member_id=member.id).canonical(),
+        Attestation.constellation.in_(cids),
+    )
+
+
+def evidence_for(*, session: Session, reader: Member | None, sha256: str) -> EvidenceDocument:
+    """An evidence document, if `reader` (None: the operator) may read an attestation citing it."""
+    document = session.get(EvidenceDocument, sha256.lower())
+    if document is not None and reader is not None:
+        citing = (
+            select(AttestationEvidence.attestation_uid)
+            .join(Attestation, Attestation.uid == AttestationEvidence.attestation_uid)
+            .where(AttestationEvidence.sha256 == document.sha256, readable_by(session=session, member=reader))
+        )
+        if session.scalar(citing.limit(1)) is None:
+            document = None
+    if document is None:
+        raise NotFound(f"no evidence document {sha256}")
+    return document
+
+
+def may_read(*, session: Session, member: Member, row: Attestation) -> bool:
+    return (
+        session.scalar(
+            select(Attestation.uid).where(Attestation.uid == row.uid, readable_by(session=session, member=member))
+        )
+        is not None
+    )
+
+
+def search(
+    *,
+    session: Session,
+    reader: Member | None,
+    subject: str | None = None,
+    issuer_id: str | None = None,
+    schema_uid: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Attestation]:
+    """Attestations matching every given filter that `reader` may read (all of them for None, the operator)."""
+    query = select(Attestation).order_by(Attestation.created_at, Attestation.uid)
+    if reader is not None:
+        query = query.where(readable_by(session=session, member=reader))
+    if subject is not None:
+        query = query.where(Attestation.subject == subject)
+    if issuer_id is not None:
+        query = query.where(Attestation.issuer_id == issuer_id)
+    if schema_uid is not None:
+        query = query.where(Attestation.schema_uid == schema_uid)
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def revoke_message(*, chain: Chain, uid: str, deadline: int) -> dict[str, Any]:
+    return typed_data.typed_message(
+        "Revoke",
+        {"uid": _hex32(uid, "uid"), "deadline": deadline},
+        chain_id=chain.chain_id,
+        contract=chain.address_of("AttestationRegistry"),
+    )
+
+
+def request_revocation(
+    *,
+    session: Session,
+    chain: Chain,
+    vault: KeyVault | None,
+    member: Member,
+    uid: str,
+    deadline: int | None,
+    signature: str | None,
+    ttl: int,
+) -> Attestation:
+    """Records the issuer's signed revocation and queues it for the chain."""
+    row = get(session=session, uid=uid)
+    if row.issuer_id != member.id:
+        raise PolicyDenied("only the issuer may revoke an attestation")
+    if not row.revocable:
+        raise Conflict(f"attestation {uid} was issued irrevocable")
+    if row.revoke_signature is not None or status_of(session=session, row=row) == "revoked":
+        raise Conflict(f"attestation {uid} is already revoked")
+    deadline = deadline or deadline_in(ttl)
+    if signature is not None:
+        parse_signature(signature)
+    made = authorise(
+        session=session,
+        vault=vault,
+        member=member,
+        typed=revoke_message(chain=chain, uid=uid, deadline=deadline),
+        signature=signature,
+    )
+    row.revoke_signature = "0x" + made.hex()
+    row.revoke_deadline = deadline
+    row.revoke_requested_at = datetime.now(UTC)
+    session.add(OutboxItem(kind="revoke", ref=row.uid))
+    session.flush()
+    return row
+
+
+def _signed(row: Attestation) -> SignedAttestation:
+    request = AttestationRequest(
+        schema=_hex32(row.schema_uid, "schema"),
+        constellation=_hex32(row.constellation, "constellation"),
+        subject=_hex32(row.subject_hash, "subject"),
+        data_hash=_hex32(row.data_hash, "data_hash"),
+        expires_at=row.expires_at,
+        ref_uid=_hex32(row.ref_uid, "ref_uid"),
+        revocable=row.revocable,
+    )
+    return SignedAttestation(request, row.issuer_address, row.deadline, bytes.fromhex(row.signature[2:]))
+
+
+@dataclass
+class RelayReport:
+    attested: int = 0
+    revoked: int = 0
+    failed: int = 0
+    already_on_chain: int = 0
+    transactions: int = 0
+    outage: ChainUnavailable | TransactionTimeout | None = None
+    """Set when the chain failed mid-way; what was recorded so far is committed, the rest stays pending."""
+
+
+def _done(item: OutboxItem, tx_hash: str | None) -> None:
+    item.status, item.tx_hash, item.done_at = "done", tx_hash, datetime.now(UTC)
+
+
+def relay_outbox(*, sessions: sessionmaker[Session], chain: Chain, batch_size: int) -> RelayReport:
+    """Sends pending attestations (batched) and revocations to the chain, exactly once.
+
+    The uid is deterministic, so an attestation that reached the chain before a crash is found
+    there and marked done instead of being sent again. Raises ChainUnavailable if the chain is
+    down; everything unsent stays pending."""
+    report = RelayReport()
+    after = 0
+    while report.outage is None:
+        with sessions() as session, session.begin():
+            items = list(
+                session.scalars(
+                    select(OutboxItem)
+                    .where(OutboxItem.kind == "attest", OutboxItem.status == "pending", OutboxItem.id > after)
+                    .order_by(OutboxItem.id)
+                    .limit(batch_size)
+                )
+            )
+            if not items:
+                break
+            after = items[-1].id
+            _relay_attestations(session, chain, items, report)
+    if report.outage is None:
+        with sessions() as session, session.begin():
+            items = list(
+                session.scalars(
+                    select(OutboxItem)
+                    .where(OutboxItem.kind == "revoke", OutboxItem.status == "pending")
+                    .order_by(OutboxItem.id)
+                )
+            )
+            for item in items:
+                _relay_revocation(session, chain, item, report)
+                if report.outage is not None:
+                    break
+    if report.outage is not None:
+        raise report.outage
+    return report
+
+
+def _record_failure(item: OutboxItem, exc: Exception) -> None:
+    item.attempts += 1
+    item.last_error = f"{type(exc).__name__}: {exc}"
+
+
+def _relay_attestations(session: Session, chain: Chain, items: list[OutboxItem], report: RelayReport) -> None:
+    rows = {
+        row.uid: row for row in session.scalars(select(Attestation).where(Attestation.uid.in_([i.ref for i in items])))
+    }
+    to_send: list[OutboxItem] = []
+    for item in items:
+        if chain.attestations.get_attestation(_hex32(item.ref, "uid")).issued_at:
+            _adopt_from_mirror(session, item, rows[item.ref], report)
+        else:
+            to_send.append(item)
+    if not to_send:
+        return
+    try:
+        receipt = chain.attestations.multi_attest_by_sig([_signed(rows[i.ref]) for i in to_send])
+    except ContractReverted:
+        for item in to_send:
+            _relay_one(chain, item, rows[item.ref], report)
+            if report.outage is not None:
+                return
+        return
+    except (ChainUnavailable, TransactionTimeout) as exc:
+        for item in to_send:
+            _record_failure(item, exc)
+        report.outage = exc
+        return
+    report.transactions += 1
+    for item in to_send:
+        rows[item.ref].anchored_tx, rows[item.ref].anchored_block = receipt.tx_hash, receipt.block_number
+        _done(item, receipt.tx_hash)
+        report.attested += 1
+
+
+def _adopt_from_mirror(session: Session, item: OutboxItem, row: Attestation, report: RelayReport) -> None:
+    """An attestation already on chain (sent before a crash, or by another relayer): take its
+    transaction from the indexed mirror; until the indexer has it, the item stays pending."""
+    found = session.execute(
+        select(ChainAttestation.tx_hash, ChainAttestation.block_number).where(ChainAttestation.uid == row.uid).limit(1)
+    ).first()
+    if found is None:
+        return
+    row.anchored_tx, row.anchored_block = found
+    _done(item, found[0])
+    report.already_on_chain += 1
+
+
+def _relay_one(chain: Chain, item: OutboxItem, row: Attestation, report: RelayReport) -> None:
+    try:
+        receipt = chain.attestations.attest_by_sig(_signed(row))
+    except ContractReverted as exc:
+        if exc.error_name == "AttestationRegistryAttestationExists":
+            return  # sent by another relayer meanwhile: adopted from the mirror on a later round
+        item.status = "failed"
+        _record_failure(item, exc)
+        report.failed += 1
+        log.warning("attestation %s refused by the chain: %s", row.uid, exc)
+        return
+    except (ChainUnavailable, TransactionTimeout) as exc:
+        _record_failure(item, exc)
+        report.outage = exc
+        return
+    report.transactions += 1
+    row.anchored_tx, row.anchored_block = receipt.tx_hash, receipt.block_number
+    _done(item, receipt.tx_hash)
+    report.attested += 1
+
+
+def _relay_revocation(session: Session, chain: Chain, item: OutboxItem, report: RelayReport) -> None:
+    row = session.get(Attestation, item.ref)
+    assert row is not None and row.revoke_signature is not None and row.revoke_deadline is not None
+    if row.anchored_tx is None:
+        return  # the attestation itself is not on chain yet
+    uid = _hex32(row.uid, "uid")
+    if chain.attestations.get_attestation(uid).revoked_at:
+        tx = session.scalar(select(ChainRevocation.tx_hash).where(ChainRevocation.uid == row.uid).limit(1))
+        if tx is not None:
+            row.revoked_tx = tx
+            _done(item, tx)
+        return
+    try:
+        receipt = chain.attestations.revoke_by_sig(
+            uid,
+            issuer=row.issuer_address,
+            deadline=row.revoke_deadline,
+            signature=bytes.fromhex(row.revoke_signature[2:]),
+        )
+    except ContractReverted as exc:
+        item.status = "failed"
+        _record_failure(item, exc)
+        report.failed += 1
+        return
+    except (ChainUnavailable, TransactionTimeout) as exc:
+        _record_failure(item, exc)
+        report.outage = exc
+        return
+    row.revoked_tx = receipt.tx_hash
+    _done(item, receipt.tx_hash)
+    report.revoked += 1
+    report.transactions += 1

@@ -1,0 +1,279 @@
+"""The attestation schema catalogue: built-in ESG schemas (certification, PACT product carbon
+footprint, labour audit, origin, recycled content) and members' custom schemas. A schema's
+JSON Schema validates bodies off chain; its definition, registered on the AttestationRegistry,
+pins the JSON Schema by hash so anyone can check which rules a body was held to."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.chain.contracts import Role
+from service.chain.deployment import Chain
+from service.db.models import AttestationSchema
+from service.domain.commitments import canonical_json
+from service.errors import Conflict, NotFound, ValidationFailed
+
+_NAME = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
+_DATE = {"type": "string", "format": "date"}
+_DATETIME = {"type": "string", "format": "date-time"}
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 500}
+_COUNTRY = {"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2"}
+_DQR = {"type": "number", "minimum": 1, "maximum": 3}
+
+
+def _object(properties: dict[str, Any], required: list[str], **extra: Any) -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+        **extra,
+    }
+
+
+BUILTIN: dict[str, dict[str, Any]] = {
+    "certification": {
+        "title": "Certification (e.g. Fairtrade, Rainforest Alliance, organic)",
+        "required_roles": Role.CERTIFIER,
+        "revocable": True,
+        "json_schema": _object(
+            {
+                "standard": _TEXT,
+                "certificateId": _TEXT,
+                "issuingBody": _TEXT,
+                "scope": _TEXT,
+                "validUntil": _DATE,
+            },
+            ["standard", "certificateId", "issuingBody", "validUntil"],
+        ),
+    },
+    "product-carbon-footprint": {
+        "title": "Product carbon footprint (WBCSD PACT data model)",
+        "required_roles": 0,
+        "revocable": True,
+        "json_schema": _object(
+            {
+                "declaredUnit": {
+                    "enum": [
+                        "liter",
+                        "kilogram",
+                        "cubic meter",
+                        "kilowatt hour",
+                        "megajoule",
+                        "ton kilometer",
+                        "square meter",
+                    ]
+                },
+                "unitaryProductAmount": {"type": "number", "exclusiveMinimum": 0},
+                "pCfExcludingBiogenic": {"type": "number", "minimum": 0, "description": "kgCO2e per declared unit"},
+                "pCfIncludingBiogenic": {"type": "number"},
+                "fossilGhgEmissions": {"type": "number", "minimum": 0},
+                "fossilCarbonContent": {"type": "number", "minimum": 0},
+                "biogenicCarbonContent": {"type": "number", "minimum": 0},
+                "dLucGhgEmissions": {"type": "number", "minimum": 0},
+                "referencePeriodStart": _DATETIME,
+                "referencePeriodEnd": _DATETIME,
+                "geographyCountry": _COUNTRY,
+                "geographyRegionOrSubregion": _TEXT,
+                "boundaryProcessesDescription": _TEXT,
+                "crossSectoralStandardsUsed": {"type": "array", "items": _TEXT},
+                "primaryDataShare": {"type": "number", "minimum": 0, "maximum": 100},
+                "dqi": _object(
+                    {
+                        "coveragePercent": {"type": "number", "minimum": 0, "maximum": 100},
+                        "technologicalDQR": _DQR,
+                        "temporalDQR": _DQR,
+                        "geographicalDQR": _DQR,
+                        "completenessDQR": _DQR,
+                        "reliabilityDQR": _DQR,
+                    },
+                    [
+                        "coveragePercent",
+                        "technologicalDQR",
+                        "temporalDQR",
+                        "geographicalDQR",
+                        "completenessDQR",
+                        "reliabilityDQR",
+                    ],
+                ),
+            },
+            [
+                "declaredUnit",
+                "unitaryProductAmount",
+                "pCfExcludingBiogenic",
+                "referencePeriodStart",
+                "referencePeriodEnd",
+                "boundaryProcessesDescription",
+            ],
+            allOf=[
+                {"anyOf": [{"required": ["geographyCountry"]}, {"required": ["geographyRegionOrSubregion"]}]},
+                {"anyOf": [{"required": ["primaryDataShare"]}, {"required": ["dqi"]}]},
+            ],
+        ),
+    },
+    "labour-audit": {
+        "title": "Labour / social audit (e.g. SMETA, SA8000, amfori BSCI)",
+        "required_roles": Role.CERTIFIER,
+        "revocable": True,
+        "json_schema": _object(
+            {
+                "standard": _TEXT,
+                "auditor": _TEXT,
+                "auditDate": _DATE,
+                "result": {"enum": ["pass", "conditional", "fail"]},
+                "findings": {"type": "integer", "minimum": 0},
+                "nextAuditDue": _DATE,
+            },
+            ["standard", "auditor", "auditDate", "result"],
+        ),
+    },
+    "origin": {
+        "title": "Origin of a product or lot",
+        "required_roles": 0,
+        "revocable": True,
+        "json_schema": _object(
+            {
+                "country": _COUNTRY,
+                "region": _TEXT,
+                "farmGln": {"type": "string", "pattern": "^[0-9]{13}$"},
+                "latitude": {"type": "number", "minimum": -90, "maximum": 90},
+                "longitude": {"type": "number", "minimum": -180, "maximum": 180},
+                "harvestYear": {"type": "integer", "minimum": 1900, "maximum": 2200},
+            },
+            ["country"],
+        ),
+    },
+    "recycled-content": {
+        "title": "Recycled content of a product or material",
+        "required_roles": 0,
+        "revocable": True,
+        "json_schema": _object(
+            {
+                "material": _TEXT,
+                "recycledSharePercent": {"type": "number", "minimum": 0, "maximum": 100},
+                "chainOfCustody": {"enum": ["identity-preserved", "segregated", "mass-balance", "book-and-claim"]},
+                "standard": _TEXT,
+            },
+            ["material", "recycledSharePercent", "chainOfCustody"],
+        ),
+    },
+}
+
+
+class SchemaCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    title: str = Field(min_length=1, max_length=200)
+    json_schema: dict[str, Any]
+    revocable: bool = True
+    required_roles: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("name must be 2-64 lower-case letters, digits or dashes, starting with a letter")
+        return value
+
+
+def definition_of(name: str, json_schema: dict[str, Any]) -> str:
+    """The on-chain definition: the schema's name and the SHA-256 of its canonical JSON Schema."""
+    return f"constellate/{name} json-schema sha256:{hashlib.sha256(canonical_json(json_schema)).hexdigest()}"
+
+
+def _check_json_schema(json_schema: dict[str, Any]) -> None:
+    try:
+        Draft202012Validator.check_schema(json_schema)
+    except SchemaError as exc:
+        raise ValidationFailed(f"json_schema is not a valid JSON Schema: {exc.message}") from exc
+    if json_schema.get("type") != "object":
+        raise ValidationFailed('json_schema must describe an object ("type": "object")')
+
+
+def _register(
+    *,
+    session: Session,
+    chain: Chain,
+    name: str,
+    title: str,
+    json_schema: dict[str, Any],
+    revocable: bool,
+    required_roles: int,
+    builtin: bool,
+    registered_by: str | None,
+) -> AttestationSchema:
+    definition = definition_of(name, json_schema)
+    uid = chain.attestations.schema_uid(definition, revocable=revocable, required_roles=required_roles)
+    tx_hash = None
+    if chain.attestations.get_schema(uid).registrant == "0x" + "00" * 20:
+        tx_hash = chain.attestations.register_schema(
+            definition, revocable=revocable, required_roles=required_roles
+        ).tx_hash
+    row = AttestationSchema(
+        uid="0x" + uid.hex(),
+        name=name,
+        title=title,
+        definition=definition,
+        json_schema=json_schema,
+        revocable=revocable,
+        required_roles=required_roles,
+        builtin=builtin,
+        registered_by=registered_by,
+        tx_hash=tx_hash,
+    )
+    session.add(row)
+    return row
+
+
+def ensure_builtin_schemas(*, session: Session, chain: Chain) -> None:
+    """Registers every built-in schema that the database or the chain lacks (idempotent)."""
+    known = set(session.scalars(select(AttestationSchema.name).where(AttestationSchema.builtin.is_(True))))
+    for name, spec in BUILTIN.items():
+        if name not in known:
+            _register(session=session, chain=chain, name=name, builtin=True, registered_by=None, **spec)
+    session.flush()
+
+
+def create_schema(*, session: Session, chain: Chain, member_id: str, schema_in: SchemaCreate) -> AttestationSchema:
+    from service.domain.constellations import role_mask
+
+    if session.scalar(select(AttestationSchema).where(AttestationSchema.name == schema_in.name)):
+        raise Conflict(f"a schema named {schema_in.name!r} already exists")
+    _check_json_schema(schema_in.json_schema)
+    return _register(
+        session=session,
+        chain=chain,
+        name=schema_in.name,
+        title=schema_in.title,
+        json_schema=schema_in.json_schema,
+        revocable=schema_in.revocable,
+        required_roles=role_mask(schema_in.required_roles),
+        builtin=False,
+        registered_by=member_id,
+    )
+
+
+def get_schema(*, session: Session, name: str) -> AttestationSchema:
+    row = session.scalar(select(AttestationSchema).where(AttestationSchema.name == name))
+    if row is None:
+        known = sorted(session.scalars(select(AttestationSchema.name)))
+        raise NotFound(f"unknown schema {name!r}; known schemas: {known}")
+    return row
+
+
+def validate_body(schema: AttestationSchema, body: dict[str, Any]) -> None:
+    """Raises ValidationFailed naming every field that breaks the schema."""
+    validator = Draft202012Validator(schema.json_schema, format_checker=FormatChecker())
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+    if errors:
+        problems = "; ".join(f"{'/'.join(str(p) for p in e.absolute_path) or '(body)'}: {e.message}" for e in errors)
+        raise ValidationFailed(f"body does not match schema {schema.name!r}: {problems}")
