@@ -208,6 +208,8 @@ def up(
     typer.echo("Constellate is up:")
     for name, url in stack.urls.items():
         typer.echo(f"  {name:<6} {url}")
+    if stack.settings.admin_api_key is not None:
+        typer.echo(f"  admin API key: {stack.settings.admin_api_key.get_secret_value()}")
     typer.echo("Press Ctrl-C to stop.")
     sys.stdout.flush()
     stop.wait()

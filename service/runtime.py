@@ -74,11 +74,12 @@ class Runtime:
             schema_catalogue.ensure_builtin_schemas(session=session, chain=self.chain)
         self.sync_index()
 
-    def relay(self, *, wait: bool = True) -> attestations.RelayReport | None:
+    def relay(self, *, wait: float | None = None) -> attestations.RelayReport | None:
         """Sends the outbox (attestations in batches, revocations) to the chain and mirrors the
-        result. Returns None without waiting if another relay is running and `wait` is False.
-        Raises ChainUnavailable / TransactionTimeout; what is unsent stays pending."""
-        if not self.relay_lock.acquire(blocking=wait):
+        result. Returns None if another relay round holds the outbox for longer than `wait`
+        seconds (None: as long as it takes). Raises ChainUnavailable / TransactionTimeout;
+        what is unsent stays pending."""
+        if not self.relay_lock.acquire(timeout=-1 if wait is None else wait):
             return None
         try:
             chain = self.chain
@@ -115,12 +116,12 @@ class BackgroundRelayer(threading.Thread):
         super().__init__(name="relayer", daemon=True)
         self.runtime = runtime
         self.interval = interval
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._stopping.wait(self.interval):
             try:
-                report = self.runtime.relay(wait=False)
+                report = self.runtime.relay(wait=0)
             except (ChainUnavailable, TransactionTimeout) as exc:
                 log.warning("relay postponed, the chain is unavailable: %s", exc)
             except Exception:  # the loop must outlive any one failure; it is logged with its traceback
@@ -130,5 +131,5 @@ class BackgroundRelayer(threading.Thread):
                     log.info("relayed %s", report)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self.join(timeout=30)

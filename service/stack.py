@@ -3,7 +3,9 @@ contracts, a migrated database and the API server. Tests start the same stack.""
 
 from __future__ import annotations
 
+import json
 import logging
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from service.chain.compiler import compile_contracts, load_artifacts
 from service.chain.deployment import DeploymentManifest, check_manifest, deploy_contracts, new_sender
 from service.chain.rpc import connect
 from service.db.migrate import upgrade
+from service.domain.keys import generate_key_encryption_key
 from service.errors import ConfigurationError, ConstellateError
 from service.settings import Settings
 
@@ -83,6 +86,26 @@ class ApiServer:
         self.thread.join(timeout=10)
 
 
+def _local_secrets(settings: Settings, state_dir: Path) -> dict[str, object]:
+    """An admin API key and a key-encryption key for the embedded stack when settings give
+    none: made once, kept in `state_dir/secrets.json` (mode 0600) so reruns keep working."""
+    path = state_dir / "secrets.json"
+    stored: dict[str, str] = json.loads(path.read_text()) if path.is_file() else {}
+    if "admin_api_key" not in stored or "key_encryption_key" not in stored:
+        stored = {
+            "admin_api_key": stored.get("admin_api_key") or f"admin_{secrets.token_urlsafe(24)}",
+            "key_encryption_key": stored.get("key_encryption_key") or generate_key_encryption_key(),
+        }
+        path.touch(mode=0o600, exist_ok=True)
+        path.write_text(json.dumps(stored))
+    updates: dict[str, object] = {}
+    if settings.admin_api_key is None:
+        updates["admin_api_key"] = SecretStr(stored["admin_api_key"])
+    if settings.key_encryption_key is None:
+        updates["key_encryption_key"] = SecretStr(stored["key_encryption_key"])
+    return updates
+
+
 @dataclass
 class LocalStack:
     """Everything `up` runs; start() returns once the API answers."""
@@ -112,6 +135,7 @@ class LocalStack:
             if self.settings.relayer_private_key is None:
                 updates["relayer_private_key"] = SecretStr(DEV_PRIVATE_KEY)
             self.settings = self.settings.model_copy(update=updates)
+        self.settings = self.settings.model_copy(update=_local_secrets(self.settings, self.state_dir))
         ensure_artifacts(self.settings)
         _, self.deployed = ensure_deployment(self.settings)
         if self.deployed and embedded_chain and self.settings.database_url.startswith("sqlite:///"):

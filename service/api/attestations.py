@@ -32,6 +32,8 @@ router = APIRouter(prefix="/attestations", tags=["attestations"])
 evidence_router = APIRouter(prefix="/evidence", tags=["attestations"])
 
 MAX_IMPORT = 1000
+RELAY_WAIT_SECONDS = 10.0
+"""How long a request waits for a relay round already running before it answers pending."""
 
 
 class AttestationPrepared(TypedDataToSign):
@@ -71,7 +73,7 @@ def _public(
 def _relay_now(runtime: Runtime) -> None:
     """Tries to put queued work on chain at once; during an outage it stays queued (pending)."""
     with contextlib.suppress(ChainUnavailable, TransactionTimeout):
-        runtime.relay(wait=False)
+        runtime.relay(wait=RELAY_WAIT_SECONDS)
 
 
 # --- schema catalogue ---------------------------------------------------------------------

@@ -58,3 +58,11 @@ def test_db_upgrade_is_idempotent(settings: Settings, tmp_path: Path) -> None:
     for _ in range(2):
         result = _run(["db", "upgrade", "--database-url", url], settings)
         assert result.returncode == 0, result.stderr
+
+
+def test_relay_sends_nothing_twice_and_names_an_unreachable_chain(settings: Settings) -> None:
+    relayed = _run(["relay"], settings)
+    assert relayed.returncode == 0, relayed.stderr
+    assert '"attested": 0' in relayed.stdout
+    down = _run(["relay", "--rpc-url", "http://127.0.0.1:9"], settings)
+    assert down.returncode == 1 and "ChainUnavailable" in down.stderr and "Traceback" not in down.stderr
