@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import signal
@@ -136,8 +135,9 @@ def relay(
     database_url: DatabaseUrl = None,
     follow: Annotated[bool, typer.Option(help="Keep relaying until stopped.")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between rounds with --follow.")] = 5.0,
+    flush: Annotated[bool, typer.Option(help="Anchor every pending event now, full batch or not.")] = False,
 ) -> None:
-    """Send queued attestations (in batches) and revocations to the chain, exactly once."""
+    """Send queued attestations (in batches), revocations and event batches to the chain, exactly once."""
     from service.runtime import Runtime
 
     runtime = Runtime(_settings(rpc_url=rpc_url, database_url=database_url))
@@ -145,9 +145,9 @@ def relay(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         while True:
-            report = runtime.relay()
+            report = runtime.relay(flush=flush)
             assert report is not None
-            typer.echo(json.dumps(dataclasses.asdict(report) | {"outage": None}))
+            typer.echo(json.dumps(report.as_dict()))
             if not follow or stop.wait(interval):
                 break
     except ConstellateError as exc:

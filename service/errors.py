@@ -1,7 +1,9 @@
 """The one exception tree of Constellate; `api/` maps it to HTTP status codes in one place.
 
 ConstellateError
-├── ValidationFailed (ValueError)        -> 400/422
+├── ValidationFailed (ValueError)        -> 422
+│   ├── MalformedInput                   -> 400, not parseable / not valid by a standard's schema
+│   └── PayloadTooLarge                  -> 413
 ├── NotFound (LookupError)               -> 404
 ├── Conflict                             -> 409
 ├── PolicyDenied (PermissionError)       -> 403
@@ -25,6 +27,14 @@ class ConstellateError(Exception):
 
 class ValidationFailed(ConstellateError, ValueError):
     """Input that breaks a rule; the message names the problem."""
+
+
+class MalformedInput(ValidationFailed):
+    """A payload that cannot be parsed or breaks the standard it claims (EPCIS: ValidationException)."""
+
+
+class PayloadTooLarge(ValidationFailed):
+    """A payload beyond the configured size or event-count limit."""
 
 
 class NotFound(ConstellateError, LookupError):

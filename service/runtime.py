@@ -4,8 +4,13 @@ the CLI build one Runtime each; tests pass their own settings."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
+import socket
 import threading
+import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,12 +19,33 @@ from service.chain.deployment import Chain
 from service.chain.indexer import LogIndexer
 from service.db.models import AttestationSchema
 from service.db.session import make_engine, make_session_factory
-from service.domain import attestations, schema_catalogue
+from service.domain import attestations, leases, schema_catalogue
 from service.domain.keys import KeyVault
+from service.epcis import anchoring
 from service.errors import ChainUnavailable, TransactionTimeout
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
+ANCHOR_LEASE_SECONDS = 60.0
+
+
+@dataclass
+class RelayRound:
+    attestations: attestations.RelayReport
+    anchoring: anchoring.AnchorReport | None
+    """None when another process leads the anchorer."""
+
+    def did_something(self) -> bool:
+        a, e = self.attestations, self.anchoring
+        return bool(a.attested or a.revoked or a.failed or (e and (e.sealed or e.anchored or e.adopted)))
+
+    def as_dict(self) -> dict[str, object]:
+        def plain(report: object) -> dict[str, object] | None:
+            if report is None:
+                return None
+            return {k: v for k, v in dataclasses.asdict(report).items() if k != "outage"}  # type: ignore[call-overload]
+
+        return {"attestations": plain(self.attestations), "anchoring": plain(self.anchoring)}
 
 
 class Runtime:
@@ -36,6 +62,7 @@ class Runtime:
         self.relay_lock = threading.Lock()
         self._schemas_lock = threading.Lock()
         self._relayer: BackgroundRelayer | None = None
+        self.identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     @property
     def chain(self) -> Chain:
@@ -74,9 +101,21 @@ class Runtime:
             schema_catalogue.ensure_builtin_schemas(session=session, chain=self.chain)
         self.sync_index()
 
-    def relay(self, *, wait: float | None = None) -> attestations.RelayReport | None:
-        """Sends the outbox (attestations in batches, revocations) to the chain and mirrors the
-        result. Returns None if another relay round holds the outbox for longer than `wait`
+    def _anchor(self, chain: Chain, *, flush: bool) -> anchoring.AnchorReport | None:
+        """Anchors due event batches if this process leads the anchorer (a database lease)."""
+        if not leases.acquire(self.sessions, name="anchorer", holder=self.identity, ttl=ANCHOR_LEASE_SECONDS):
+            return None
+        return anchoring.anchor_pending(
+            sessions=self.sessions,
+            chain=chain,
+            max_leaves=self.settings.anchor_batch_max_leaves,
+            max_age=self.settings.anchor_batch_max_age_seconds,
+            flush=flush,
+        )
+
+    def relay(self, *, wait: float | None = None, flush: bool = False) -> RelayRound | None:
+        """Sends the outbox (attestations in batches, revocations) and due event batches
+        (`flush`: every pending event now) to the chain and mirrors the result. Returns None if another relay round holds the outbox for longer than `wait`
         seconds (None: as long as it takes). Raises ChainUnavailable / TransactionTimeout;
         what is unsent stays pending."""
         if not self.relay_lock.acquire(timeout=-1 if wait is None else wait):
@@ -85,8 +124,11 @@ class Runtime:
             chain = self.chain
             self.sync_index()  # so attestations already on chain are adopted, not resent
             try:
-                report = attestations.relay_outbox(
-                    sessions=self.sessions, chain=chain, batch_size=self.settings.attestation_batch_size
+                report = RelayRound(
+                    attestations.relay_outbox(
+                        sessions=self.sessions, chain=chain, batch_size=self.settings.attestation_batch_size
+                    ),
+                    self._anchor(chain, flush=flush),
                 )
             except (ChainUnavailable, TransactionTimeout):
                 chain.sender.resync_nonce()
@@ -127,7 +169,7 @@ class BackgroundRelayer(threading.Thread):
             except Exception:  # the loop must outlive any one failure; it is logged with its traceback
                 log.exception("relay round failed")
             else:
-                if report and (report.attested or report.revoked or report.failed):
+                if report and report.did_something():
                     log.info("relayed %s", report)
 
     def stop(self) -> None:

@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     signature_ttl_seconds: int = Field(
         default=7 * 86400, ge=60, description="Deadline the service gives its own signatures."
     )
+    anchor_batch_max_leaves: int = Field(default=1000, ge=1, le=100_000, description="Events per anchored Merkle root.")
+    anchor_batch_max_age_seconds: float = Field(
+        default=10.0, ge=0, description="Longest an event waits for its batch to fill before it is anchored anyway."
+    )
+    capture_max_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, description="Largest EPCIS document accepted (413 above)."
+    )
+    capture_max_events: int = Field(default=10_000, ge=1, description="Most events in one EPCIS capture (413 above).")
     confirmations: int = Field(default=0, ge=0, description="Blocks the indexer waits before reading a block.")
     indexer_batch_blocks: int = Field(default=2000, ge=1, description="Largest block range of one eth_getLogs call.")
     tx_timeout_seconds: float = Field(default=60.0, gt=0, description="How long to wait for a transaction receipt.")

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service import __version__
-from service.api import attestations, constellations, health, members
+from service.api import attestations, constellations, epcis, health, members
 from service.api.errors import install_error_handlers
 from service.runtime import Runtime
 from service.settings import Settings, get_settings
@@ -43,4 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(attestations.schemas_router)
     app.include_router(attestations.router)
     app.include_router(attestations.evidence_router)
+    app.include_router(epcis.router)
+    app.include_router(epcis.verify_router)
+    app.include_router(epcis.trace_router)
     return app

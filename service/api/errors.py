@@ -11,14 +11,18 @@ from service.errors import (
     Conflict,
     ConstellateError,
     ContractReverted,
+    MalformedInput,
     NotAuthenticated,
     NotFound,
+    PayloadTooLarge,
     PolicyDenied,
     TransactionTimeout,
     ValidationFailed,
 )
 
 STATUS: tuple[tuple[type[ConstellateError], int], ...] = (
+    (MalformedInput, 400),
+    (PayloadTooLarge, 413),
     (ValidationFailed, 422),
     (NotAuthenticated, 401),
     (NotFound, 404),
@@ -31,6 +35,16 @@ STATUS: tuple[tuple[type[ConstellateError], int], ...] = (
 )
 
 
+# RFC 7807 problem types; the EPCIS 2.0 REST binding names its exceptions this way.
+PROBLEM_TYPES: tuple[tuple[type[ConstellateError], str], ...] = (
+    (MalformedInput, "epcisException:ValidationException"),
+    (PayloadTooLarge, "epcisException:CaptureLimitExceededException"),
+    (NotFound, "epcisException:NoSuchResourceException"),
+    (NotAuthenticated, "epcisException:SecurityException"),
+    (PolicyDenied, "epcisException:SecurityException"),
+)
+
+
 def status_of(exc: ConstellateError) -> int:
     return next((status for cls, status in STATUS if isinstance(exc, cls)), 500)
 
@@ -39,7 +53,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ConstellateError)
     async def constellate_error(_request: Request, exc: ConstellateError) -> JSONResponse:
         name = exc.error_name if isinstance(exc, ContractReverted) else type(exc).__name__
-        body: dict[str, object] = {"error": name, "detail": str(exc)}
+        status = status_of(exc)
+        body: dict[str, object] = {
+            "type": next((t for cls, t in PROBLEM_TYPES if isinstance(exc, cls)), "about:blank"),
+            "title": name,
+            "status": status,
+            "error": name,
+            "detail": str(exc),
+        }
         if isinstance(exc, ContractReverted) and exc.error_args:
             body["args"] = exc.error_args
-        return JSONResponse(status_code=status_of(exc), content=body)
+        return JSONResponse(status_code=status, content=body, media_type="application/problem+json")

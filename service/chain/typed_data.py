@@ -58,6 +58,12 @@ TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "grantId", "type": "bytes32"},
         {"name": "deadline", "type": "uint256"},
     ],
+    # Checked off chain (by the service and any verifier): a member's signature over the CBV 2.0
+    # hashes of the events it captures, in document order. Duplicates are harmless (idempotent).
+    "Capture": [
+        {"name": "constellation", "type": "bytes32"},
+        {"name": "eventHashes", "type": "bytes32[]"},
+    ],
 }
 
 # Which contract (EIP-712 domain name) verifies each primary type.
@@ -69,6 +75,7 @@ DOMAIN_OF = {
     "Revoke": "AttestationRegistry",
     "AnchorGrant": "SharingLedger",
     "RevokeGrant": "SharingLedger",
+    "Capture": "ProvenanceAnchor",
 }
 
 
@@ -113,5 +120,13 @@ def recover(typed: dict[str, Any], signature: bytes) -> str:
 
 def to_json(typed: dict[str, Any]) -> dict[str, Any]:
     """The typed message with bytes as 0x-hex, ready for eth_signTypedData_v4."""
-    message = {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in typed["message"].items()}
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return "0x" + value.hex()
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    message = {k: plain(v) for k, v in typed["message"].items()}
     return {**typed, "message": message}

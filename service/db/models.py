@@ -305,3 +305,95 @@ class OutboxItem(Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (UniqueConstraint("kind", "ref"),)
+
+
+class CaptureJob(Base):
+    """One EPCIS capture (a document, accepted or rejected whole), as the REST binding reports it."""
+
+    __tablename__ = "capture_jobs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    constellation: Mapped[str] = mapped_column(Hex32, index=True)
+    signer: Mapped[str] = mapped_column(Address)
+    signature: Mapped[str] = mapped_column(String(132))
+    """The signer's EIP-712 `Capture` signature over the constellation and the events' hashes."""
+    event_count: Mapped[int] = mapped_column(Integer)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    event_hashes: Mapped[list[str]] = mapped_column(JSON)
+    """The signed list, in document order: what a verifier recomputes the signature over."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AnchorBatch(Base):
+    """A Merkle tree of event leaves of one constellation, anchored as one root."""
+
+    __tablename__ = "anchor_batches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    constellation: Mapped[str] = mapped_column(Hex32, index=True)
+    root: Mapped[str] = mapped_column(Hex32, unique=True)
+    leaf_count: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | anchored | failed
+    tx_hash: Mapped[str | None] = mapped_column(Hex32)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    anchored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EpcisEvent(Base):
+    """A captured EPCIS event: its payload, its CBV 2.0 hash, who signed it, and its leaf."""
+
+    __tablename__ = "epcis_events"
+    event_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """The SHA-256 of the CBV 2.0 pre-hash string (the event hash ID without its ni:/// wrapping)."""
+    event_id: Mapped[str] = mapped_column(String(500), index=True)
+    capture_id: Mapped[str] = mapped_column(ForeignKey("capture_jobs.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    constellation: Mapped[str] = mapped_column(Hex32, index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    signer: Mapped[str] = mapped_column(Address)
+    event_type: Mapped[str] = mapped_column(String(32), index=True)
+    event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    event_time_zone_offset: Mapped[str] = mapped_column(String(6))
+    record_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    action: Mapped[str | None] = mapped_column(String(8))
+    biz_step: Mapped[str | None] = mapped_column(String(300), index=True)
+    disposition: Mapped[str | None] = mapped_column(String(300), index=True)
+    read_point: Mapped[str | None] = mapped_column(String(300), index=True)
+    biz_location: Mapped[str | None] = mapped_column(String(300), index=True)
+    transformation_id: Mapped[str | None] = mapped_column(String(300), index=True)
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    """The event as captured, with the namespaces of its context (enough to recompute the hash)."""
+    record_root: Mapped[str] = mapped_column(Hex32)
+    """Root of the salted per-field commitments of the payload (selective disclosure)."""
+    salts: Mapped[dict[str, str]] = mapped_column(JSON)
+    leaf: Mapped[str] = mapped_column(Hex32)
+    """keccak256(abi.encode(eventHash, signer, recordRoot)): what the anchored tree commits to."""
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("anchor_batches.id"), index=True)
+    leaf_index: Mapped[int | None] = mapped_column(Integer)
+    proof: Mapped[list[str] | None] = mapped_column(JSON)
+
+
+class EventIdentifier(Base):
+    """An identifier an event names, normalised (URN and Digital Link forms agree), by its role:
+    epc, parent, child, input, output, quantity, child_quantity, input_quantity,
+    output_quantity, source, destination. Queries and the provenance graph use it."""
+
+    __tablename__ = "epcis_event_ids"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_hash: Mapped[str] = mapped_column(ForeignKey("epcis_events.event_hash"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    identifier: Mapped[str] = mapped_column(String(300))
+
+    __table_args__ = (Index("ix_epcis_event_ids_identifier_role", "identifier", "role"),)
+
+
+class Lease(Base):
+    """A named lease held by one process until it expires: one anchorer leads per database."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -83,3 +83,9 @@ def verify_disclosure(root: bytes, disclosure: FieldDisclosure) -> bool:
     except ValueError:
         return False
     return verify_proof(root, leaf, disclosure.proof)
+
+
+def event_leaf(event_hash: bytes, signer: str, record_root: bytes) -> bytes:
+    """The anchored leaf of one event: keccak256(abi.encode(bytes32 eventHash, address signer,
+    bytes32 recordRoot)). 96 bytes of preimage, so a leaf can never pass for an inner node."""
+    return keccak(event_hash + bytes(12) + bytes.fromhex(signer.removeprefix("0x")) + record_root)

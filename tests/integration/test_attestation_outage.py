@@ -133,4 +133,5 @@ def test_attestations_made_during_an_outage_land_exactly_once(
     runtime = Runtime(settings)
     report = runtime.relay()
     runtime.close()
-    assert report is not None and (report.attested, report.revoked, report.transactions) == (0, 0, 0)
+    assert report is not None
+    assert (report.attestations.attested, report.attestations.revoked, report.attestations.transactions) == (0, 0, 0)

@@ -1,0 +1,178 @@
+"""Downstream trace (recall) over a synthetic provenance graph of N events (default 1,000,000).
+
+The graph is written straight into a migrated database (SQLite file by default, or
+--database-url) in the shape captured events take: farms commission lots, lots are blended
+five at a time, each blend roasted into two lots, each roast lot packed onto a pallet; the
+remaining events are sightings (shipping, receiving) of pallets and lots. It then times
+`graph.trace(..., "downstream")` plus the last-known sighting of every affected item, from
+random input lots, and prints the median and the worst.
+
+    .venv/bin/python scripts/bench/recall.py [--events 1000000] [--database-url URL] [--runs 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from sqlalchemy import insert
+
+from service.db.migrate import upgrade
+from service.db.models import CaptureJob, EpcisEvent, EventIdentifier, Member
+from service.db.session import make_engine, make_session_factory
+from service.epcis import graph
+
+CID = "0x" + "ab" * 32
+ZERO = "0x" + "00" * 32
+BASE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def lot(kind: str, number: int) -> str:
+    return f"https://id.gs1.org/01/0950600013435{kind}/10/{number}"
+
+
+class Writer:
+    def __init__(self, session, batch: int = 20_000) -> None:  # type: ignore[no-untyped-def]
+        self.session, self.batch = session, batch
+        self.events: list[dict[str, object]] = []
+        self.ids: list[dict[str, object]] = []
+        self.count = 0
+
+    def event(self, kind: str, step: str, ids: list[tuple[str, str]], action: str | None = "OBSERVE") -> None:
+        digest = f"{self.count:064x}"
+        self.count += 1
+        self.events.append(
+            {
+                "event_hash": digest,
+                "event_id": digest,
+                "capture_id": "bench",
+                "position": 0,
+                "constellation": CID,
+                "owner_id": "bench",
+                "signer": "0x" + "11" * 20,
+                "event_type": kind,
+                "event_time": BASE + timedelta(seconds=self.count),
+                "event_time_zone_offset": "+00:00",
+                "record_time": BASE,
+                "action": action,
+                "biz_step": step,
+                "disposition": None,
+                "read_point": None,
+                "biz_location": None,
+                "transformation_id": None,
+                "payload": {},
+                "record_root": ZERO,
+                "salts": {},
+                "leaf": ZERO,
+            }
+        )
+        self.ids.extend({"event_hash": digest, "role": role, "identifier": value} for role, value in ids)
+        if len(self.events) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.events:
+            self.session.execute(insert(EpcisEvent), self.events)
+            self.session.execute(insert(EventIdentifier), self.ids)
+            self.session.commit()
+        self.events, self.ids = [], []
+
+
+def build(url: str, total: int) -> int:
+    """Writes about `total` events; returns the number of farm lots."""
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        session.add(Member(id="bench", name="Bench", address="0x" + "11" * 20, custody="self"))
+        session.flush()
+        session.add(
+            CaptureJob(
+                id="bench",
+                member_id="bench",
+                constellation=CID,
+                signer="0x" + "11" * 20,
+                signature="0x",
+                event_count=0,
+                duplicates=0,
+                event_hashes=[],
+            )
+        )
+        session.commit()
+        writer = Writer(session)
+        # Per blend: 5 lots x (commission + ship + receive) + blend + 2 roasts + 2 packs + 2x4 pallet sightings = 28
+        blends = total // 28
+        farm_lots = blends * 5
+        for b in range(blends):
+            inputs = [b * 5 + i for i in range(5)]
+            for n in inputs:
+                writer.event("ObjectEvent", "commissioning", [("quantity", lot("1", n))], "ADD")
+                writer.event("ObjectEvent", "shipping", [("quantity", lot("1", n))])
+                writer.event("ObjectEvent", "receiving", [("quantity", lot("1", n))])
+            blend = lot("2", b)
+            writer.event(
+                "TransformationEvent",
+                "commissioning",
+                [("input_quantity", lot("1", n)) for n in inputs] + [("output_quantity", blend)],
+                None,
+            )
+            for r in range(2):
+                roast = lot("3", b * 2 + r)
+                pallet = f"https://id.gs1.org/00/09506000{b * 2 + r:010d}"
+                writer.event(
+                    "TransformationEvent",
+                    "commissioning",
+                    [("input_quantity", blend), ("output_quantity", roast)],
+                    None,
+                )
+                writer.event("AggregationEvent", "packing", [("parent", pallet), ("child_quantity", roast)], "ADD")
+                for step in ("shipping", "receiving", "storing", "retail_selling"):
+                    writer.event("ObjectEvent", step, [("epc", pallet)])
+        writer.flush()
+        print(f"wrote {writer.count:,} events ({farm_lots:,} farm lots)", flush=True)
+    engine.dispose()
+    return farm_lots
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--runs", type=int, default=50)
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="constellate-recall-")
+    url = args.database_url or f"sqlite:///{folder}/recall.db"
+    started = time.perf_counter()
+    farm_lots = build(url, args.events)
+    print(f"built in {time.perf_counter() - started:.0f} s", flush=True)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    rng = random.Random(7)
+    timings = []
+    with sessions() as session:
+        for _ in range(args.runs):
+            start = lot("1", rng.randrange(farm_lots))
+            began = time.perf_counter()
+            result = graph.trace(session=session, start=start, direction="downstream", visible=[CID])
+            reached = [n for n in result.nodes if n != result.start]
+            graph.last_sightings(session=session, identifiers=reached, visible=[CID])
+            timings.append((time.perf_counter() - began) * 1000)
+            assert len(reached) == 5, reached  # blend, 2 roasts, 2 pallets
+    engine.dispose()
+    print(
+        f"downstream trace + last sightings over {args.events:,} events ({url.split(':')[0]}): "
+        f"median {statistics.median(timings):.1f} ms, p95 {sorted(timings)[int(len(timings) * 0.95) - 1]:.1f} ms, "
+        f"max {max(timings):.1f} ms over {args.runs} runs"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The anchorer: groups captured events into Merkle trees per constellation and anchors each
+root on the ProvenanceAnchor, exactly once.
+
+A batch is sealed in the database first — its leaves, its root, every event's proof — and
+only then sent, so the root is fixed before any transaction exists. After a crash or an
+outage the batch is found pending and either adopted (the chain already holds its root) or
+sent again; the contract refuses a second anchoring of a root in any case. A batch closes
+when it reaches `max_leaves` events or its oldest event has waited `max_age` seconds."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.chain.deployment import Chain
+from service.db.models import AnchorBatch, ChainAnchor, EpcisEvent
+from service.domain.merkle import MerkleTree
+from service.errors import ChainUnavailable, ContractReverted, TransactionTimeout
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AnchorReport:
+    sealed: int = 0
+    anchored: int = 0
+    adopted: int = 0
+    events: int = 0
+    transactions: int = 0
+    outage: ChainUnavailable | TransactionTimeout | None = None
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def seal_batches(
+    *, session: Session, max_leaves: int, max_age: float, flush: bool = False, now: datetime | None = None
+) -> list[AnchorBatch]:
+    """Closes every batch that is due: full, old enough, or anything pending with `flush`."""
+    now = now or datetime.now(UTC)
+    sealed: list[AnchorBatch] = []
+    pending = session.execute(
+        select(EpcisEvent.constellation, func.count(), func.min(EpcisEvent.record_time))
+        .where(EpcisEvent.batch_id.is_(None))
+        .group_by(EpcisEvent.constellation)
+    ).all()
+    for constellation, count, oldest in pending:
+        due_by_age = flush or _aware(oldest) <= now - timedelta(seconds=max_age)
+        while count >= max_leaves or (count > 0 and due_by_age):
+            rows = session.execute(
+                select(EpcisEvent.event_hash, EpcisEvent.leaf)
+                .where(EpcisEvent.constellation == constellation, EpcisEvent.batch_id.is_(None))
+                .order_by(EpcisEvent.record_time, EpcisEvent.event_hash)
+                .limit(max_leaves)
+            ).all()
+            tree = MerkleTree([bytes.fromhex(leaf[2:]) for _, leaf in rows])
+            batch = AnchorBatch(constellation=constellation, root="0x" + tree.root.hex(), leaf_count=len(rows))
+            session.add(batch)
+            session.flush()
+            session.execute(
+                update(EpcisEvent),
+                [
+                    {
+                        "event_hash": digest,
+                        "batch_id": batch.id,
+                        "leaf_index": index,
+                        "proof": ["0x" + p.hex() for p in tree.proof(index)],
+                    }
+                    for index, (digest, _) in enumerate(rows)
+                ],
+            )
+            sealed.append(batch)
+            count -= len(rows)
+    return sealed
+
+
+def _send(session: Session, chain: Chain, batch: AnchorBatch, report: AnchorReport) -> None:
+    root = bytes.fromhex(batch.root[2:])
+    if chain.anchor.get_anchor(root).anchored_at:
+        found = session.execute(
+            select(ChainAnchor.tx_hash, ChainAnchor.block_number).where(ChainAnchor.root == batch.root).limit(1)
+        ).first()
+        if found is not None:  # until the indexer has it, the batch waits for the next round
+            batch.status, batch.tx_hash, batch.block_number = "anchored", found[0], found[1]
+            batch.anchored_at = datetime.now(UTC)
+            report.adopted += 1
+        return
+    try:
+        receipt = chain.anchor.anchor(
+            bytes.fromhex(batch.constellation[2:]), root, batch.leaf_count, batch.id.to_bytes(32, "big")
+        )
+    except ContractReverted as exc:
+        if exc.error_name == "ProvenanceAnchorRootExists":
+            return  # anchored meanwhile; adopted from the mirror next round
+        batch.status, batch.last_error = "failed", f"{exc.error_name}: {exc}"
+        log.warning("batch %s refused by the chain: %s", batch.id, exc)
+        return
+    batch.status, batch.tx_hash, batch.block_number = "anchored", receipt.tx_hash, receipt.block_number
+    batch.anchored_at = datetime.now(UTC)
+    report.anchored += 1
+    report.events += batch.leaf_count
+    report.transactions += 1
+
+
+def anchor_pending(
+    *, sessions: sessionmaker[Session], chain: Chain, max_leaves: int, max_age: float, flush: bool = False
+) -> AnchorReport:
+    """Seals due batches, then anchors every pending batch, oldest first. Raises the chain's
+    error after recording it if the chain fails; unsent batches stay pending."""
+    report = AnchorReport()
+    with sessions() as session, session.begin():
+        report.sealed = len(seal_batches(session=session, max_leaves=max_leaves, max_age=max_age, flush=flush))
+    pending = []
+    with sessions() as session:
+        pending = list(
+            session.scalars(select(AnchorBatch.id).where(AnchorBatch.status == "pending").order_by(AnchorBatch.id))
+        )
+    for batch_id in pending:
+        with sessions() as session, session.begin():
+            batch = session.get(AnchorBatch, batch_id)
+            assert batch is not None
+            try:
+                _send(session, chain, batch, report)
+            except (ChainUnavailable, TransactionTimeout) as exc:
+                batch.attempts += 1
+                batch.last_error = f"{type(exc).__name__}: {exc}"
+                report.outage = exc
+        if report.outage is not None:
+            raise report.outage
+    return report

@@ -1,0 +1,168 @@
+"""Verification of a stored event: a structured verdict with every check named — the hash
+recomputed from the payload, the capture signature, the signer's role, the commitment and
+leaf, the Merkle proof, and the root as the chain holds it. Nothing is taken on trust from the
+database that the chain or the payload can confirm."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from eth_utils import to_checksum_address
+from sqlalchemy.orm import Session
+
+from service.chain import typed_data
+from service.chain.contracts import Role
+from service.chain.deployment import Chain
+from service.db.models import AnchorBatch, CaptureJob, EpcisEvent
+from service.domain.commitments import RecordCommitment, event_leaf
+from service.domain.constellations import roles_at
+from service.domain.merkle import verify_proof
+from service.epcis import policy
+from service.epcis.capture import capture_message, hash_hex, hash_id
+from service.epcis.event_hash import hash_ids
+from service.errors import ChainUnavailable
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Verdict:
+    event_id: str
+    hash_id: str
+    checks: list[Check] = field(default_factory=list)
+    anchor: dict[str, Any] | None = None
+    awaiting_anchor: bool = False
+    """The event is not in a sealed batch yet, or its root is not on chain yet."""
+
+    @property
+    def verified(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def status(self) -> str:
+        """verified · pending (everything holds but the root is not on chain yet) · failed."""
+        if self.verified:
+            return "verified"
+        failing = {c.name for c in self.checks if not c.ok}
+        return "pending" if self.awaiting_anchor and failing <= {"merkle_proof", "anchored"} else "failed"
+
+    def add(self, name: str, ok: bool, detail: str) -> None:
+        self.checks.append(Check(name, ok, detail))
+
+
+def _recomputed_hash(payload: dict[str, Any]) -> str:
+    context = payload.get("@context", [])
+    event = {k: v for k, v in payload.items() if k != "@context"}
+    document = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", *context],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2000-01-01T00:00:00Z",
+        "epcisBody": {"eventList": [event]},
+    }
+    return hash_hex(hash_ids(document)[0])
+
+
+def verify_event(*, session: Session, chain: Chain | None, row: EpcisEvent) -> Verdict:
+    verdict = Verdict(event_id=row.event_id, hash_id=hash_id(row.event_hash))
+
+    recomputed = _recomputed_hash(row.payload)
+    verdict.add(
+        "event_hash",
+        recomputed == row.event_hash,
+        f"CBV 2.0 hash of the stored payload is {hash_id(recomputed)}",
+    )
+
+    job = session.get(CaptureJob, row.capture_id)
+    assert job is not None
+    signed_ok, signed_detail = False, "no chain manifest to rebuild the signed message"
+    if chain is not None:
+        typed = capture_message(chain=chain, constellation=job.constellation, hashes=job.event_hashes)
+        try:
+            signer = to_checksum_address(typed_data.recover(typed, bytes.fromhex(job.signature[2:])))
+        except (ValueError, TypeError) as exc:
+            signer, signed_detail = "", f"the capture signature does not recover: {exc}"
+        in_list = row.event_hash in job.event_hashes
+        signed_ok = signer == row.signer and in_list
+        if signer:
+            signed_detail = f"EIP-712 Capture signature over {len(job.event_hashes)} event hashes recovers {signer}" + (
+                "" if in_list else "; this event is not among them"
+            )
+    verdict.add("signature", signed_ok, signed_detail)
+
+    held = roles_at(session=session, cid=row.constellation, address=row.signer, at=_aware(row.record_time))
+    reason = policy.denial(row.payload, held)
+    verdict.add(
+        "signer_role",
+        reason is None,
+        reason or f"at capture the signer held {Role.names(held)} in the constellation, which permits this event",
+    )
+
+    fields = {k: v for k, v in row.payload.items() if k != "@context"}
+    salts = {path: bytes.fromhex(salt) for path, salt in row.salts.items()}
+    try:
+        root = RecordCommitment.commit(fields, salts).root
+        committed = "0x" + root.hex() == row.record_root and set(salts) == set(fields)
+    except ValueError:
+        root, committed = b"", False
+    leaf = event_leaf(bytes.fromhex(recomputed), row.signer, root) if root else b""
+    verdict.add(
+        "commitment",
+        committed and "0x" + leaf.hex() == row.leaf,
+        "the salted per-field commitment root and the leaf keccak256(eventHash, signer, recordRoot) recompute",
+    )
+
+    batch = session.get(AnchorBatch, row.batch_id) if row.batch_id is not None else None
+    if batch is None or row.proof is None or row.leaf_index is None:
+        verdict.awaiting_anchor = True
+        verdict.add("merkle_proof", False, "the event is not in a sealed batch yet")
+        verdict.add("anchored", False, "not anchored yet")
+        return verdict
+    proof = [bytes.fromhex(p[2:]) for p in row.proof]
+    root_bytes = bytes.fromhex(batch.root[2:])
+    verdict.add(
+        "merkle_proof",
+        verify_proof(root_bytes, leaf, proof),
+        f"leaf {row.leaf_index} of {batch.leaf_count} proves into root {batch.root} (sorted-pair keccak256)",
+    )
+    if chain is None:
+        verdict.add("anchored", False, "no chain to read the root from")
+        return verdict
+    try:
+        record = chain.anchor.get_anchor(root_bytes)
+        on_chain_proof = chain.anchor.verify(root_bytes, leaf, proof) if record.anchored_at else False
+    except ChainUnavailable as exc:
+        verdict.add("anchored", False, f"the chain is unreachable: {exc}")
+        return verdict
+    if not record.anchored_at:
+        verdict.awaiting_anchor = True
+        verdict.add("anchored", False, f"root {batch.root} is not on chain yet")
+        return verdict
+    verdict.anchor = {
+        "root": batch.root,
+        "leaf_count": record.leaf_count,
+        "anchored_by": record.by,
+        "anchored_at": datetime.fromtimestamp(record.anchored_at, UTC).isoformat(),
+        "tx_hash": batch.tx_hash,
+        "block_number": batch.block_number,
+        "contract": chain.address_of("ProvenanceAnchor"),
+        "chain_id": chain.chain_id,
+    }
+    verdict.add(
+        "anchored",
+        on_chain_proof and record.leaf_count == batch.leaf_count,
+        f"ProvenanceAnchor.verify(root, leaf, proof) is {on_chain_proof} for a root of {record.leaf_count} leaves "
+        f"anchored at {verdict.anchor['anchored_at']}",
+    )
+    return verdict
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,245 @@
+"""The EPCIS 2.0 REST binding on a real Anvil and both databases: every reference example and
+valid OpenEPCIS case is captured and queryable, every invalid case is rejected naming the
+problem with nothing stored, signatures and roles are enforced, queries match identifiers in
+URN and Digital Link form alike."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
+from service.domain.gs1 import check_digit
+from service.epcis.event_hash import hash_ids
+
+from .conftest import Api
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "epcis"
+EXAMPLES = sorted((FIXTURES / "examples").glob("*.jsonld"))
+VALID = sorted((FIXTURES / "openepcis" / "valid").glob("*.json"))
+INVALID = sorted((FIXTURES / "openepcis" / "invalid").glob("*.json"))
+SELF_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"
+
+
+def _events_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    if document.get("type") == "EPCISDocument":
+        return list(document["epcisBody"]["eventList"])
+    if document.get("type") == "EPCISQueryDocument":
+        return list(document["epcisBody"]["queryResults"]["resultsBody"]["eventList"])
+    return [document]
+
+
+class Coffee:
+    """A constellation whose producer may capture every kind of event; a retailer; an outsider."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        _, self.brand_h = api.onboard("Roaster Brand")
+        self.producer, self.producer_h = api.onboard("Producer")
+        self.shop, self.shop_h = api.onboard("Coffee Shop")
+        self.coop, self.coop_h = api.onboard("Self Custody Coop", address=Account.from_key(SELF_KEY).address)
+        _, self.outsider_h = api.onboard("Outsider")
+        assert (
+            api.client.post(
+                "/constellations", json={"slug": "coffee", "name": "Coffee"}, headers=self.brand_h
+            ).status_code
+            == 201
+        )
+        for member, roles in (
+            (self.producer, ["supplier", "manufacturer", "logistics", "retailer"]),
+            (self.shop, ["retailer"]),
+            (self.coop, ["supplier"]),
+        ):
+            put = api.client.put(
+                f"/constellations/coffee/members/{member['id']}", json={"roles": roles}, headers=self.brand_h
+            )
+            assert put.status_code == 200, put.text
+
+    def capture(self, document: Any, headers: dict[str, str] | None = None, **extra: str) -> Any:
+        body = document if isinstance(document, bytes) else json.dumps(document).encode()
+        return self.api.client.post(
+            "/epcis/capture",
+            content=body,
+            headers={
+                **(headers or self.producer_h),
+                "Constellate-Constellation": "coffee",
+                "Content-Type": "application/json",
+                **extra,
+            },
+        )
+
+    def events(self, headers: dict[str, str] | None = None, **params: str) -> list[dict[str, Any]]:
+        response = self.api.client.get("/epcis/events", params=params, headers=headers or self.brand_h)
+        assert response.status_code == 200, response.text
+        document = response.json()
+        assert document["type"] == "EPCISQueryDocument"
+        return list(document["epcisBody"]["queryResults"]["resultsBody"]["eventList"])
+
+
+@pytest.fixture
+def coffee(api: Api) -> Coffee:
+    return Coffee(api)
+
+
+@pytest.mark.parametrize("path", EXAMPLES + VALID, ids=lambda p: p.name)
+def test_every_reference_and_valid_document_is_captured_and_queryable(coffee: Coffee, path: Path) -> None:
+    document = json.loads(path.read_bytes())
+    response = coffee.capture(document)
+    assert response.status_code == 202, response.text
+    assert response.headers["location"] == f"/epcis/capture/{response.json()['captureID']}"
+    job = coffee.api.client.get(response.headers["location"], headers=coffee.producer_h).json()
+    assert job["running"] is False and job["success"] is True and job["errors"] == []
+    events = _events_of(document)
+    assert job["eventCount"] == len(events)
+    stored = coffee.events(perPage="1000")
+    assert len(stored) == len(events) - job["duplicates"]
+    for event in stored:
+        one = coffee.api.client.get(f"/epcis/events/{quote(event['eventID'], safe='')}", headers=coffee.brand_h)
+        assert one.status_code == 200 and one.json()["type"] == event["type"]
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.name)
+def test_every_invalid_document_is_rejected_naming_the_problem_and_nothing_is_stored(
+    coffee: Coffee, path: Path
+) -> None:
+    response = coffee.capture(path.read_bytes())
+    assert response.status_code == 400, response.text
+    problem = response.json()
+    assert problem["type"] == "epcisException:ValidationException" and problem["detail"].startswith(
+        "not a valid EPCIS 2.0 document: "
+    )
+    assert coffee.events(perPage="1000") == []
+    assert coffee.api.client.get("/epcis/capture", headers=coffee.producer_h).json() == []
+
+
+def test_malformed_json_is_400_and_an_oversized_document_is_413(coffee: Coffee, api: Api) -> None:
+    assert coffee.capture(b"{not json").status_code == 400
+    assert coffee.capture(b"[1, 2]").status_code == 400
+    no_constellation = api.client.post(
+        "/epcis/capture", content=(FIXTURES / "examples" / EXAMPLES[0].name).read_bytes(), headers=coffee.producer_h
+    )
+    assert no_constellation.status_code == 400 and "Constellate-Constellation" in no_constellation.json()["detail"]
+    runtime = api.client.app.state.runtime  # type: ignore[attr-defined]
+    runtime.settings = runtime.settings.model_copy(update={"capture_max_bytes": 2048})
+    big = {"padding": "x" * 4096}
+    too_large = coffee.capture(big)
+    assert too_large.status_code == 413 and "2048" in too_large.json()["detail"]
+
+
+def test_a_duplicate_capture_is_idempotent(coffee: Coffee) -> None:
+    document = json.loads((FIXTURES / "examples" / "Example_9.6.1-ObjectEvent.jsonld").read_bytes())
+    first = coffee.capture(document).json()
+    second = coffee.capture(document).json()
+    assert (first["duplicates"], second["duplicates"]) == (0, 2)
+    assert len(coffee.events()) == 2
+
+
+def _sgtin_dl(company: str, item_ref: str, serial: str) -> str:
+    body = item_ref[0] + company + item_ref[1:]
+    return f"https://id.gs1.org/01/{body}{check_digit(body)}/21/{serial}"
+
+
+def test_urn_and_digital_link_forms_find_the_same_events(coffee: Coffee) -> None:
+    coffee.capture(json.loads((FIXTURES / "examples" / "Example_9.6.1-ObjectEvent.jsonld").read_bytes()))
+    coffee.capture(json.loads((FIXTURES / "examples" / "Example_9.6.1-ObjectEventWithDigitalLink.jsonld").read_bytes()))
+    by_urn = coffee.events(MATCH_epc="urn:epc:id:sgtin:0614141.107346.2018")
+    by_dl = coffee.events(MATCH_epc=_sgtin_dl("0614141", "107346", "2018"))
+    assert len(by_urn) == 2 and [e["eventID"] for e in by_urn] == [e["eventID"] for e in by_dl]
+    dl_captured = coffee.events(MATCH_epc="https://example.com/01/70614141123451/21/2017")
+    assert len(dl_captured) == 1 and dl_captured[0]["epcList"][0].startswith("https://id.gs1.org/")
+
+
+def test_the_standard_query_parameters(coffee: Coffee) -> None:
+    for name in (
+        "Example_9.6.1-ObjectEvent.jsonld",
+        "Example_9.6.2-ObjectEvent.jsonld",
+        "Example_9.6.3-AggregationEvent.jsonld",
+        "Example_9.6.4-TransformationEvent.jsonld",
+    ):
+        assert coffee.capture(json.loads((FIXTURES / "examples" / name).read_bytes())).status_code == 202
+    assert len(coffee.events()) == 5
+    assert {e["type"] for e in coffee.events(eventType="AggregationEvent|TransformationEvent")} == {
+        "AggregationEvent",
+        "TransformationEvent",
+    }
+    assert len(coffee.events(EQ_bizStep="shipping")) == 1
+    assert len(coffee.events(EQ_bizStep="https://ref.gs1.org/cbv/BizStep-receiving")) == 3
+    assert len(coffee.events(EQ_action="OBSERVE")) == 4
+    assert len(coffee.events(GE_eventTime="2013-01-01T00:00:00Z")) == 3
+    assert len(coffee.events(LT_eventTime="2006-01-01T00:00:00+00:00")) == 2
+    assert len(coffee.events(MATCH_parentID="urn:epc:id:sscc:0614141.1234567890")) == 1
+    assert len(coffee.events(MATCH_inputEPC="urn:epc:id:sgtin:4012345.011122.25")) == 1
+    assert len(coffee.events(MATCH_outputEPC="urn:epc:id:sgtin:4012345.077889.26")) == 1
+    assert len(coffee.events(MATCH_epcClass="urn:epc:class:lgtin:4012345.012345.998877")) == 2
+    assert len(coffee.events(MATCH_anyEPC="urn:epc:id:sgtin:0614141.107346.2017")) == 2
+    assert len(coffee.events(EQ_readPoint="urn:epc:id:sgln:0614141.00777.0")) == 2
+    assert len(coffee.events(EQ_bizLocation="urn:epc:id:sgln:0012345.11111.0")) == 1
+    assert coffee.events(EQ_transformationID="urn:uuid:nothing") == []
+
+    seen: list[str] = []
+    params: dict[str, str] = {"perPage": "2"}
+    while True:
+        response = coffee.api.client.get("/epcis/events", params=params, headers=coffee.brand_h)
+        page = response.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        seen += [e["eventID"] for e in page]
+        if "GS1-Next-Page-Token" not in response.headers:
+            break
+        assert 'rel="next"' in response.headers["link"]
+        params = {"perPage": "2", "nextPageToken": response.headers["GS1-Next-Page-Token"]}
+    assert len(seen) == 5 and len(set(seen)) == 5
+
+    for bad in ({"EQ_colour": "red"}, {"GE_eventTime": "yesterday"}, {"perPage": "0"}, {"nextPageToken": "garbage"}):
+        response = coffee.api.client.get("/epcis/events", params=bad, headers=coffee.brand_h)
+        assert response.status_code == 400, (bad, response.text)
+    assert coffee.events(headers=coffee.outsider_h) == []
+    missing = coffee.api.client.get("/epcis/events/urn:uuid:nope", headers=coffee.brand_h)
+    assert missing.status_code == 404
+
+
+def test_the_signers_roles_must_permit_every_event(coffee: Coffee) -> None:
+    commissioning = json.loads((FIXTURES / "examples" / "Example_9.6.4-TransformationEvent.jsonld").read_bytes())
+    by_shop = coffee.capture(commissioning, headers=coffee.shop_h)
+    assert by_shop.status_code == 403
+    assert "event #0" in by_shop.json()["detail"] and "retailer" in by_shop.json()["detail"]
+    by_outsider = coffee.capture(commissioning, headers=coffee.outsider_h)
+    assert by_outsider.status_code == 403 and "not a member" in by_outsider.json()["detail"]
+    assert coffee.events() == []
+
+
+def test_a_self_custody_member_signs_the_event_hashes(coffee: Coffee, api: Api) -> None:
+    document = json.loads((FIXTURES / "examples" / "Example_9.6.1-ObjectEvent.jsonld").read_bytes())
+    unsigned = coffee.capture(document, headers=coffee.coop_h)
+    assert unsigned.status_code == 422 and "holds its own key" in unsigned.json()["detail"]
+    prepared = api.client.post(
+        "/epcis/capture/prepare",
+        content=json.dumps(document).encode(),
+        headers={**coffee.coop_h, "Constellate-Constellation": "coffee"},
+    ).json()
+    assert prepared["event_hashes"] == hash_ids(document)
+    typed = prepared["messages"][0]
+    assert typed["message"]["eventHashes"] == ["0x" + h.split(";")[1].split("?")[0] for h in hash_ids(document)]
+
+    def sign(key: str) -> str:
+        return "0x" + bytes(Account.sign_message(encode_typed_data(full_message=typed), key).signature).hex()
+
+    forged = coffee.capture(document, headers=coffee.coop_h, **{"Constellate-Signature": sign("0x" + "33" * 32)})
+    assert forged.status_code == 422 and "not by Self Custody Coop" in forged.json()["detail"]
+    signed = coffee.capture(document, headers=coffee.coop_h, **{"Constellate-Signature": sign(SELF_KEY)})
+    assert signed.status_code == 202, signed.text
+    assert signed.json()["signer"] == Account.from_key(SELF_KEY).address
+
+
+def test_only_rollback_capture_is_offered(coffee: Coffee) -> None:
+    document = json.loads((FIXTURES / "examples" / "Example_9.6.2-ObjectEvent.jsonld").read_bytes())
+    response = coffee.capture(document, **{"GS1-Capture-Error-Behaviour": "proceed"})
+    assert response.status_code == 400 and "rollback" in response.json()["detail"]
+
+
+def test_capture_jobs_are_private_to_their_capturer(coffee: Coffee) -> None:
+    job = coffee.capture(json.loads((FIXTURES / "examples" / "Example_9.6.2-ObjectEvent.jsonld").read_bytes())).json()
+    assert coffee.api.client.get(f"/epcis/capture/{job['captureID']}", headers=coffee.shop_h).status_code == 404
