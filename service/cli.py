@@ -18,6 +18,8 @@ from service.settings import PROJECT_ROOT, Settings
 app = typer.Typer(help="Constellate: blockchain-backed data sharing and traceability.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+epcis_app = typer.Typer(help="GS1 EPCIS 2.0 documents.", no_args_is_help=True)
+app.add_typer(epcis_app, name="epcis")
 
 RpcUrl = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC endpoint (default: settings).")]
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL (default: settings).")]
@@ -156,6 +158,25 @@ def relay(
         pass
     finally:
         runtime.close()
+
+
+@epcis_app.command("hash")
+def epcis_hash(
+    files: Annotated[list[Path], typer.Argument(help="EPCIS 2.0 JSON/JSON-LD documents (or '-' for standard input).")],
+) -> None:
+    """Print the CBV 2.0 event hash ID of every event, one per line, in document order."""
+    from service.epcis.event_hash import hash_ids
+
+    for path in files:
+        try:
+            text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+            document = json.loads(text)
+            for hash_id in hash_ids(document):
+                typer.echo(hash_id)
+        except OSError as exc:
+            _fail(ConstellateError(f"cannot read {path}: {exc.strerror}"))
+        except (json.JSONDecodeError, ValueError) as exc:
+            _fail(ConstellateError(f"{path} is not an EPCIS document: {exc}"))
 
 
 @db_app.command("upgrade")

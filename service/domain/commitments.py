@@ -10,9 +10,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import keccak
-
 from service.domain.merkle import MerkleTree, verify_proof
+from service.hashing import keccak256, keccak256_text
 
 SALT_BYTES = 16
 
@@ -26,7 +25,7 @@ def field_leaf(path: str, value: Any, salt: bytes) -> bytes:
     """keccak256(salt ‖ keccak256(path) ‖ keccak256(canonical value))."""
     if len(salt) != SALT_BYTES:
         raise ValueError(f"a field salt is {SALT_BYTES} bytes")
-    return keccak(salt + keccak(path.encode()) + keccak(canonical_json(value)))
+    return keccak256(salt + keccak256_text(path) + keccak256(canonical_json(value)))
 
 
 @dataclass(frozen=True)
@@ -52,8 +51,10 @@ class RecordCommitment:
         if not fields:
             raise ValueError("a record commitment needs at least one field")
         salts = dict(salts or {})
-        for path in fields:
-            salts.setdefault(path, secrets.token_bytes(SALT_BYTES))
+        missing = [path for path in fields if path not in salts]
+        fresh = secrets.token_bytes(SALT_BYTES * len(missing))  # one system call for all of them
+        for index, path in enumerate(missing):
+            salts[path] = fresh[index * SALT_BYTES : (index + 1) * SALT_BYTES]
         return cls(dict(sorted(fields.items())), {p: salts[p] for p in sorted(fields)})
 
     @property
@@ -88,4 +89,4 @@ def verify_disclosure(root: bytes, disclosure: FieldDisclosure) -> bool:
 def event_leaf(event_hash: bytes, signer: str, record_root: bytes) -> bytes:
     """The anchored leaf of one event: keccak256(abi.encode(bytes32 eventHash, address signer,
     bytes32 recordRoot)). 96 bytes of preimage, so a leaf can never pass for an inner node."""
-    return keccak(event_hash + bytes(12) + bytes.fromhex(signer.removeprefix("0x")) + record_root)
+    return keccak256(event_hash + bytes(12) + bytes.fromhex(signer.removeprefix("0x")) + record_root)

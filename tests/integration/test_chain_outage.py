@@ -1,13 +1,15 @@
-"""A chain outage while attesting: the service keeps the attestations and the revocation as
-pending, and its background relayer sends them once the chain is back — exactly once."""
+"""Chain outages: attestations, revocations and captured events made while the chain is down
+are kept, and the background relayer puts them on chain once it is back — exactly once."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,6 +24,7 @@ from service.chain.rpc import connect
 from service.domain.keys import generate_key_encryption_key
 from service.settings import Settings
 
+from . import journey
 from .conftest import ADMIN_KEY, Api
 
 GTIN = "09506000134352"
@@ -51,10 +54,8 @@ def _attested_uids(w3: Web3, registry: str, abi: list[dict[str, Any]]) -> Counte
     return Counter("0x" + bytes(log["args"]["uid"]).hex() for log in logs)
 
 
-def test_attestations_made_during_an_outage_land_exactly_once(
-    node: AnvilProcess, tmp_path: Path, build_dir: Path, artifacts: dict[str, Artifact], database_url: str
-) -> None:
-    settings = Settings(
+def _settings(node: AnvilProcess, tmp_path: Path, build_dir: Path, database_url: str) -> Settings:
+    return Settings(
         rpc_url=node.rpc_url,
         relayer_private_key=SecretStr(DEV_PRIVATE_KEY),
         build_dir=build_dir / "contracts",
@@ -67,6 +68,12 @@ def test_attestations_made_during_an_outage_land_exactly_once(
         tx_max_retries=1,
         tx_timeout_seconds=10,
     )
+
+
+def test_attestations_made_during_an_outage_land_exactly_once(
+    node: AnvilProcess, tmp_path: Path, build_dir: Path, artifacts: dict[str, Artifact], database_url: str
+) -> None:
+    settings = _settings(node, tmp_path, build_dir, database_url)
     w3 = connect(node.rpc_url)
     manifest = deploy_contracts(new_sender(w3, settings, artifacts), artifacts)
     manifest.save(settings.manifest_path)
@@ -135,3 +142,54 @@ def test_attestations_made_during_an_outage_land_exactly_once(
     runtime.close()
     assert report is not None
     assert (report.attestations.attested, report.attestations.revoked, report.attestations.transactions) == (0, 0, 0)
+
+
+def test_events_captured_during_an_outage_are_anchored_exactly_once(
+    node: AnvilProcess, tmp_path: Path, build_dir: Path, artifacts: dict[str, Artifact], database_url: str
+) -> None:
+    settings = _settings(node, tmp_path, build_dir, database_url).model_copy(
+        update={"anchor_batch_max_leaves": 3, "anchor_batch_max_age_seconds": 0}
+    )
+    manifest = deploy_contracts(new_sender(connect(node.rpc_url), settings, artifacts), artifacts)
+    manifest.save(settings.manifest_path)
+    anchor = connect(node.rpc_url).eth.contract(
+        address=Web3.to_checksum_address(manifest.contracts["ProvenanceAnchor"].address),
+        abi=artifacts["ProvenanceAnchor"].abi,
+    )
+
+    with TestClient(create_app(settings)) as client:
+        api = Api(client)
+        _, brand = api.onboard("Roaster Brand")
+        farm, farm_h = api.onboard("Farms Cooperative")
+        client.post("/constellations", json={"slug": "coffee", "name": "Coffee"}, headers=brand)
+        client.put(f"/constellations/coffee/members/{farm['id']}", json={"roles": ["supplier"]}, headers=brand)
+
+        node.stop()
+        captured = client.post(
+            "/epcis/capture",
+            content=json.dumps(journey.document(journey.origin_events())).encode(),
+            headers={**farm_h, "Constellate-Constellation": "coffee", "Content-Type": "application/json"},
+        )
+        assert captured.status_code == 202, captured.text
+        events = client.get("/epcis/events", headers=brand).json()["epcisBody"]["queryResults"]["resultsBody"][
+            "eventList"
+        ]
+        assert len(events) == 4
+        time.sleep(1.5)  # the relayer tries, fails, keeps the sealed batches pending
+        first = client.get(f"/verify/events/{quote(events[0]['eventID'], safe='')}", headers=brand).json()
+        assert first["status"] == "pending"
+
+        node.start()
+
+        def anchored() -> bool:
+            verdicts = [
+                client.get(f"/verify/events/{quote(e['eventID'], safe='')}", headers=brand).json() for e in events
+            ]
+            return all(v["status"] == "verified" for v in verdicts)
+
+        _wait_for(anchored, timeout=60, what="the relayer to anchor the events captured during the outage")
+
+    roots = Counter(
+        "0x" + bytes(log["args"]["root"]).hex() for log in anchor.events.RootAnchored.get_logs(from_block=0)
+    )
+    assert sorted(roots.values()) == [1, 1]  # 4 events in batches of 3: two roots, each anchored once
