@@ -4,10 +4,10 @@ carry a self-custody member's signature; the documents themselves stay standard.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
@@ -59,8 +59,8 @@ async def _document(request: Request, runtime: Runtime) -> Any:
         if len(body) > limit:
             raise PayloadTooLarge(f"the document exceeds the limit of {limit} bytes")
     try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
         raise MalformedInput(f"the body is not JSON: {exc}") from None
 
 

@@ -321,6 +321,8 @@ class CaptureJob(Base):
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     event_hashes: Mapped[list[str]] = mapped_column(JSON)
     """The signed list, in document order: what a verifier recomputes the signature over."""
+    hash_context: Mapped[dict[str, object]] = mapped_column(JSON)
+    """The document's namespaces and ignored fields: what the events' hashes were computed in."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

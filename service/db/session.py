@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,8 +18,15 @@ class DatabaseUnavailable(ConstellateError, ConnectionError):
     """The database cannot be reached."""
 
 
+def _json_dumps(value: Any) -> str:
+    """JSON columns are written with orjson (several times faster than json.dumps on payloads)."""
+    return orjson.dumps(value).decode()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine; SQLite gets WAL, foreign keys and a busy timeout so several workers can share it."""
+    kwargs.setdefault("json_serializer", _json_dumps)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 from service.chain import typed_data
 from service.chain.deployment import Chain
 from service.db.models import CaptureJob, Constellation, EpcisEvent, EventIdentifier, Member
-from service.domain.commitments import RecordCommitment, event_leaf
+from service.domain.commitments import event_leaf
 from service.domain.constellations import current_roles, get_constellation
 from service.domain.keys import KeyVault
 from service.domain.signing import authorise
 from service.epcis import policy
-from service.epcis.event_hash import hash_ids, iter_events
+from service.epcis.analysis import AnalysedEvent, analyse_all, stored_payload
+from service.epcis.event_hash import HashContext, iter_events
 from service.epcis.identifiers import canonical_id
 from service.epcis.validation import validate_document
 from service.errors import MalformedInput, PayloadTooLarge, PolicyDenied, ValidationFailed
@@ -31,17 +32,7 @@ from service.errors import MalformedInput, PayloadTooLarge, PolicyDenied, Valida
 HASH_PREFIX = "ni:///sha-256;"
 HASH_SUFFIX = "?ver=CBV2.0"
 STANDARD_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
-STANDARD_CONTEXTS = frozenset({STANDARD_CONTEXT, "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"})
 DISPOSITION_PREFIXES = ("https://ref.gs1.org/cbv/Disp-", "https://gs1.org/voc/Disp-", "cbv:Disp-")
-
-# Where each kind of event names its identifiers, by role (see EventIdentifier).
-_ID_FIELDS = (("epcList", "epc"), ("childEPCs", "child"), ("inputEPCList", "input"), ("outputEPCList", "output"))
-_QUANTITY_FIELDS = (
-    ("quantityList", "quantity"),
-    ("childQuantityList", "child_quantity"),
-    ("inputQuantityList", "input_quantity"),
-    ("outputQuantityList", "output_quantity"),
-)
 
 
 def hash_hex(hash_id: str) -> str:
@@ -72,10 +63,15 @@ def _context_list(value: Any) -> list[Any]:
 class PreparedCapture:
     constellation: Constellation
     events: list[dict[str, Any]]
-    hashes: list[str]
-    """SHA-256 hex of each event's CBV 2.0 pre-hash string, in document order."""
-    context: list[Any]
+    analysed: list[AnalysedEvent]
+    hash_context: HashContext
+    document_context: list[Any]
     typed: dict[str, Any]
+
+    @property
+    def hashes(self) -> list[str]:
+        """SHA-256 hex of each event's CBV 2.0 pre-hash string, in document order."""
+        return [a.hash_hex for a in self.analysed]
 
 
 def prepare(
@@ -83,14 +79,20 @@ def prepare(
 ) -> PreparedCapture:
     """Everything about a capture that can be checked before signing: schema and vocabularies,
     hashes, the constellation and the signer's roles for every event."""
-    validate_document(document)
-    events = iter_events(document)
-    if not events:
-        raise MalformedInput("the document holds no events")
+    if not isinstance(document, dict):
+        raise MalformedInput("an EPCIS payload is a JSON object (an EPCISDocument, an EPCISQueryDocument or an event)")
+    try:
+        events = iter_events(document)
+    except ValueError as exc:
+        raise MalformedInput(f"not a valid EPCIS 2.0 document: {exc}") from None
     if len(events) > max_events:
         raise PayloadTooLarge(f"a capture holds at most {max_events} events, this one {len(events)}")
+    validate_document(document)
+    if not events:
+        raise MalformedInput("the document holds no events")
+    context = HashContext.from_document(document)
     try:
-        hashes = [hash_hex(h) for h in hash_ids(document)]
+        analysed = analyse_all(events, context)
     except ValueError as exc:
         raise MalformedInput(f"cannot compute the event hash: {exc}") from exc
     try:
@@ -104,8 +106,9 @@ def prepare(
         reason = policy.denial(event, held)
         if reason is not None:
             raise PolicyDenied(f"event #{index}: {reason}")
-    typed = capture_message(chain=chain, constellation=constellation.id, hashes=hashes)
-    return PreparedCapture(constellation, events, hashes, _context_list(document.get("@context")), typed)
+    typed = capture_message(chain=chain, constellation=constellation.id, hashes=[a.hash_hex for a in analysed])
+    document_context = _context_list(document.get("@context")) if "epcisBody" in document else []
+    return PreparedCapture(constellation, events, analysed, context, document_context, typed)
 
 
 def capture_message(*, chain: Chain, constellation: str, hashes: list[str]) -> dict[str, Any]:
@@ -122,30 +125,8 @@ def _time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def _identifiers(event: dict[str, Any]) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    if event.get("parentID"):
-        found.append(("parent", canonical_id(event["parentID"])))
-    for field, role in _ID_FIELDS:
-        found.extend((role, canonical_id(epc)) for epc in event.get(field) or ())
-    for field, role in _QUANTITY_FIELDS:
-        found.extend((role, canonical_id(q["epcClass"])) for q in event.get(field) or () if "epcClass" in q)
-    for field, key, role in (("sourceList", "source", "source"), ("destinationList", "destination", "destination")):
-        found.extend((role, canonical_id(entry[key])) for entry in event.get(field) or () if key in entry)
-    return list(dict.fromkeys(found))
-
-
 def _id_of(place: Any) -> str | None:
     return canonical_id(place["id"]) if isinstance(place, dict) and "id" in place else None
-
-
-def _payload(event: dict[str, Any], context: list[Any]) -> dict[str, Any]:
-    """The event as captured, carrying every namespace of its document so its hash can be
-    recomputed from the stored row alone."""
-    own = _context_list(event.get("@context"))
-    merged = [c for c in context if not (isinstance(c, str) and c in STANDARD_CONTEXTS)] + own
-    body = {k: v for k, v in event.items() if k != "@context"}
-    return {"@context": merged, **body} if merged else body
 
 
 def capture(
@@ -171,6 +152,10 @@ def capture(
         signature="0x" + signed.hex(),
         event_count=len(prepared.events),
         event_hashes=prepared.hashes,
+        hash_context={
+            "namespaces": dict(prepared.hash_context.namespaces),
+            "ignored": sorted(prepared.hash_context.ignored),
+        },
         created_at=now,
     )
     session.add(job)
@@ -181,13 +166,11 @@ def capture(
         known.update(session.scalars(select(EpcisEvent.event_hash).where(EpcisEvent.event_hash.in_(chunk))))
     rows: list[dict[str, Any]] = []
     id_rows: list[dict[str, Any]] = []
-    for position, (event, digest) in enumerate(zip(prepared.events, prepared.hashes, strict=True)):
+    for position, (event, item) in enumerate(zip(prepared.events, prepared.analysed, strict=True)):
+        digest = item.hash_hex
         if digest in known:
             continue
         known.add(digest)
-        payload = _payload(event, prepared.context)
-        commitment = RecordCommitment.commit({k: v for k, v in payload.items() if k != "@context"})
-        root = commitment.root
         rows.append(
             {
                 "event_hash": digest,
@@ -207,13 +190,13 @@ def capture(
                 "read_point": _id_of(event.get("readPoint")),
                 "biz_location": _id_of(event.get("bizLocation")),
                 "transformation_id": event.get("transformationID"),
-                "payload": payload,
-                "record_root": "0x" + root.hex(),
-                "salts": {path: salt.hex() for path, salt in commitment.salts.items()},
-                "leaf": "0x" + event_leaf(bytes.fromhex(digest), member.address, root).hex(),
+                "payload": stored_payload(event, prepared.document_context),
+                "record_root": "0x" + item.record_root.hex(),
+                "salts": item.salts,
+                "leaf": "0x" + event_leaf(bytes.fromhex(digest), member.address, item.record_root).hex(),
             }
         )
-        id_rows.extend({"event_hash": digest, "role": role, "identifier": value} for role, value in _identifiers(event))
+        id_rows.extend({"event_hash": digest, "role": role, "identifier": value} for role, value in item.identifiers)
     if rows:
         session.execute(insert(EpcisEvent), rows)
     if id_rows:

@@ -19,9 +19,9 @@ from service.db.models import AnchorBatch, CaptureJob, EpcisEvent
 from service.domain.commitments import RecordCommitment, event_leaf
 from service.domain.constellations import roles_at
 from service.domain.merkle import verify_proof
-from service.epcis import policy
+from service.epcis import categories, policy
 from service.epcis.capture import capture_message, hash_hex, hash_id
-from service.epcis.event_hash import hash_ids
+from service.epcis.event_hash import HashContext, event_hash_id
 from service.errors import ChainUnavailable
 
 
@@ -57,31 +57,26 @@ class Verdict:
         self.checks.append(Check(name, ok, detail))
 
 
-def _recomputed_hash(payload: dict[str, Any]) -> str:
-    context = payload.get("@context", [])
-    event = {k: v for k, v in payload.items() if k != "@context"}
-    document = {
-        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", *context],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2000-01-01T00:00:00Z",
-        "epcisBody": {"eventList": [event]},
-    }
-    return hash_hex(hash_ids(document)[0])
+def _recomputed_hash(payload: dict[str, Any], job: CaptureJob) -> str:
+    """The CBV 2.0 hash of the stored payload, in the hash context of its capture."""
+    context = HashContext(
+        namespaces=dict(job.hash_context["namespaces"]),  # type: ignore[call-overload]
+        ignored=frozenset(job.hash_context["ignored"]),  # type: ignore[arg-type]
+    )
+    return hash_hex(event_hash_id(payload, context))
 
 
 def verify_event(*, session: Session, chain: Chain | None, row: EpcisEvent) -> Verdict:
     verdict = Verdict(event_id=row.event_id, hash_id=hash_id(row.event_hash))
 
-    recomputed = _recomputed_hash(row.payload)
+    job = session.get(CaptureJob, row.capture_id)
+    assert job is not None
+    recomputed = _recomputed_hash(row.payload, job)
     verdict.add(
         "event_hash",
         recomputed == row.event_hash,
         f"CBV 2.0 hash of the stored payload is {hash_id(recomputed)}",
     )
-
-    job = session.get(CaptureJob, row.capture_id)
-    assert job is not None
     signed_ok, signed_detail = False, "no chain manifest to rebuild the signed message"
     if chain is not None:
         typed = capture_message(chain=chain, constellation=job.constellation, hashes=job.event_hashes)
@@ -105,18 +100,18 @@ def verify_event(*, session: Session, chain: Chain | None, row: EpcisEvent) -> V
         reason or f"at capture the signer held {Role.names(held)} in the constellation, which permits this event",
     )
 
-    fields = {k: v for k, v in row.payload.items() if k != "@context"}
+    grouped = categories.split(row.payload)
     salts = {path: bytes.fromhex(salt) for path, salt in row.salts.items()}
     try:
-        root = RecordCommitment.commit(fields, salts).root
-        committed = "0x" + root.hex() == row.record_root and set(salts) == set(fields)
+        root = RecordCommitment.commit(grouped, salts).root
+        committed = "0x" + root.hex() == row.record_root and set(salts) == set(grouped)
     except ValueError:
         root, committed = b"", False
     leaf = event_leaf(bytes.fromhex(recomputed), row.signer, root) if root else b""
     verdict.add(
         "commitment",
         committed and "0x" + leaf.hex() == row.leaf,
-        "the salted per-field commitment root and the leaf keccak256(eventHash, signer, recordRoot) recompute",
+        "the salted per-category commitment root and the leaf keccak256(eventHash, signer, recordRoot) recompute",
     )
 
     batch = session.get(AnchorBatch, row.batch_id) if row.batch_id is not None else None

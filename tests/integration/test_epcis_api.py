@@ -243,3 +243,39 @@ def test_only_rollback_capture_is_offered(coffee: Coffee) -> None:
 def test_capture_jobs_are_private_to_their_capturer(coffee: Coffee) -> None:
     job = coffee.capture(json.loads((FIXTURES / "examples" / "Example_9.6.2-ObjectEvent.jsonld").read_bytes())).json()
     assert coffee.api.client.get(f"/epcis/capture/{job['captureID']}", headers=coffee.shop_h).status_code == 404
+
+
+def _large_document(size: int) -> dict[str, Any]:
+    events = [
+        {
+            "type": "ObjectEvent",
+            "eventTime": f"2026-06-01T10:{n // 60 % 60:02d}:{n % 60:02d}Z",
+            "eventTimeZoneOffset": "+00:00",
+            "action": "OBSERVE",
+            "bizStep": "shipping",
+            "epcList": [f"urn:epc:id:sgtin:0614141.107346.L{n}"],
+        }
+        for n in range(size)
+    ]
+    return {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-06-01T00:00:00Z",
+        "epcisBody": {"eventList": events},
+    }
+
+
+def test_a_large_document_is_analysed_in_parallel_and_rejected_whole_if_one_event_is_bad(coffee: Coffee) -> None:
+    document = _large_document(600)
+    document["epcisBody"]["eventList"][450]["action"] = "SHOUT"
+    refused = coffee.capture(document)
+    assert refused.status_code == 400 and "eventList/450/action" in refused.json()["detail"], refused.text
+    assert coffee.events() == []
+    document["epcisBody"]["eventList"][450]["action"] = "OBSERVE"
+    accepted = coffee.capture(document)
+    assert accepted.status_code == 202 and accepted.json()["eventCount"] == 600
+    assert len(coffee.events(perPage="1000")) == 600
+    assert hash_ids(document)[450].split(";")[1][:64] in {
+        e["eventID"].split(";")[1][:64] for e in coffee.events(MATCH_epc="urn:epc:id:sgtin:0614141.107346.L450")
+    }

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("event_count", sa.Integer(), nullable=False),
         sa.Column("duplicates", sa.Integer(), nullable=False),
         sa.Column("event_hashes", sa.JSON(), nullable=False),
+        sa.Column("hash_context", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["member_id"], ["members.id"], name=op.f("fk_capture_jobs_member_id_members")),

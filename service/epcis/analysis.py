@@ -1,0 +1,110 @@
+"""The per-event work of a capture — the CBV 2.0 hash, the salted commitment of each data
+category, the normalised identifiers — as one pure function over a slice of events, so
+large documents are spread over every core (a process pool) instead of one."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from service.domain.commitments import RecordCommitment
+from service.epcis import categories
+from service.epcis.event_hash import HashContext, event_hash_id
+from service.epcis.identifiers import canonical_id
+
+STANDARD_CONTEXTS = frozenset(
+    {
+        "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        "https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
+    }
+)
+PARALLEL_FROM = 256
+"""Documents with fewer events are analysed in the calling process (a pool round trip costs more)."""
+
+# Where each kind of event names its identifiers, by role (see EventIdentifier).
+_ID_FIELDS = (("epcList", "epc"), ("childEPCs", "child"), ("inputEPCList", "input"), ("outputEPCList", "output"))
+_QUANTITY_FIELDS = (
+    ("quantityList", "quantity"),
+    ("childQuantityList", "child_quantity"),
+    ("inputQuantityList", "input_quantity"),
+    ("outputQuantityList", "output_quantity"),
+)
+_PARTY_FIELDS = (("sourceList", "source", "source"), ("destinationList", "destination", "destination"))
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysedEvent:
+    hash_hex: str
+    record_root: bytes
+    salts: dict[str, str]
+    identifiers: list[tuple[str, str]]
+
+
+def identifiers_of(event: dict[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if event.get("parentID"):
+        found.append(("parent", canonical_id(event["parentID"])))
+    for name, role in _ID_FIELDS:
+        found.extend((role, canonical_id(epc)) for epc in event.get(name) or ())
+    for name, role in _QUANTITY_FIELDS:
+        found.extend((role, canonical_id(q["epcClass"])) for q in event.get(name) or () if "epcClass" in q)
+    for name, key, role in _PARTY_FIELDS:
+        found.extend((role, canonical_id(entry[key])) for entry in event.get(name) or () if key in entry)
+    return list(dict.fromkeys(found))
+
+
+def stored_payload(event: dict[str, Any], document_context: Sequence[Any]) -> dict[str, Any]:
+    """The event as captured, carrying the namespaces of its document beside its own, so the row
+    alone is enough to recompute its hash and read its extensions."""
+    own = event.get("@context")
+    own_list = own if isinstance(own, list) else ([own] if own is not None else [])
+    merged = [c for c in document_context if not (isinstance(c, str) and c in STANDARD_CONTEXTS)] + own_list
+    body = {k: v for k, v in event.items() if k != "@context"}
+    return {"@context": merged, **body} if merged else body
+
+
+def commit_event(payload: dict[str, Any]) -> RecordCommitment:
+    """The salted commitment of an event: one leaf per data category it has."""
+    return RecordCommitment.commit(categories.split(payload))
+
+
+def analyse(events: Sequence[dict[str, Any]], context: HashContext) -> list[AnalysedEvent]:
+    """Hashes and commits each event (a pure function: it runs in the pool's workers)."""
+    analysed = []
+    for event in events:
+        digest = event_hash_id(event, context).removeprefix("ni:///sha-256;").split("?", 1)[0]
+        commitment = commit_event(event)
+        analysed.append(
+            AnalysedEvent(
+                digest, commitment.root, {p: s.hex() for p, s in commitment.salts.items()}, identifiers_of(event)
+            )
+        )
+    return analysed
+
+
+_pool: ProcessPoolExecutor | None = None
+
+
+def pool() -> ProcessPoolExecutor:
+    """The process pool, started on first use: one worker per core, started by a fork server
+    (the service has threads; forking it directly would copy their locks)."""
+    global _pool
+    if _pool is None:
+        workers = max(1, min(os.cpu_count() or 1, 8))
+        _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+    return _pool
+
+
+def analyse_all(events: list[dict[str, Any]], context: HashContext) -> list[AnalysedEvent]:
+    """`analyse` over every event, in slices across the pool for large documents."""
+    if len(events) < PARALLEL_FROM:
+        return analyse(events, context)
+    executor = pool()
+    slices = max(2, executor._max_workers)  # type: ignore[attr-defined]
+    size = -(-len(events) // slices)
+    futures = [executor.submit(analyse, events[start : start + size], context) for start in range(0, len(events), size)]
+    return [item for future in futures for item in future.result()]
