@@ -104,6 +104,7 @@ def build(url: str, total: int) -> int:
                 event_count=0,
                 duplicates=0,
                 event_hashes=[],
+                hash_context={},
             )
         )
         session.commit()

@@ -1,5 +1,5 @@
-"""The per-event work of a capture — the CBV 2.0 hash, the salted commitment of each data
-category, the normalised identifiers — as one pure function over a slice of events, so
+"""The per-event work of a capture — the CBV 2.0 hash, the salted commitment of each field,
+the normalised identifiers — as one pure function over a slice of events, so
 large documents are spread over every core (a process pool) instead of one."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.domain.commitments import RecordCommitment
-from service.epcis import categories
 from service.epcis.event_hash import HashContext, event_hash_id
 from service.epcis.identifiers import canonical_id
 
@@ -67,9 +66,15 @@ def stored_payload(event: dict[str, Any], document_context: Sequence[Any]) -> di
     return {"@context": merged, **body} if merged else body
 
 
+def committed_fields(payload: dict[str, Any]) -> dict[str, Any]:
+    """What an event's record root commits to: every top-level field but its @context."""
+    return {name: value for name, value in payload.items() if name != "@context"}
+
+
 def commit_event(payload: dict[str, Any]) -> RecordCommitment:
-    """The salted commitment of an event: one leaf per data category it has."""
-    return RecordCommitment.commit(categories.split(payload))
+    """The salted commitment of an event: one leaf per field, so any subset of fields can be
+    disclosed and checked against the anchored root without revealing the others."""
+    return RecordCommitment.commit(committed_fields(payload))
 
 
 def analyse(events: Sequence[dict[str, Any]], context: HashContext) -> list[AnalysedEvent]:

@@ -19,7 +19,8 @@ from service.db.models import AnchorBatch, CaptureJob, EpcisEvent
 from service.domain.commitments import RecordCommitment, event_leaf
 from service.domain.constellations import roles_at
 from service.domain.merkle import verify_proof
-from service.epcis import categories, policy
+from service.epcis import policy
+from service.epcis.analysis import committed_fields
 from service.epcis.capture import capture_message, hash_hex, hash_id
 from service.epcis.event_hash import HashContext, event_hash_id
 from service.errors import ChainUnavailable
@@ -100,18 +101,18 @@ def verify_event(*, session: Session, chain: Chain | None, row: EpcisEvent) -> V
         reason or f"at capture the signer held {Role.names(held)} in the constellation, which permits this event",
     )
 
-    grouped = categories.split(row.payload)
     salts = {path: bytes.fromhex(salt) for path, salt in row.salts.items()}
+    fields = committed_fields(row.payload)
     try:
-        root = RecordCommitment.commit(grouped, salts).root
-        committed = "0x" + root.hex() == row.record_root and set(salts) == set(grouped)
+        root = RecordCommitment.commit(fields, salts).root
+        committed = "0x" + root.hex() == row.record_root and set(salts) == set(fields)
     except ValueError:
         root, committed = b"", False
     leaf = event_leaf(bytes.fromhex(recomputed), row.signer, root) if root else b""
     verdict.add(
         "commitment",
         committed and "0x" + leaf.hex() == row.leaf,
-        "the salted per-category commitment root and the leaf keccak256(eventHash, signer, recordRoot) recompute",
+        "the salted per-field commitment root and the leaf keccak256(eventHash, signer, recordRoot) recompute",
     )
 
     batch = session.get(AnchorBatch, row.batch_id) if row.batch_id is not None else None
