@@ -12,6 +12,7 @@ ConstellateError
 │   └── ManifestMismatch                 -> the manifest does not describe the chain
 └── ChainError
     ├── ChainUnavailable (ConnectionError) -> 503
+    │   └── TransactionRejected            -> the node refused the transaction (retry later)
     ├── TransactionTimeout (TimeoutError)  -> 504
     └── ContractReverted                 -> 409, subclassed per Solidity custom error
 """
@@ -67,6 +68,10 @@ class ChainError(ConstellateError):
 
 class ChainUnavailable(ChainError, ConnectionError):
     """The JSON-RPC endpoint cannot be reached or keeps failing."""
+
+
+class TransactionRejected(ChainUnavailable):
+    """The node refused to take the transaction (underpriced, pool full, no funds): retry later."""
 
 
 class TransactionTimeout(ChainError, TimeoutError):

@@ -103,7 +103,11 @@ class Runtime:
 
     def _anchor(self, chain: Chain, *, flush: bool) -> anchoring.AnchorReport | None:
         """Anchors due event batches if this process leads the anchorer (a database lease)."""
-        if not leases.acquire(self.sessions, name="anchorer", holder=self.identity, ttl=ANCHOR_LEASE_SECONDS):
+
+        def lead() -> bool:
+            return leases.acquire(self.sessions, name="anchorer", holder=self.identity, ttl=ANCHOR_LEASE_SECONDS)
+
+        if not lead():
             return None
         return anchoring.anchor_pending(
             sessions=self.sessions,
@@ -111,6 +115,7 @@ class Runtime:
             max_leaves=self.settings.anchor_batch_max_leaves,
             max_age=self.settings.anchor_batch_max_age_seconds,
             flush=flush,
+            still_leading=lead,
         )
 
     def relay(self, *, wait: float | None = None, flush: bool = False) -> RelayRound | None:

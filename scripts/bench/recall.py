@@ -51,6 +51,7 @@ class Writer:
         self.count += 1
         self.events.append(
             {
+                "id": digest,
                 "event_hash": digest,
                 "event_id": digest,
                 "capture_id": "bench",
@@ -74,7 +75,7 @@ class Writer:
                 "leaf": ZERO,
             }
         )
-        self.ids.extend({"event_hash": digest, "role": role, "identifier": value} for role, value in ids)
+        self.ids.extend({"record_id": digest, "role": role, "identifier": value} for role, value in ids)
         if len(self.events) >= self.batch:
             self.flush()
 

@@ -11,6 +11,7 @@ import orjson
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -24,7 +25,7 @@ from service.epcis import capture as capturing
 from service.epcis import graph, verification
 from service.epcis import query as querying
 from service.epcis.identifiers import canonical_id
-from service.errors import ChainUnavailable, MalformedInput, NotFound, PayloadTooLarge
+from service.errors import ChainUnavailable, Conflict, MalformedInput, NotFound, PayloadTooLarge
 from service.runtime import Runtime
 
 router = APIRouter(prefix="/epcis", tags=["epcis"])
@@ -144,6 +145,18 @@ async def capture_document(
 
 
 def _capture(runtime: Runtime, principal: Principal, slug: str, document: Any, signature: str | None) -> dict[str, Any]:
+    try:
+        return _capture_once(runtime, principal, slug, document, signature)
+    except IntegrityError:
+        raise Conflict(
+            "a concurrent capture stored some of these events first; nothing of this one was stored — "
+            "send it again (events already stored count as duplicates)"
+        ) from None
+
+
+def _capture_once(
+    runtime: Runtime, principal: Principal, slug: str, document: Any, signature: str | None
+) -> dict[str, Any]:
     with runtime.sessions() as session, session.begin():
         member = members.get_member(session=session, member_id=principal.member.id)
         job = capturing.capture(
@@ -362,13 +375,21 @@ def verify_trace(
     max_depth: MaxDepth = 25,
 ) -> dict[str, Any]:
     result = _trace(session, principal, id, direction, max_depth, None, None)  # type: ignore[arg-type]
+    visible = _visible(session, principal)
+    records = dict.fromkeys(result.record_ids)  # the events linking the nodes, then each node's own events
+    for node in result.nodes:
+        records.update(
+            dict.fromkeys(e.id for e in graph.custody_chain(session=session, identifier=node, visible=visible))
+        )
+    if not records:
+        raise NotFound(f"no events you may read trace {direction} from {result.start}")
     try:
         chain = runtime.chain
     except ChainUnavailable:
         chain = None
     verdicts = []
-    for event_hash in result.event_hashes:
-        row = session.get(EpcisEvent, event_hash)
+    for record in records:
+        row = session.get(EpcisEvent, record)
         assert row is not None
         verdict = verification.verify_event(session=session, chain=chain, row=row)
         verdicts.append(
@@ -386,6 +407,7 @@ def verify_trace(
         "verified": statuses.count("verified"),
         "pending": statuses.count("pending"),
         "failed": statuses.count("failed"),
-        "status": "failed" if "failed" in statuses else "pending" if "pending" in statuses else "verified",
+        "unavailable": statuses.count("unavailable"),
+        "status": next((s for s in ("failed", "unavailable", "pending") if s in statuses), "verified"),
         "verdicts": verdicts,
     }

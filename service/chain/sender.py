@@ -17,7 +17,7 @@ from web3.exceptions import ContractLogicError, TransactionNotFound, Web3Excepti
 
 from service.chain.reverts import ErrorDecoder, revert_data
 from service.chain.rpc import TRANSIENT_ERRORS, endpoint
-from service.errors import ChainUnavailable, ContractReverted, TransactionTimeout
+from service.errors import ChainUnavailable, ContractReverted, TransactionRejected, TransactionTimeout
 
 GWEI = 10**9
 
@@ -148,7 +148,8 @@ class TransactionSender:
                         self._nonce = None
                         continue
                     else:
-                        raise ContractReverted(f"transaction rejected by the node: {exc}") from exc
+                        self._nonce = None
+                        raise TransactionRejected(f"transaction rejected by the node: {exc}") from exc
                 except ChainUnavailable:
                     self._nonce = None
                     raise

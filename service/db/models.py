@@ -335,7 +335,7 @@ class AnchorBatch(Base):
     constellation: Mapped[str] = mapped_column(Hex32, index=True)
     root: Mapped[str] = mapped_column(Hex32, unique=True)
     leaf_count: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | anchored | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | anchored | contested
     tx_hash: Mapped[str | None] = mapped_column(Hex32)
     block_number: Mapped[int | None] = mapped_column(BigInteger)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -348,7 +348,10 @@ class EpcisEvent(Base):
     """A captured EPCIS event: its payload, its CBV 2.0 hash, who signed it, and its leaf."""
 
     __tablename__ = "epcis_events"
-    event_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """The record: sha256(constellation ‖ event hash). One event captured in two constellations
+    is two records, each its owner's, each visible only where it was captured."""
+    event_hash: Mapped[str] = mapped_column(String(64), index=True)
     """The SHA-256 of the CBV 2.0 pre-hash string (the event hash ID without its ni:/// wrapping)."""
     event_id: Mapped[str] = mapped_column(String(500), index=True)
     capture_id: Mapped[str] = mapped_column(ForeignKey("capture_jobs.id"), index=True)
@@ -377,6 +380,8 @@ class EpcisEvent(Base):
     leaf_index: Mapped[int | None] = mapped_column(Integer)
     proof: Mapped[list[str] | None] = mapped_column(JSON)
 
+    __table_args__ = (UniqueConstraint("constellation", "event_hash"),)
+
 
 class EventIdentifier(Base):
     """An identifier an event names, normalised (URN and Digital Link forms agree), by its role:
@@ -385,7 +390,7 @@ class EventIdentifier(Base):
 
     __tablename__ = "epcis_event_ids"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    event_hash: Mapped[str] = mapped_column(ForeignKey("epcis_events.event_hash"), index=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("epcis_events.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     identifier: Mapped[str] = mapped_column(String(300))
 

@@ -359,8 +359,11 @@ def request_revocation(
         raise PolicyDenied("only the issuer may revoke an attestation")
     if not row.revocable:
         raise Conflict(f"attestation {uid} was issued irrevocable")
-    if row.revoke_signature is not None or status_of(session=session, row=row) == "revoked":
+    if status_of(session=session, row=row) == "revoked":
         raise Conflict(f"attestation {uid} is already revoked")
+    queued = session.scalar(select(OutboxItem).where(OutboxItem.kind == "revoke", OutboxItem.ref == row.uid))
+    if queued is not None and queued.status != "failed":
+        raise Conflict(f"the revocation of attestation {uid} is already on its way to the chain")
     deadline = deadline or deadline_in(ttl)
     if signature is not None:
         parse_signature(signature)
@@ -374,7 +377,10 @@ def request_revocation(
     row.revoke_signature = "0x" + made.hex()
     row.revoke_deadline = deadline
     row.revoke_requested_at = datetime.now(UTC)
-    session.add(OutboxItem(kind="revoke", ref=row.uid))
+    if queued is None:
+        session.add(OutboxItem(kind="revoke", ref=row.uid))
+    else:  # the chain refused an earlier signature (expired, say): this one replaces it
+        queued.status, queued.attempts, queued.last_error = "pending", 0, None
     session.flush()
     return row
 

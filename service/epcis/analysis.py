@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,24 +94,38 @@ def analyse(events: Sequence[dict[str, Any]], context: HashContext) -> list[Anal
 
 
 _pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
-def pool() -> ProcessPoolExecutor:
+def pool(*, replace_broken: bool = False) -> ProcessPoolExecutor:
     """The process pool, started on first use: one worker per core, started by a fork server
-    (the service has threads; forking it directly would copy their locks)."""
+    (the service has threads; forking it directly would copy their locks). A pool broken by a
+    dead worker is replaced."""
     global _pool
-    if _pool is None:
-        workers = max(1, min(os.cpu_count() or 1, 8))
-        _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
-    return _pool
+    with _pool_lock:
+        if _pool is not None and replace_broken and getattr(_pool, "_broken", False):
+            _pool.shutdown(wait=False, cancel_futures=True)
+            _pool = None
+        if _pool is None:
+            workers = max(1, min(os.cpu_count() or 1, 8))
+            _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+        return _pool
 
 
 def analyse_all(events: list[dict[str, Any]], context: HashContext) -> list[AnalysedEvent]:
     """`analyse` over every event, in slices across the pool for large documents."""
     if len(events) < PARALLEL_FROM:
         return analyse(events, context)
-    executor = pool()
-    slices = max(2, executor._max_workers)  # type: ignore[attr-defined]
-    size = -(-len(events) // slices)
-    futures = [executor.submit(analyse, events[start : start + size], context) for start in range(0, len(events), size)]
-    return [item for future in futures for item in future.result()]
+    for attempt in range(2):
+        executor = pool(replace_broken=attempt > 0)
+        slices = max(2, executor._max_workers)  # type: ignore[attr-defined]
+        size = -(-len(events) // slices)
+        try:
+            futures = [
+                executor.submit(analyse, events[start : start + size], context) for start in range(0, len(events), size)
+            ]
+            return [item for future in futures for item in future.result()]
+        except BrokenProcessPool:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")

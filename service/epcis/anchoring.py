@@ -10,6 +10,7 @@ when it reaches `max_leaves` events or its oldest event has waited `max_age` sec
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -53,9 +54,9 @@ def seal_batches(
         due_by_age = flush or _aware(oldest) <= now - timedelta(seconds=max_age)
         while count >= max_leaves or (count > 0 and due_by_age):
             rows = session.execute(
-                select(EpcisEvent.event_hash, EpcisEvent.leaf)
+                select(EpcisEvent.id, EpcisEvent.leaf)
                 .where(EpcisEvent.constellation == constellation, EpcisEvent.batch_id.is_(None))
-                .order_by(EpcisEvent.record_time, EpcisEvent.event_hash)
+                .order_by(EpcisEvent.record_time, EpcisEvent.id)
                 .limit(max_leaves)
             ).all()
             tree = MerkleTree([bytes.fromhex(leaf[2:]) for _, leaf in rows])
@@ -66,12 +67,12 @@ def seal_batches(
                 update(EpcisEvent),
                 [
                     {
-                        "event_hash": digest,
+                        "id": record,
                         "batch_id": batch.id,
                         "leaf_index": index,
                         "proof": ["0x" + p.hex() for p in tree.proof(index)],
                     }
-                    for index, (digest, _) in enumerate(rows)
+                    for index, (record, _) in enumerate(rows)
                 ],
             )
             sealed.append(batch)
@@ -83,12 +84,23 @@ def _send(session: Session, chain: Chain, batch: AnchorBatch, report: AnchorRepo
     root = bytes.fromhex(batch.root[2:])
     if chain.anchor.get_anchor(root).anchored_at:
         found = session.execute(
-            select(ChainAnchor.tx_hash, ChainAnchor.block_number).where(ChainAnchor.root == batch.root).limit(1)
+            select(ChainAnchor.tx_hash, ChainAnchor.block_number, ChainAnchor.constellation, ChainAnchor.leaves)
+            .where(ChainAnchor.root == batch.root)
+            .limit(1)
         ).first()
-        if found is not None:  # until the indexer has it, the batch waits for the next round
-            batch.status, batch.tx_hash, batch.block_number = "anchored", found[0], found[1]
-            batch.anchored_at = datetime.now(UTC)
-            report.adopted += 1
+        if found is None:  # until the indexer has it, the batch waits for the next round
+            return
+        tx_hash, block_number, constellation, leaves = found
+        if constellation != batch.constellation or leaves != batch.leaf_count:
+            # Someone anchored this root first with other parameters (front-running the mempool):
+            # the anchoring cannot be ours, and the contract refuses a second one.
+            batch.status = "contested"
+            batch.last_error = f"root anchored in tx {tx_hash} for {constellation} with {leaves} leaves"
+            log.error("batch %s: %s", batch.id, batch.last_error)
+            return
+        batch.status, batch.tx_hash, batch.block_number = "anchored", tx_hash, block_number
+        batch.anchored_at = datetime.now(UTC)
+        report.adopted += 1
         return
     try:
         receipt = chain.anchor.anchor(
@@ -97,8 +109,11 @@ def _send(session: Session, chain: Chain, batch: AnchorBatch, report: AnchorRepo
     except ContractReverted as exc:
         if exc.error_name == "ProvenanceAnchorRootExists":
             return  # anchored meanwhile; adopted from the mirror next round
-        batch.status, batch.last_error = "failed", f"{exc.error_name}: {exc}"
-        log.warning("batch %s refused by the chain: %s", batch.id, exc)
+        # e.g. the relayer lost its anchorer role: the batch stays pending and is retried each
+        # round, so it goes out once the coordinator grants the role again.
+        batch.attempts += 1
+        batch.last_error = f"{exc.error_name}: {exc}"
+        log.warning("batch %s refused by the chain (will retry): %s", batch.id, exc)
         return
     batch.status, batch.tx_hash, batch.block_number = "anchored", receipt.tx_hash, receipt.block_number
     batch.anchored_at = datetime.now(UTC)
@@ -108,9 +123,16 @@ def _send(session: Session, chain: Chain, batch: AnchorBatch, report: AnchorRepo
 
 
 def anchor_pending(
-    *, sessions: sessionmaker[Session], chain: Chain, max_leaves: int, max_age: float, flush: bool = False
+    *,
+    sessions: sessionmaker[Session],
+    chain: Chain,
+    max_leaves: int,
+    max_age: float,
+    flush: bool = False,
+    still_leading: Callable[[], bool] = lambda: True,
 ) -> AnchorReport:
-    """Seals due batches, then anchors every pending batch, oldest first. Raises the chain's
+    """Seals due batches, then anchors every pending batch, oldest first, while
+    `still_leading()` (the anchorer's lease, renewed before each send). Raises the chain's
     error after recording it if the chain fails; unsent batches stay pending."""
     report = AnchorReport()
     with sessions() as session, session.begin():
@@ -121,6 +143,8 @@ def anchor_pending(
             session.scalars(select(AnchorBatch.id).where(AnchorBatch.status == "pending").order_by(AnchorBatch.id))
         )
     for batch_id in pending:
+        if not still_leading():
+            break
         with sessions() as session, session.begin():
             batch = session.get(AnchorBatch, batch_id)
             assert batch is not None

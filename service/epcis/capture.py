@@ -7,6 +7,7 @@ anchorer; re-capturing an event (same hash) is idempotent."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +33,6 @@ from service.errors import MalformedInput, PayloadTooLarge, PolicyDenied, Valida
 HASH_PREFIX = "ni:///sha-256;"
 HASH_SUFFIX = "?ver=CBV2.0"
 STANDARD_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
-DISPOSITION_PREFIXES = ("https://ref.gs1.org/cbv/Disp-", "https://gs1.org/voc/Disp-", "cbv:Disp-")
 
 
 def hash_hex(hash_id: str) -> str:
@@ -40,17 +40,17 @@ def hash_hex(hash_id: str) -> str:
     return hash_id.removeprefix(HASH_PREFIX).split("?", 1)[0]
 
 
+def record_id(constellation: str, hex_digest: str) -> str:
+    """The stored record of an event in a constellation: sha256(constellation ‖ ":" ‖ hash)."""
+    return hashlib.sha256(f"{constellation}:{hex_digest}".encode()).hexdigest()
+
+
 def hash_id(hex_digest: str) -> str:
     return f"{HASH_PREFIX}{hex_digest}{HASH_SUFFIX}"
 
 
-def disposition_term(value: str | None) -> str | None:
-    if value is None:
-        return None
-    for prefix in DISPOSITION_PREFIXES:
-        if value.startswith(prefix):
-            return value[len(prefix) :]
-    return value
+def disposition_term(value: str | None, expand: policy.Expand | None = None) -> str | None:
+    return policy.cbv_term(value, "Disp", expand)
 
 
 def _context_list(value: Any) -> list[Any]:
@@ -102,8 +102,9 @@ def prepare(
     held = current_roles(session=session, cid=constellation.id, address=signer.address)
     if not held:
         raise PolicyDenied(f"{signer.name} is not a member of constellation {slug!r}")
-    for index, event in enumerate(events):
-        reason = policy.denial(event, held)
+    for index, (event, item) in enumerate(zip(events, analysed, strict=True)):
+        _check_storable(index, event, item)
+        reason = policy.denial(event, held, context.expand_curie)
         if reason is not None:
             raise PolicyDenied(f"event #{index}: {reason}")
     typed = capture_message(chain=chain, constellation=constellation.id, hashes=[a.hash_hex for a in analysed])
@@ -122,7 +123,38 @@ def capture_message(*, chain: Chain, constellation: str, hashes: list[str]) -> d
 
 
 def _time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    """An RFC 3339 date-time (the schema's format: 'T' and 'Z' in either case) in UTC."""
+    return datetime.fromisoformat(value.upper().replace("Z", "+00:00")).astimezone(UTC)
+
+
+MAX_EVENT_ID = 500
+MAX_KEY = 300
+
+
+def _check_storable(index: int, event: dict[str, Any], item: AnalysedEvent) -> None:
+    """What the schema allows but a record cannot hold: times outside the calendar's range,
+    identifiers longer than the indexed columns."""
+    try:
+        _time(event["eventTime"])
+    except (ValueError, OverflowError):
+        raise MalformedInput(f"event #{index}: eventTime {event['eventTime']!r} is not a usable date-time") from None
+    too_long = [
+        name
+        for name, value, limit in (
+            ("eventID", event.get("eventID"), MAX_EVENT_ID),
+            ("bizStep", event.get("bizStep"), MAX_KEY),
+            ("disposition", event.get("disposition"), MAX_KEY),
+            ("readPoint", _id_of(event.get("readPoint")), MAX_KEY),
+            ("bizLocation", _id_of(event.get("bizLocation")), MAX_KEY),
+            ("transformationID", event.get("transformationID"), MAX_KEY),
+            *((role, identifier, MAX_KEY) for role, identifier in item.identifiers),
+        )
+        if isinstance(value, str) and len(value) > limit
+    ]
+    if too_long:
+        raise MalformedInput(
+            f"event #{index}: {', '.join(too_long)} longer than this service stores ({MAX_KEY} characters, eventID {MAX_EVENT_ID})"
+        )
 
 
 def _id_of(place: Any) -> str | None:
@@ -163,7 +195,13 @@ def capture(
     known: set[str] = set()
     for start in range(0, len(prepared.hashes), 500):
         chunk = prepared.hashes[start : start + 500]
-        known.update(session.scalars(select(EpcisEvent.event_hash).where(EpcisEvent.event_hash.in_(chunk))))
+        known.update(
+            session.scalars(
+                select(EpcisEvent.event_hash).where(
+                    EpcisEvent.constellation == prepared.constellation.id, EpcisEvent.event_hash.in_(chunk)
+                )
+            )
+        )
     rows: list[dict[str, Any]] = []
     id_rows: list[dict[str, Any]] = []
     for position, (event, item) in enumerate(zip(prepared.events, prepared.analysed, strict=True)):
@@ -171,8 +209,10 @@ def capture(
         if digest in known:
             continue
         known.add(digest)
+        record = record_id(prepared.constellation.id, digest)
         rows.append(
             {
+                "id": record,
                 "event_hash": digest,
                 "event_id": event.get("eventID") or hash_id(digest),
                 "capture_id": job.id,
@@ -185,8 +225,8 @@ def capture(
                 "event_time_zone_offset": event["eventTimeZoneOffset"],
                 "record_time": now,
                 "action": event.get("action"),
-                "biz_step": policy.biz_step_term(event.get("bizStep")),
-                "disposition": disposition_term(event.get("disposition")),
+                "biz_step": policy.biz_step_term(event.get("bizStep"), prepared.hash_context.expand_curie),
+                "disposition": disposition_term(event.get("disposition"), prepared.hash_context.expand_curie),
                 "read_point": _id_of(event.get("readPoint")),
                 "biz_location": _id_of(event.get("bizLocation")),
                 "transformation_id": event.get("transformationID"),
@@ -196,7 +236,7 @@ def capture(
                 "leaf": "0x" + event_leaf(bytes.fromhex(digest), member.address, item.record_root).hex(),
             }
         )
-        id_rows.extend({"event_hash": digest, "role": role, "identifier": value} for role, value in item.identifiers)
+        id_rows.extend({"record_id": record, "role": role, "identifier": value} for role, value in item.identifiers)
     if rows:
         session.execute(insert(EpcisEvent), rows)
     if id_rows:

@@ -45,6 +45,7 @@ class Edge:
     source: str
     target: str
     relation: str  # made_into · packed_into (downstream); made_from · holds (upstream)
+    record_id: str
     event_hash: str
 
 
@@ -65,8 +66,8 @@ class Trace:
         return [n for n in self.nodes if n not in sources]
 
     @property
-    def event_hashes(self) -> list[str]:
-        return list(dict.fromkeys(e.event_hash for e in self.edges))
+    def record_ids(self) -> list[str]:
+        return list(dict.fromkeys(e.record_id for e in self.edges))
 
 
 def _chunks(values: list[str]) -> Iterable[list[str]]:
@@ -87,9 +88,9 @@ def _edge_query(
 ) -> Select[Any]:
     near, far = aliased(EventIdentifier), aliased(EventIdentifier)
     query = (
-        select(near.identifier, far.identifier, near.event_hash)
-        .join(far, and_(far.event_hash == near.event_hash, far.role.in_(to_roles)))
-        .join(EpcisEvent, EpcisEvent.event_hash == near.event_hash)
+        select(near.identifier, far.identifier, EpcisEvent.id, EpcisEvent.event_hash)
+        .join(far, and_(far.record_id == near.record_id, far.role.in_(to_roles)))
+        .join(EpcisEvent, EpcisEvent.id == near.record_id)
         .where(near.identifier.in_(frontier), near.role.in_(from_roles), EpcisEvent.event_type.in_(types))
     )
     if actions is not None:
@@ -137,11 +138,11 @@ def trace(
                 query = _edge_query(
                     chunk, from_roles, to_roles, types=types, actions=actions, visible=visible, since=since, until=until
                 )
-                for source, target, event_hash in session.execute(query):
-                    if source == target or (source, target, event_hash) in seen_edges:
+                for source, target, record, event_hash in session.execute(query):
+                    if source == target or (source, target, record) in seen_edges:
                         continue
-                    seen_edges.add((source, target, event_hash))
-                    result.edges.append(Edge(source, target, relation, event_hash))
+                    seen_edges.add((source, target, record))
+                    result.edges.append(Edge(source, target, relation, record, event_hash))
                     if target not in result.nodes:
                         if len(result.nodes) >= max_nodes:
                             result.truncated = True
@@ -177,21 +178,21 @@ def last_sightings(*, session: Session, identifiers: list[str], visible: Collect
     for chunk in _chunks(identifiers):
         latest = (
             select(EventIdentifier.identifier, func.max(EpcisEvent.event_time).label("at"))
-            .join(EpcisEvent, EpcisEvent.event_hash == EventIdentifier.event_hash)
+            .join(EpcisEvent, EpcisEvent.id == EventIdentifier.record_id)
             .where(EventIdentifier.identifier.in_(chunk), EventIdentifier.role.in_(ITEM_ROLES))
         )
         if visible is not None:
             latest = latest.where(EpcisEvent.constellation.in_(visible))
         latest_sq = latest.group_by(EventIdentifier.identifier).subquery()
-        rows = session.execute(
+        outer = (
             select(latest_sq.c.identifier, EpcisEvent)
             .join(EventIdentifier, EventIdentifier.identifier == latest_sq.c.identifier)
-            .join(
-                EpcisEvent,
-                and_(EpcisEvent.event_hash == EventIdentifier.event_hash, EpcisEvent.event_time == latest_sq.c.at),
-            )
+            .join(EpcisEvent, and_(EpcisEvent.id == EventIdentifier.record_id, EpcisEvent.event_time == latest_sq.c.at))
             .where(EventIdentifier.role.in_(ITEM_ROLES))
         )
+        if visible is not None:  # the latest visible time may also be another constellation's event time
+            outer = outer.where(EpcisEvent.constellation.in_(visible))
+        rows = session.execute(outer)
         for identifier, event in rows:
             if identifier in found:
                 continue
@@ -213,12 +214,8 @@ def last_sightings(*, session: Session, identifiers: list[str], visible: Collect
 def custody_chain(*, session: Session, identifier: str, visible: Collection[str] | None) -> list[EpcisEvent]:
     """Every visible event naming the item (in any role), oldest first."""
     item = canonical_id(identifier)
-    naming = select(EventIdentifier.event_hash).where(EventIdentifier.identifier == item)
-    query = (
-        select(EpcisEvent)
-        .where(EpcisEvent.event_hash.in_(naming))
-        .order_by(EpcisEvent.event_time, EpcisEvent.event_hash)
-    )
+    naming = select(EventIdentifier.record_id).where(EventIdentifier.identifier == item)
+    query = select(EpcisEvent).where(EpcisEvent.id.in_(naming)).order_by(EpcisEvent.event_time, EpcisEvent.id)
     if visible is not None:
         query = query.where(EpcisEvent.constellation.in_(visible))
     return list(session.scalars(query))

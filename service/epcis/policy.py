@@ -6,6 +6,8 @@ perform them; custom (non-CBV) steps and steps anyone may observe need any writi
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from service.chain.contracts import Role
@@ -54,33 +56,49 @@ BIZ_STEP_ROLES: dict[str, int] = {
 TRANSFORMATION_ROLES = PRODUCERS
 """A TransformationEvent turns inputs into outputs: a producer's act, whatever its step."""
 
-CBV_BIZ_STEP_PREFIXES = ("https://ref.gs1.org/cbv/BizStep-", "https://gs1.org/voc/BizStep-", "cbv:BizStep-")
+_CBV_URI = re.compile(r"^https?://(?:ref\.gs1\.org/cbv|(?:www\.|id\.)?gs1\.org/voc)/(BizStep|Disp)-([A-Za-z0-9_]+)$")
+_DEFAULT_PREFIXES = {"cbv": "https://ref.gs1.org/cbv/", "gs1": "https://gs1.org/voc/"}
+Expand = Callable[[str], str]
 
 
-def biz_step_term(value: str | None) -> str | None:
-    """The bare CBV term of a business step given bare, as a CBV URI or as a CURIE; others unchanged."""
+def _default_expand(value: str) -> str:
+    prefix, colon, rest = value.partition(":")
+    namespace = _DEFAULT_PREFIXES.get(prefix) if colon else None
+    return namespace + rest if namespace else value
+
+
+def cbv_term(value: str | None, vocabulary: str, expand: Expand | None = None) -> str | None:
+    """The bare CBV term of a business step ("BizStep") or disposition ("Disp") however it is
+    written — bare, as a CBV or GS1 Web Vocabulary URI (http or https), or as a CURIE under the
+    document's prefixes; any other value unchanged."""
     if value is None:
         return None
-    for prefix in CBV_BIZ_STEP_PREFIXES:
-        if value.startswith(prefix):
-            return value[len(prefix) :]
-    return value
+    expanded = (expand or _default_expand)(value)
+    if expanded is value and expand is not None:
+        expanded = _default_expand(value)
+    match = _CBV_URI.match(expanded)
+    return match.group(2) if match and match.group(1) == vocabulary else value
 
 
-def roles_for(event: dict[str, Any]) -> int:
+def biz_step_term(value: str | None, expand: Expand | None = None) -> str | None:
+    return cbv_term(value, "BizStep", expand)
+
+
+def roles_for(event: dict[str, Any], expand: Expand | None = None) -> int:
     """The roles any one of which permits signing `event`."""
-    allowed = BIZ_STEP_ROLES.get(biz_step_term(event.get("bizStep")) or "other", WRITERS)
+    allowed = BIZ_STEP_ROLES.get(biz_step_term(event.get("bizStep"), expand) or "other", WRITERS)
     if event.get("type") == "TransformationEvent":
         allowed &= TRANSFORMATION_ROLES
     return allowed
 
 
-def denial(event: dict[str, Any], held: int) -> str | None:
-    """Why a member holding `held` may not sign `event`, or None if it may."""
-    allowed = roles_for(event)
+def denial(event: dict[str, Any], held: int, expand: Expand | None = None) -> str | None:
+    """Why a member holding `held` may not sign `event`, or None if it may. `expand` resolves
+    CURIEs with the prefixes of the event's document."""
+    allowed = roles_for(event, expand)
     if held & allowed:
         return None
-    step = biz_step_term(event.get("bizStep")) or "no business step"
+    step = biz_step_term(event.get("bizStep"), expand) or "no business step"
     return (
         f"a {event.get('type', 'event')} with {step!r} needs the {' or '.join(Role.names(allowed))} role; "
         f"the signer holds {Role.names(held) or 'no role'}"

@@ -73,21 +73,21 @@ def _values(raw: str) -> list[str]:
 
 def parse_time(name: str, raw: str) -> datetime:
     try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
+        parsed = datetime.fromisoformat(raw.upper().replace("Z", "+00:00").replace(" ", "+"))
+        if parsed.tzinfo is None:
+            raise MalformedInput(f"{name} must carry a time zone offset")
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise MalformedInput(f"{name} must be a date-time with a time zone, e.g. 2026-06-30T00:00:00Z") from None
-    if parsed.tzinfo is None:
-        raise MalformedInput(f"{name} must carry a time zone offset")
-    return parsed.astimezone(UTC)
 
 
 @dataclass(frozen=True)
 class PageToken:
     event_time: datetime
-    event_hash: str
+    record_id: str
 
     def encode(self) -> str:
-        raw = json.dumps([self.event_time.isoformat(), self.event_hash]).encode()
+        raw = json.dumps([self.event_time.isoformat(), self.record_id]).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
@@ -127,10 +127,10 @@ def query(*, session: Session, reader: Member | None, params: Mapping[str, str])
             conditions.append(column >= bound if op == ">=" else column < bound)
         elif name in MATCH_ROLES:
             ids = [canonical_id(v) for v in _values(raw)]
-            matching = select(EventIdentifier.event_hash).where(
+            matching = select(EventIdentifier.record_id).where(
                 EventIdentifier.identifier.in_(ids), EventIdentifier.role.in_(MATCH_ROLES[name])
             )
-            conditions.append(EpcisEvent.event_hash.in_(matching))
+            conditions.append(EpcisEvent.id.in_(matching))
     per_page = DEFAULT_PER_PAGE
     if "perPage" in params:
         try:
@@ -144,15 +144,12 @@ def query(*, session: Session, reader: Member | None, params: Mapping[str, str])
         conditions.append(
             or_(
                 EpcisEvent.event_time > after.event_time,
-                and_(EpcisEvent.event_time == after.event_time, EpcisEvent.event_hash > after.event_hash),
+                and_(EpcisEvent.event_time == after.event_time, EpcisEvent.id > after.record_id),
             )
         )
     rows = list(
         session.scalars(
-            select(EpcisEvent)
-            .where(*conditions)
-            .order_by(EpcisEvent.event_time, EpcisEvent.event_hash)
-            .limit(per_page + 1)
+            select(EpcisEvent).where(*conditions).order_by(EpcisEvent.event_time, EpcisEvent.id).limit(per_page + 1)
         )
     )
     token = None
@@ -160,7 +157,7 @@ def query(*, session: Session, reader: Member | None, params: Mapping[str, str])
         rows = rows[:per_page]
         last = rows[-1]
         event_time = last.event_time if last.event_time.tzinfo else last.event_time.replace(tzinfo=UTC)
-        token = PageToken(event_time, last.event_hash).encode()
+        token = PageToken(event_time, last.id).encode()
     return Page(rows, token)
 
 
@@ -169,10 +166,11 @@ def find_event(*, session: Session, reader: Member | None, event_id: str) -> Epc
     condition = EpcisEvent.event_id == event_id
     if event_id.startswith("ni:///sha-256;"):
         condition = or_(condition, EpcisEvent.event_hash == hash_hex(event_id))
-    row = session.scalar(select(EpcisEvent).where(condition).limit(1))
-    if row is None or (
-        reader is not None and row.constellation not in readable_constellations(session=session, member=reader)
-    ):
+    query = select(EpcisEvent).where(condition)
+    if reader is not None:
+        query = query.where(EpcisEvent.constellation.in_(readable_constellations(session=session, member=reader)))
+    row = session.scalar(query.order_by(EpcisEvent.record_time, EpcisEvent.id).limit(1))
+    if row is None:
         raise NotFound(f"no event {event_id}")
     return row
 

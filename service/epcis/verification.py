@@ -29,7 +29,8 @@ from service.errors import ChainUnavailable
 @dataclass
 class Check:
     name: str
-    ok: bool
+    ok: bool | None
+    """None: could not be checked yet (not anchored yet, or the chain is unreachable)."""
     detail: str
 
 
@@ -39,32 +40,33 @@ class Verdict:
     hash_id: str
     checks: list[Check] = field(default_factory=list)
     anchor: dict[str, Any] | None = None
-    awaiting_anchor: bool = False
-    """The event is not in a sealed batch yet, or its root is not on chain yet."""
+    chain_unavailable: bool = False
 
     @property
     def verified(self) -> bool:
-        return all(check.ok for check in self.checks)
+        return all(check.ok is True for check in self.checks)
 
     @property
     def status(self) -> str:
-        """verified · pending (everything holds but the root is not on chain yet) · failed."""
+        """verified · failed (a check failed: tampering, a forged signature, a wrong role) ·
+        unavailable (nothing failed, but the chain could not be read) · pending (nothing
+        failed; the event is not anchored yet)."""
+        if any(check.ok is False for check in self.checks):
+            return "failed"
         if self.verified:
             return "verified"
-        failing = {c.name for c in self.checks if not c.ok}
-        return "pending" if self.awaiting_anchor and failing <= {"merkle_proof", "anchored"} else "failed"
+        return "unavailable" if self.chain_unavailable else "pending"
 
-    def add(self, name: str, ok: bool, detail: str) -> None:
+    def add(self, name: str, ok: bool | None, detail: str) -> None:
         self.checks.append(Check(name, ok, detail))
 
 
-def _recomputed_hash(payload: dict[str, Any], job: CaptureJob) -> str:
-    """The CBV 2.0 hash of the stored payload, in the hash context of its capture."""
-    context = HashContext(
+def _hash_context(job: CaptureJob) -> HashContext:
+    """The namespaces and ignored fields the capture's events were hashed in."""
+    return HashContext(
         namespaces=dict(job.hash_context["namespaces"]),  # type: ignore[call-overload]
         ignored=frozenset(job.hash_context["ignored"]),  # type: ignore[arg-type]
     )
-    return hash_hex(event_hash_id(payload, context))
 
 
 def verify_event(*, session: Session, chain: Chain | None, row: EpcisEvent) -> Verdict:
@@ -72,13 +74,16 @@ def verify_event(*, session: Session, chain: Chain | None, row: EpcisEvent) -> V
 
     job = session.get(CaptureJob, row.capture_id)
     assert job is not None
-    recomputed = _recomputed_hash(row.payload, job)
+    context = _hash_context(job)
+    recomputed = hash_hex(event_hash_id(row.payload, context))
     verdict.add(
         "event_hash",
         recomputed == row.event_hash,
         f"CBV 2.0 hash of the stored payload is {hash_id(recomputed)}",
     )
-    signed_ok, signed_detail = False, "no chain manifest to rebuild the signed message"
+    signed_ok: bool | None = None
+    signed_detail = "the chain is unreachable: the signed message (bound to its contract) cannot be rebuilt"
+    verdict.chain_unavailable = chain is None
     if chain is not None:
         typed = capture_message(chain=chain, constellation=job.constellation, hashes=job.event_hashes)
         try:
@@ -94,7 +99,7 @@ def verify_event(*, session: Session, chain: Chain | None, row: EpcisEvent) -> V
     verdict.add("signature", signed_ok, signed_detail)
 
     held = roles_at(session=session, cid=row.constellation, address=row.signer, at=_aware(row.record_time))
-    reason = policy.denial(row.payload, held)
+    reason = policy.denial(row.payload, held, context.expand_curie)
     verdict.add(
         "signer_role",
         reason is None,
@@ -117,9 +122,8 @@ def verify_event(*, session: Session, chain: Chain | None, row: EpcisEvent) -> V
 
     batch = session.get(AnchorBatch, row.batch_id) if row.batch_id is not None else None
     if batch is None or row.proof is None or row.leaf_index is None:
-        verdict.awaiting_anchor = True
-        verdict.add("merkle_proof", False, "the event is not in a sealed batch yet")
-        verdict.add("anchored", False, "not anchored yet")
+        verdict.add("merkle_proof", None, "the event is not in a sealed batch yet")
+        verdict.add("anchored", None, "not anchored yet")
         return verdict
     proof = [bytes.fromhex(p[2:]) for p in row.proof]
     root_bytes = bytes.fromhex(batch.root[2:])
@@ -129,17 +133,17 @@ def verify_event(*, session: Session, chain: Chain | None, row: EpcisEvent) -> V
         f"leaf {row.leaf_index} of {batch.leaf_count} proves into root {batch.root} (sorted-pair keccak256)",
     )
     if chain is None:
-        verdict.add("anchored", False, "no chain to read the root from")
+        verdict.add("anchored", None, "the chain is unreachable: the root cannot be read")
         return verdict
     try:
         record = chain.anchor.get_anchor(root_bytes)
         on_chain_proof = chain.anchor.verify(root_bytes, leaf, proof) if record.anchored_at else False
     except ChainUnavailable as exc:
-        verdict.add("anchored", False, f"the chain is unreachable: {exc}")
+        verdict.chain_unavailable = True
+        verdict.add("anchored", None, f"the chain is unreachable: {exc}")
         return verdict
     if not record.anchored_at:
-        verdict.awaiting_anchor = True
-        verdict.add("anchored", False, f"root {batch.root} is not on chain yet")
+        verdict.add("anchored", None, f"root {batch.root} is not on chain yet")
         return verdict
     verdict.anchor = {
         "root": batch.root,

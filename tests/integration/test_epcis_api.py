@@ -279,3 +279,56 @@ def test_a_large_document_is_analysed_in_parallel_and_rejected_whole_if_one_even
     assert hash_ids(document)[450].split(";")[1][:64] in {
         e["eventID"].split(";")[1][:64] for e in coffee.events(MATCH_epc="urn:epc:id:sgtin:0614141.107346.L450")
     }
+
+
+def test_the_same_event_in_two_constellations_is_two_records_each_seen_only_where_captured(
+    coffee: Coffee, api: Api
+) -> None:
+    _, rival_h = api.onboard("Rival Brand")
+    rival_shipper, rival_shipper_h = api.onboard("Rival Shipper")
+    api.client.post("/constellations", json={"slug": "tea", "name": "Tea"}, headers=rival_h)
+    api.client.put(f"/constellations/tea/members/{rival_shipper['id']}", json={"roles": ["logistics"]}, headers=rival_h)
+    document = json.loads((FIXTURES / "examples" / "Example_9.6.1-ObjectEvent.jsonld").read_bytes())
+    tea = api.client.post(
+        "/epcis/capture",
+        content=json.dumps(document).encode(),
+        headers={**rival_shipper_h, "Constellate-Constellation": "tea", "Content-Type": "application/json"},
+    )
+    assert tea.status_code == 202 and tea.json()["duplicates"] == 0
+    mine = coffee.capture(document)
+    assert mine.status_code == 202 and mine.json()["duplicates"] == 0  # says nothing about the tea constellation
+    assert len(coffee.events()) == 2 and len(coffee.events(headers=rival_h)) == 2
+    event_id = document["epcisBody"]["eventList"][0]["eventID"]
+    assert coffee.api.client.get(f"/epcis/events/{quote(event_id, safe='')}", headers=coffee.brand_h).status_code == 200
+
+
+def test_cbv_terms_in_any_spelling_meet_the_role_policy(coffee: Coffee) -> None:
+    document = _large_document(1)
+    event = document["epcisBody"]["eventList"][0]
+    event.update(action="ADD")
+    for spelling in (
+        "gs1:BizStep-commissioning",
+        "http://ref.gs1.org/cbv/BizStep-commissioning",
+        "https://id.gs1.org/voc/BizStep-commissioning",
+    ):
+        event["bizStep"] = spelling
+        refused = coffee.capture(document, headers=coffee.shop_h)
+        assert refused.status_code == 403 and "'commissioning' needs" in refused.json()["detail"], (
+            spelling,
+            refused.text,
+        )
+
+
+def test_times_the_schema_allows_but_no_calendar_holds_are_400_not_500(coffee: Coffee) -> None:
+    document = _large_document(1)
+    document["epcisBody"]["eventList"][0]["eventTime"] = "2026-06-01t10:00:00z"
+    assert coffee.capture(document).status_code == 202
+    for params in ({"GE_eventTime": "0001-01-01T00:00:00+01:00"}, {"LT_recordTime": "9999-12-31T23:59:59-01:00"}):
+        response = coffee.api.client.get("/epcis/events", params=params, headers=coffee.brand_h)
+        assert response.status_code == 400, (params, response.text)
+    long_id = _large_document(1)
+    long_id["epcisBody"]["eventList"][0]["epcList"] = ["urn:epc:id:sgtin:0614141.107346." + "9" * 400]
+    refused = coffee.capture(long_id)
+    assert refused.status_code in (400, 202)
+    if refused.status_code == 400:
+        assert "longer than this service stores" in refused.json()["detail"]

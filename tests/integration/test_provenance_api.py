@@ -76,8 +76,8 @@ def test_events_are_anchored_in_batches_and_verify_check_by_check(coffee: Journe
         "signature": True,
         "signer_role": True,
         "commitment": True,
-        "merkle_proof": False,
-        "anchored": False,
+        "merkle_proof": None,
+        "anchored": None,
     }
 
     coffee.runtime.settings = coffee.runtime.settings.model_copy(update={"anchor_batch_max_leaves": 4})
@@ -149,7 +149,8 @@ def test_custody_of_a_lot_in_time_order(coffee: Journey) -> None:
 def test_a_whole_trace_verifies(coffee: Journey) -> None:
     coffee.runtime.relay(flush=True)
     report = coffee.get("/verify/trace", id=journey.SSCC, direction="upstream")
-    assert report["status"] == "verified" and report["events"] == 2 and report["failed"] == 0
+    # the edges (roasting, packing) and every event naming a node: the whole journey
+    assert report["status"] == "verified" and report["events"] == 10 and report["failed"] == 0
 
 
 def test_outsiders_trace_nothing(coffee: Journey, api: Api) -> None:
@@ -169,3 +170,29 @@ def test_only_one_anchorer_leads(coffee: Journey) -> None:
         other.close()
     with coffee.runtime.sessions() as session:
         assert session.scalar(select(AnchorBatch.status)) == "anchored"
+
+
+def test_a_recall_never_shows_another_constellations_sighting(coffee: Journey, api: Api) -> None:
+    _, rival_h = api.onboard("Rival Brand")
+    rival_shop, rival_shop_h = api.onboard("Rival Warehouse")
+    api.client.post("/constellations", json={"slug": "tea", "name": "Tea"}, headers=rival_h)
+    api.client.put(f"/constellations/tea/members/{rival_shop['id']}", json={"roles": ["retailer"]}, headers=rival_h)
+    secret = journey.shop_events()
+    secret[0]["bizLocation"] = {"id": "https://id.gs1.org/414/" + journey.gtin("950600000099")}
+    secret[0]["disposition"] = "in_progress"  # same item, same time, another constellation and place
+    response = api.client.post(
+        "/epcis/capture",
+        content=json.dumps(journey.document(secret)).encode(),
+        headers={**rival_shop_h, "Constellate-Constellation": "tea", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 202, response.text
+    recall = coffee.get("/trace/downstream", id=journey.LOT_1)
+    pallet = {a["id"]: a for a in recall["affected"]}[journey.SSCC]["lastKnown"]
+    assert pallet["bizLocation"] == journey.SHOP and pallet["custodian"] == "Coffee Shop"
+
+
+def test_verifying_a_trace_of_nothing_is_404(coffee: Journey) -> None:
+    response = coffee.api.client.get(
+        "/verify/trace", params={"id": "https://id.gs1.org/01/09506000134352/10/NOPE"}, headers=coffee.brand_h
+    )
+    assert response.status_code == 404

@@ -59,6 +59,7 @@ def upgrade() -> None:
 
     op.create_table(
         "epcis_events",
+        sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("event_hash", sa.String(length=64), nullable=False),
         sa.Column("event_id", sa.String(length=500), nullable=False),
         sa.Column("capture_id", sa.String(length=36), nullable=False),
@@ -90,10 +91,12 @@ def upgrade() -> None:
             ["capture_id"], ["capture_jobs.id"], name=op.f("fk_epcis_events_capture_id_capture_jobs")
         ),
         sa.ForeignKeyConstraint(["owner_id"], ["members.id"], name=op.f("fk_epcis_events_owner_id_members")),
-        sa.PrimaryKeyConstraint("event_hash", name=op.f("pk_epcis_events")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_epcis_events")),
+        sa.UniqueConstraint("constellation", "event_hash", name=op.f("uq_epcis_events_constellation_event_hash")),
     )
     with op.batch_alter_table("epcis_events", schema=None) as batch_op:
         for column in (
+            "event_hash",
             "event_id",
             "capture_id",
             "constellation",
@@ -113,16 +116,16 @@ def upgrade() -> None:
     op.create_table(
         "epcis_event_ids",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("event_hash", sa.String(length=64), nullable=False),
+        sa.Column("record_id", sa.String(length=64), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("identifier", sa.String(length=300), nullable=False),
         sa.ForeignKeyConstraint(
-            ["event_hash"], ["epcis_events.event_hash"], name=op.f("fk_epcis_event_ids_event_hash_epcis_events")
+            ["record_id"], ["epcis_events.id"], name=op.f("fk_epcis_event_ids_record_id_epcis_events")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_epcis_event_ids")),
     )
     with op.batch_alter_table("epcis_event_ids", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_epcis_event_ids_event_hash"), ["event_hash"], unique=False)
+        batch_op.create_index(batch_op.f("ix_epcis_event_ids_record_id"), ["record_id"], unique=False)
         batch_op.create_index("ix_epcis_event_ids_identifier_role", ["identifier", "role"], unique=False)
 
     op.create_table(
