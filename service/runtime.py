@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.chain import anchorer
 from service.chain.deployment import Chain
 from service.chain.indexer import LogIndexer
 from service.db.models import AttestationSchema
 from service.db.session import make_engine, make_session_factory
 from service.domain import attestations, leases, schema_catalogue
 from service.domain.keys import KeyVault
-from service.epcis import anchoring
 from service.errors import ChainUnavailable, TransactionTimeout
 from service.settings import Settings
 
@@ -32,7 +32,7 @@ ANCHOR_LEASE_SECONDS = 60.0
 @dataclass
 class RelayRound:
     attestations: attestations.RelayReport
-    anchoring: anchoring.AnchorReport | None
+    anchoring: anchorer.AnchorReport | None
     """None when another process leads the anchorer."""
 
     def did_something(self) -> bool:
@@ -72,6 +72,13 @@ class Runtime:
                 self._chain = Chain.open(self.settings)
             return self._chain
 
+    def reachable_chain(self) -> Chain | None:
+        """The chain, or None while it cannot be reached (readers then say what they could not check)."""
+        try:
+            return self.chain
+        except ChainUnavailable:
+            return None
+
     @property
     def indexer(self) -> LogIndexer:
         chain = self.chain
@@ -101,7 +108,7 @@ class Runtime:
             schema_catalogue.ensure_builtin_schemas(session=session, chain=self.chain)
         self.sync_index()
 
-    def _anchor(self, chain: Chain, *, flush: bool) -> anchoring.AnchorReport | None:
+    def _anchor(self, chain: Chain, *, flush: bool) -> anchorer.AnchorReport | None:
         """Anchors due event batches if this process leads the anchorer (a database lease)."""
 
         def lead() -> bool:
@@ -109,7 +116,7 @@ class Runtime:
 
         if not lead():
             return None
-        return anchoring.anchor_pending(
+        return anchorer.anchor_pending(
             sessions=self.sessions,
             chain=chain,
             max_leaves=self.settings.anchor_batch_max_leaves,

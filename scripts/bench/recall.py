@@ -4,7 +4,7 @@ The graph is written straight into a migrated database (SQLite file by default, 
 --database-url) in the shape captured events take: farms commission lots, lots are blended
 five at a time, each blend roasted into two lots, each roast lot packed onto a pallet; the
 remaining events are sightings (shipping, receiving) of pallets and lots. It then times
-`graph.trace(..., "downstream")` plus the last-known sighting of every affected item, from
+`provenance.trace(..., "downstream")` plus the last-known sighting of every affected item, from
 random input lots, and prints the median and the worst.
 
     .venv/bin/python scripts/bench/recall.py [--events 1000000] [--database-url URL] [--runs 50]
@@ -28,7 +28,7 @@ from sqlalchemy import insert
 from service.db.migrate import upgrade
 from service.db.models import CaptureJob, EpcisEvent, EventIdentifier, Member
 from service.db.session import make_engine, make_session_factory
-from service.epcis import graph
+from service.domain import provenance
 
 CID = "0x" + "ab" * 32
 ZERO = "0x" + "00" * 32
@@ -163,9 +163,9 @@ def main() -> None:
         for _ in range(args.runs):
             start = lot("1", rng.randrange(farm_lots))
             began = time.perf_counter()
-            result = graph.trace(session=session, start=start, direction="downstream", visible=[CID])
+            result = provenance.trace(session=session, start=start, direction="downstream", visible=[CID])
             reached = [n for n in result.nodes if n != result.start]
-            graph.last_sightings(session=session, identifiers=reached, visible=[CID])
+            provenance.last_sightings(session=session, identifiers=reached, visible=[CID])
             timings.append((time.perf_counter() - began) * 1000)
             assert len(reached) == 5, reached  # blend, 2 roasts, 2 pallets
     engine.dispose()

@@ -117,6 +117,17 @@ def register_schema(
 # --- attestations -------------------------------------------------------------------------
 
 
+def _create(session: Session, runtime: Runtime, issuer: Member, att_in: AttestationCreate) -> Attestation:
+    return attestations.create(
+        session=session,
+        chain=runtime.chain,
+        vault=runtime.vault,
+        issuer=issuer,
+        att_in=att_in,
+        ttl=runtime.settings.signature_ttl_seconds,
+    )
+
+
 def _issuer(session: Session, principal: Principal) -> Member:
     principal.require("attestations")
     return members.get_member(session=session, member_id=principal.member.id)
@@ -152,16 +163,7 @@ def create_attestation(
     """Validates and stores the attestation, then relays it. 201 when on chain, 202 while pending."""
     runtime.ensure_schemas()
     with session.begin():
-        issuer = _issuer(session, principal)
-        row = attestations.create(
-            session=session,
-            chain=runtime.chain,
-            vault=runtime.vault,
-            issuer=issuer,
-            att_in=att_in,
-            ttl=runtime.settings.signature_ttl_seconds,
-        )
-        uid = row.uid
+        uid = _create(session, runtime, _issuer(session, principal), att_in).uid
     _relay_now(runtime)
     session.expire_all()
     row = attestations.get(session=session, uid=uid)
@@ -229,14 +231,7 @@ def _import(runtime: Runtime, principal: Principal, parsed: list[AttestationCrea
             issuer = _issuer(session, principal)
             for index, att_in in enumerate(parsed):
                 try:
-                    row = attestations.create(
-                        session=session,
-                        chain=runtime.chain,
-                        vault=runtime.vault,
-                        issuer=issuer,
-                        att_in=att_in,
-                        ttl=runtime.settings.signature_ttl_seconds,
-                    )
+                    row = _create(session, runtime, issuer, att_in)
                 except (ValidationFailed, NotFound, PolicyDenied) as exc:
                     raise type(exc)(f"attestation #{index}: {exc}") from exc
                 uids.append(row.uid)

@@ -4,11 +4,12 @@ carry a self-custody member's signature; the documents themselves stay standard.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,13 +20,12 @@ from service.api.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from service.api.schemas import TypedDataToSign
 from service.chain import typed_data
 from service.db.models import CaptureJob, EpcisEvent, Member
-from service.domain import members
+from service.domain import members, provenance, verification
 from service.domain.members import Principal
 from service.epcis import capture as capturing
-from service.epcis import graph, verification
 from service.epcis import query as querying
 from service.epcis.identifiers import canonical_id
-from service.errors import ChainUnavailable, Conflict, MalformedInput, NotFound, PayloadTooLarge
+from service.errors import Conflict, MalformedInput, NotFound, PayloadTooLarge
 from service.runtime import Runtime
 
 router = APIRouter(prefix="/epcis", tags=["epcis"])
@@ -225,11 +225,7 @@ def verify_event(
 ) -> dict[str, Any]:
     principal.require("read")
     row = querying.find_event(session=session, reader=_reader(principal), event_id=event_id)
-    try:
-        chain = runtime.chain
-    except ChainUnavailable:
-        chain = None
-    verdict = verification.verify_event(session=session, chain=chain, row=row)
+    verdict = verification.verify_event(session=session, chain=runtime.reachable_chain(), row=row)
     return {
         "eventID": verdict.event_id,
         "hashID": verdict.hash_id,
@@ -255,30 +251,35 @@ def _bound(name: str, raw: str | None) -> datetime | None:
     return querying.parse_time(name, raw) if raw is not None else None
 
 
-def _trace(
-    session: Session,
-    principal: Principal,
-    identifier: str,
-    direction: graph.Direction,
-    max_depth: int,
-    since: str | None,
-    until: str | None,
-) -> graph.Trace:
+@dataclass
+class TraceParams:
+    """Where a trace starts and how far it goes."""
+
+    id: Annotated[str, Query(description="The item or lot (URN or GS1 Digital Link)")] = ""
+    max_depth: MaxDepth = 25
+    since: TimeBound = None
+    until: TimeBound = None
+
+
+TraceQuery = Annotated[TraceParams, Depends()]
+
+
+def _trace(session: Session, principal: Principal, params: TraceParams, direction: str) -> provenance.Trace:
     principal.require("read")
-    if not identifier:
+    if not params.id:
         raise MalformedInput("id names the item or lot to trace (URN or GS1 Digital Link)")
-    return graph.trace(
+    return provenance.trace(
         session=session,
-        start=identifier,
-        direction=direction,
+        start=params.id,
+        direction=direction,  # type: ignore[arg-type]
         visible=_visible(session, principal),
-        max_depth=max_depth,
-        since=_bound("since", since),
-        until=_bound("until", until),
+        max_depth=params.max_depth,
+        since=_bound("since", params.since),
+        until=_bound("until", params.until),
     )
 
 
-def _trace_json(result: graph.Trace) -> dict[str, Any]:
+def _trace_json(result: provenance.Trace) -> dict[str, Any]:
     return {
         "start": result.start,
         "direction": result.direction,
@@ -293,30 +294,16 @@ def _trace_json(result: graph.Trace) -> dict[str, Any]:
 
 
 @trace_router.get("/upstream", summary="Back to every origin of an item or lot")
-def trace_upstream(
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    id: str = "",
-    max_depth: MaxDepth = 25,
-    since: TimeBound = None,
-    until: TimeBound = None,
-) -> dict[str, Any]:
-    result = _trace(session, principal, id, "upstream", max_depth, since, until)
+def trace_upstream(session: SessionDep, principal: CurrentPrincipal, params: TraceQuery) -> dict[str, Any]:
+    result = _trace(session, principal, params, "upstream")
     return {**_trace_json(result), "origins": [node for node in result.leaves if node != result.start]}
 
 
 @trace_router.get("/downstream", summary="Recall: everything made from or packed with an input")
-def trace_downstream(
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    id: str = "",
-    max_depth: MaxDepth = 25,
-    since: TimeBound = None,
-    until: TimeBound = None,
-) -> dict[str, Any]:
-    result = _trace(session, principal, id, "downstream", max_depth, since, until)
+def trace_downstream(session: SessionDep, principal: CurrentPrincipal, params: TraceQuery) -> dict[str, Any]:
+    result = _trace(session, principal, params, "downstream")
     reached = [node for node in result.nodes if node != result.start]
-    sightings = graph.last_sightings(session=session, identifiers=reached, visible=_visible(session, principal))
+    sightings = provenance.last_sightings(session=session, identifiers=reached, visible=_visible(session, principal))
 
     def last_known(node: str) -> dict[str, Any] | None:
         seen = sightings.get(node)
@@ -343,7 +330,7 @@ def trace_custody(session: SessionDep, principal: CurrentPrincipal, id: str = ""
     principal.require("read")
     if not id:
         raise MalformedInput("id names the item to follow (URN or GS1 Digital Link)")
-    events = graph.custody_chain(session=session, identifier=id, visible=_visible(session, principal))
+    events = provenance.custody_chain(session=session, identifier=id, visible=_visible(session, principal))
     owners = {m.id: m.name for m in session.scalars(select(Member).where(Member.id.in_({e.owner_id for e in events})))}
     return {
         "id": canonical_id(id),
@@ -370,23 +357,19 @@ def verify_trace(
     session: SessionDep,
     runtime: RuntimeDep,
     principal: CurrentPrincipal,
-    id: str = "",
+    params: TraceQuery,
     direction: Annotated[str, Query(pattern="^(upstream|downstream)$")] = "upstream",
-    max_depth: MaxDepth = 25,
 ) -> dict[str, Any]:
-    result = _trace(session, principal, id, direction, max_depth, None, None)  # type: ignore[arg-type]
+    result = _trace(session, principal, params, direction)
     visible = _visible(session, principal)
     records = dict.fromkeys(result.record_ids)  # the events linking the nodes, then each node's own events
     for node in result.nodes:
         records.update(
-            dict.fromkeys(e.id for e in graph.custody_chain(session=session, identifier=node, visible=visible))
+            dict.fromkeys(e.id for e in provenance.custody_chain(session=session, identifier=node, visible=visible))
         )
     if not records:
         raise NotFound(f"no events you may read trace {direction} from {result.start}")
-    try:
-        chain = runtime.chain
-    except ChainUnavailable:
-        chain = None
+    chain = runtime.reachable_chain()
     verdicts = []
     for record in records:
         row = session.get(EpcisEvent, record)
