@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service import __version__
-from service.api import attestations, constellations, epcis, health, members
+from service.api import attestations, auth, constellations, epcis, health, members
 from service.api.errors import install_error_handlers
 from service.runtime import Runtime
 from service.settings import Settings, get_settings
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(members.router)
+    app.include_router(auth.router)
     app.include_router(constellations.router)
     app.include_router(attestations.schemas_router)
     app.include_router(attestations.router)
