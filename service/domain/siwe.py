@@ -117,9 +117,7 @@ def issue_nonce(*, session: Session, address: str, now: datetime | None = None) 
     )
     if open_nonces >= MAX_OPEN_NONCES:
         raise Conflict(f"{checksummed} already has {MAX_OPEN_NONCES} unused nonces; use one or wait {NONCE_TTL}")
-    row = SiweNonce(
-        nonce=secrets.token_hex(16), address=checksummed, issued_at=now, expires_at=now + NONCE_TTL
-    )
+    row = SiweNonce(nonce=secrets.token_hex(16), address=checksummed, issued_at=now, expires_at=now + NONCE_TTL)
     session.add(row)
     session.flush()
     return row

@@ -64,6 +64,32 @@ def _normalise(name: str, value: str) -> str:
     return value
 
 
+# EPC pure-identity patterns (EPC Tag Data Standard): a company prefix and '*' for the rest.
+_COMPANY_PATTERNS = {
+    "urn:epc:idpat:sgtin:": "https://id.gs1.org/01/_",
+    "urn:epc:idpat:sscc:": "https://id.gs1.org/00/_",
+    "urn:epc:idpat:sgln:": "https://id.gs1.org/414/",
+    "urn:epc:idpat:grai:": "https://id.gs1.org/8003/0",
+}
+
+
+def _matches(value: str) -> Any:
+    """The condition for one MATCH_ value: an identifier in any form, or an EPC pattern —
+    `urn:epc:idpat:sgtin:0614141.107346.*` (every instance, lot and serial of one GTIN) or
+    `urn:epc:idpat:sgtin:0614141.*.*` (everything of one GS1 company prefix)."""
+    canonical = canonical_id(value)
+    if not value.startswith("urn:epc:idpat:"):
+        return EventIdentifier.identifier == canonical
+    if canonical.startswith("https://id.gs1.org/"):  # the pattern fixes the item: the class and its members
+        return or_(EventIdentifier.identifier == canonical, EventIdentifier.identifier.startswith(canonical + "/"))
+    for prefix, link in _COMPANY_PATTERNS.items():
+        rest = value.removeprefix(prefix)
+        company, _, stars = rest.partition(".")
+        if value.startswith(prefix) and company.isdigit() and 6 <= len(company) <= 12 and set(stars) <= {"*", "."}:
+            return EventIdentifier.identifier.like(f"{link}{company}%")
+    raise MalformedInput(f"EPC pattern {value!r} is not supported: give a company prefix, and an item reference or '*'")
+
+
 def _values(raw: str) -> list[str]:
     values = [v for v in raw.split("|") if v]
     if not values:
@@ -126,9 +152,8 @@ def query(*, session: Session, reader: Member | None, params: Mapping[str, str])
             bound = parse_time(name, raw)
             conditions.append(column >= bound if op == ">=" else column < bound)
         elif name in MATCH_ROLES:
-            ids = [canonical_id(v) for v in _values(raw)]
             matching = select(EventIdentifier.record_id).where(
-                EventIdentifier.identifier.in_(ids), EventIdentifier.role.in_(MATCH_ROLES[name])
+                or_(*(_matches(v) for v in _values(raw))), EventIdentifier.role.in_(MATCH_ROLES[name])
             )
             conditions.append(EpcisEvent.id.in_(matching))
     per_page = DEFAULT_PER_PAGE

@@ -180,6 +180,14 @@ def test_the_standard_query_parameters(coffee: Coffee) -> None:
     assert len(coffee.events(EQ_readPoint="urn:epc:id:sgln:0614141.00777.0")) == 2
     assert len(coffee.events(EQ_bizLocation="urn:epc:id:sgln:0012345.11111.0")) == 1
     assert coffee.events(EQ_transformationID="urn:uuid:nothing") == []
+    assert len(coffee.events(MATCH_epc="urn:epc:idpat:sgtin:0614141.107346.*")) == 3  # 2017 and 2018 of one GTIN
+    assert len(coffee.events(MATCH_anyEPC="urn:epc:idpat:sgtin:4012345.*.*")) == 1
+    assert len(coffee.events(MATCH_parentID="urn:epc:idpat:sscc:0614141.*")) == 1
+    assert len(coffee.events(MATCH_epcClass="urn:epc:idpat:sgtin:4012345.012345.*")) == 2  # the LGTIN's class
+    bad_pattern = coffee.api.client.get(
+        "/epcis/events", params={"MATCH_epc": "urn:epc:idpat:sgtin:x.*.*"}, headers=coffee.brand_h
+    )
+    assert bad_pattern.status_code == 400 and "not supported" in bad_pattern.json()["detail"]
 
     seen: list[str] = []
     params: dict[str, str] = {"perPage": "2"}
