@@ -127,9 +127,11 @@ class Runtime:
 
     def relay(self, *, wait: float | None = None, flush: bool = False) -> RelayRound | None:
         """Sends the outbox (attestations in batches, revocations) and due event batches
-        (`flush`: every pending event now) to the chain and mirrors the result. Returns None if another relay round holds the outbox for longer than `wait`
-        seconds (None: as long as it takes). Raises ChainUnavailable / TransactionTimeout;
-        what is unsent stays pending."""
+        (`flush`: every pending event now) to the chain and mirrors the result.
+
+        Returns None if another round holds the outbox for longer than `wait` seconds (None: as
+        long as it takes). Raises ChainUnavailable / TransactionTimeout; what is unsent stays
+        pending."""
         if not self.relay_lock.acquire(timeout=-1 if wait is None else wait):
             return None
         try:
