@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 
 from service import __version__
 from service.api import attestations, auth, constellations, epcis, health, members
@@ -37,6 +38,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = runtime.engine
     install_error_handlers(app)
+
+    @app.middleware("http")
+    async def refuse_oversized_bodies(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """A declared body beyond the largest accepted document is refused before it is read."""
+        declared = request.headers.get("content-length", "")
+        limit = runtime.settings.capture_max_bytes
+        if declared.isdigit() and int(declared) > limit:
+            detail = f"the request body is {declared} bytes; the limit is {limit}"
+            body = {
+                "type": "about:blank",
+                "title": "PayloadTooLarge",
+                "status": 413,
+                "error": "PayloadTooLarge",
+                "detail": detail,
+            }
+            return JSONResponse(status_code=413, content=body, media_type="application/problem+json")
+        return await call_next(request)
+
     app.include_router(health.router)
     app.include_router(members.router)
     app.include_router(auth.router)

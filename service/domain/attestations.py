@@ -49,6 +49,7 @@ from service.errors import (
 log = logging.getLogger(__name__)
 ZERO32 = b"\x00" * 32
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
+MAX_EVIDENCE_TOTAL_BYTES = 20 * 1024 * 1024
 
 
 class EvidenceIn(BaseModel):
@@ -93,6 +94,14 @@ class AttestationCreate(BaseModel):
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("expires_at needs a time zone (e.g. 2027-06-30T00:00:00Z)")
+        return value
+
+    @field_validator("evidence")
+    @classmethod
+    def _evidence_total(cls, value: list[EvidenceIn]) -> list[EvidenceIn]:
+        encoded = sum(len(item.content_base64) for item in value)
+        if encoded > MAX_EVIDENCE_TOTAL_BYTES * 4 // 3 + 4 * len(value):
+            raise ValueError(f"evidence documents together are limited to {MAX_EVIDENCE_TOTAL_BYTES} bytes")
         return value
 
 

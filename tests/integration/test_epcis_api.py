@@ -129,6 +129,8 @@ def test_malformed_json_is_400_and_an_oversized_document_is_413(coffee: Coffee, 
     big = {"padding": "x" * 4096}
     too_large = coffee.capture(big)
     assert too_large.status_code == 413 and "2048" in too_large.json()["detail"]
+    attestation = api.client.post("/attestations", content=b"{" + b" " * 4096 + b"}", headers=coffee.producer_h)
+    assert attestation.status_code == 413  # every route: a declared body over the limit is not read
 
 
 def test_a_duplicate_capture_is_idempotent(coffee: Coffee) -> None:
