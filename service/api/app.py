@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from service import __version__
-from service.api import attestations, auth, constellations, epcis, health, members
+from service.api import attestations, auth, constellations, epcis, grants, health, members
 from service.api.errors import install_error_handlers
 from service.runtime import Runtime
 from service.settings import Settings, get_settings
@@ -68,4 +68,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(epcis.router)
     app.include_router(epcis.verify_router)
     app.include_router(epcis.trace_router)
+    app.include_router(grants.router)
     return app

@@ -415,3 +415,27 @@ class SiweNonce(Base):
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SharingGrant(Base):
+    """An owner lets an audience see categories of its data in a constellation, for a purpose,
+    for a time. Its hash is anchored on the SharingLedger, so who could see what, when, is
+    auditable later."""
+
+    __tablename__ = "sharing_grants"
+    id: Mapped[str] = mapped_column(Hex32, primary_key=True)
+    """The grant id on the SharingLedger (random, chosen before signing)."""
+    owner_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    constellation: Mapped[str] = mapped_column(Hex32, index=True)
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    audience_kind: Mapped[str] = mapped_column(String(16))  # member | role | constellation | public
+    audience_value: Mapped[str | None] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(200))
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    audience_hash: Mapped[str] = mapped_column(Hex32)
+    terms_hash: Mapped[str] = mapped_column(Hex32)
+    tx_hash: Mapped[str] = mapped_column(Hex32)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoke_tx_hash: Mapped[str | None] = mapped_column(Hex32)

@@ -1,0 +1,145 @@
+"""Sharing grants: create (signed by the owner, anchored on the SharingLedger), list, read,
+revoke (the owner only, on chain)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict
+
+from service.api.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from service.api.schemas import TypedDataToSign
+from service.chain import typed_data
+from service.db.models import SharingGrant
+from service.domain import members, sharing
+from service.domain.sharing import GrantCreate
+from service.domain.signing import deadline_in
+
+router = APIRouter(prefix="/grants", tags=["sharing"])
+
+
+class GrantPublic(BaseModel):
+    id: str
+    constellation: str
+    categories: list[str]
+    audience: dict[str, str | None]
+    purpose: str
+    valid_from: datetime
+    valid_until: datetime | None
+    audience_hash: str
+    terms_hash: str
+    tx_hash: str
+    revoked_at: datetime | None
+    revoke_tx_hash: str | None
+
+    @classmethod
+    def of(cls, row: SharingGrant) -> GrantPublic:
+        return cls(
+            id=row.id,
+            constellation=row.constellation,
+            categories=row.categories,
+            audience={"kind": row.audience_kind, "value": row.audience_value},
+            purpose=row.purpose,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            audience_hash=row.audience_hash,
+            terms_hash=row.terms_hash,
+            tx_hash=row.tx_hash,
+            revoked_at=row.revoked_at,
+            revoke_tx_hash=row.revoke_tx_hash,
+        )
+
+
+class GrantPrepared(TypedDataToSign):
+    grant_id: str
+    valid_from: datetime
+    """Send grant_id, deadline and valid_from back with the signature: the signed terms fix them."""
+
+
+class RevokeGrant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    deadline: int | None = None
+    signature: str | None = None
+
+
+@router.post("/prepare", response_model=GrantPrepared, summary="Typed data a self-custody owner signs")
+def prepare_grant(
+    grant_in: GrantCreate, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
+) -> GrantPrepared:
+    principal.require("grants")
+    owner = members.get_member(session=session, member_id=principal.member.id)
+    message, row = sharing.prepare_grant(
+        session=session, chain=runtime.chain, owner=owner, grant_in=grant_in, ttl=runtime.settings.signature_ttl_seconds
+    )
+    session.rollback()
+    return GrantPrepared(
+        deadline=message["message"]["deadline"],
+        messages=[typed_data.to_json(message)],
+        grant_id=row.id,
+        valid_from=row.valid_from,
+    )
+
+
+@router.post("", response_model=GrantPublic, status_code=status.HTTP_201_CREATED)
+def create_grant(
+    grant_in: GrantCreate, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
+) -> GrantPublic:
+    principal.require("grants")
+    with session.begin():
+        owner = members.get_member(session=session, member_id=principal.member.id)
+        row = sharing.create_grant(
+            session=session,
+            chain=runtime.chain,
+            vault=runtime.vault,
+            owner=owner,
+            grant_in=grant_in,
+            ttl=runtime.settings.signature_ttl_seconds,
+        )
+        return GrantPublic.of(row)
+
+
+@router.get("", response_model=list[GrantPublic], summary="The caller's grants")
+def list_grants(session: SessionDep, principal: CurrentPrincipal) -> list[GrantPublic]:
+    principal.require("grants")
+    owner = members.get_member(session=session, member_id=principal.member.id)
+    return [GrantPublic.of(row) for row in sharing.grants_of(session=session, owner=owner)]
+
+
+@router.get("/{grant_id}", response_model=GrantPublic)
+def read_grant(grant_id: str, session: SessionDep, principal: CurrentPrincipal) -> GrantPublic:
+    principal.require("grants")
+    owner = members.get_member(session=session, member_id=principal.member.id)
+    return GrantPublic.of(sharing.get_grant(session=session, owner=owner, grant_id=grant_id))
+
+
+@router.post("/{grant_id}/revoke/prepare", response_model=TypedDataToSign)
+def prepare_revocation(
+    grant_id: str, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
+) -> TypedDataToSign:
+    principal.require("grants")
+    owner = members.get_member(session=session, member_id=principal.member.id)
+    row = sharing.get_grant(session=session, owner=owner, grant_id=grant_id)
+    deadline = deadline_in(runtime.settings.signature_ttl_seconds)
+    message = sharing.revoke_message(chain=runtime.chain, grant_id=row.id, deadline=deadline)
+    return TypedDataToSign(deadline=deadline, messages=[typed_data.to_json(message)])
+
+
+@router.post("/{grant_id}/revoke", response_model=GrantPublic, summary="Revoke (the owner only), on chain")
+def revoke_grant(
+    grant_id: str, revoke_in: RevokeGrant, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
+) -> GrantPublic:
+    principal.require("grants")
+    with session.begin():
+        owner = members.get_member(session=session, member_id=principal.member.id)
+        row = sharing.revoke_grant(
+            session=session,
+            chain=runtime.chain,
+            vault=runtime.vault,
+            owner=owner,
+            grant_id=grant_id,
+            deadline=revoke_in.deadline,
+            signature=revoke_in.signature,
+            ttl=runtime.settings.signature_ttl_seconds,
+        )
+        return GrantPublic.of(row)

@@ -1,0 +1,296 @@
+"""Sharing grants: an owner lets an audience — one member, a role in the constellation, the
+whole constellation, or the public — see categories of its own data in one constellation,
+for a purpose, from a date until a date. The owner signs the grant (EIP-712 AnchorGrant, or
+its managed key does) and the service anchors its hashes on the SharingLedger; revocation is
+the owner's alone, on chain too. What the grants let each reader see is decided in one place,
+the policy engine (it builds on these grants)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.chain import typed_data
+from service.chain.contracts import Role
+from service.chain.deployment import Chain
+from service.db.models import Member, SharingGrant
+from service.domain.commitments import canonical_json
+from service.domain.constellations import current_roles, get_constellation
+from service.domain.keys import KeyVault
+from service.domain.signing import authorise, deadline_in
+from service.epcis.categories import CATEGORIES
+from service.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
+from service.hashing import keccak256
+
+EVENT_CATEGORIES = tuple(CATEGORIES)
+OTHER_CATEGORIES = ("attestations", "evidence")
+"""Attestations as a whole, or `attestation:<schema>` for one schema; evidence documents."""
+
+
+class MemberAudience(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["member"] = "member"
+    member_id: str
+
+
+class RoleAudience(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["role"] = "role"
+    role: str
+
+    @field_validator("role")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in Role.NAMES:
+            raise ValueError(f"unknown role {value!r}; known roles are {sorted(Role.NAMES)}")
+        return value
+
+
+class ConstellationAudience(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["constellation"] = "constellation"
+
+
+class PublicAudience(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["public"] = "public"
+
+
+Audience = Annotated[
+    MemberAudience | RoleAudience | ConstellationAudience | PublicAudience, Field(discriminator="kind")
+]
+
+
+def _audience_value(audience: Any) -> str | None:
+    return getattr(audience, "member_id", None) or getattr(audience, "role", None)
+
+
+class GrantCreate(BaseModel):
+    """A grant to make. Self-custody owners add `grant_id`, `deadline`, `valid_from` and
+    `signature` exactly as /grants/prepare returned them."""
+
+    model_config = ConfigDict(extra="forbid")
+    constellation: str
+    categories: list[str] = Field(min_length=1, max_length=32)
+    audience: Audience
+    purpose: str = Field(min_length=1, max_length=200)
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    grant_id: str | None = None
+    deadline: int | None = None
+    signature: str | None = None
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: list[str]) -> list[str]:
+        unknown = [
+            c for c in value if c not in EVENT_CATEGORIES + OTHER_CATEGORIES and not c.startswith("attestation:")
+        ]
+        if unknown:
+            raise ValueError(
+                f"unknown categories {unknown}; known: {list(EVENT_CATEGORIES + OTHER_CATEGORIES)} "
+                "or attestation:<schema name>"
+            )
+        return sorted(set(value))
+
+    @field_validator("valid_from", "valid_until")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("dates need a time zone (e.g. 2027-06-30T00:00:00Z)")
+        return value
+
+    @model_validator(mode="after")
+    def _period(self) -> GrantCreate:
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must come after valid_from")
+        return self
+
+
+def _stamp(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def audience_hash(kind: str, value: str | None) -> bytes:
+    return keccak256(canonical_json({"kind": kind, "value": value}))
+
+
+def terms_hash(*, categories: list[str], purpose: str, valid_from: datetime, valid_until: datetime | None) -> bytes:
+    """What the owner agreed to, hashed: categories, purpose and period (canonical JSON)."""
+    terms = {
+        "categories": categories,
+        "purpose": purpose,
+        "validFrom": _stamp(valid_from),
+        "validUntil": _stamp(valid_until),
+    }
+    return keccak256(canonical_json(terms))
+
+
+def _grant_bytes(grant_id: str) -> bytes:
+    try:
+        raw = bytes.fromhex(grant_id.removeprefix("0x"))
+    except ValueError:
+        raise ValidationFailed("grant_id is not hex") from None
+    if len(raw) != 32 or raw == bytes(32):
+        raise ValidationFailed("grant_id must be 32 non-zero bytes")
+    return raw
+
+
+def grant_message(
+    *, chain: Chain, grant_id: bytes, cid: str, audience: bytes, terms: bytes, expires_at: int, deadline: int
+) -> dict[str, Any]:
+    return typed_data.typed_message(
+        "AnchorGrant",
+        {
+            "grantId": grant_id,
+            "constellation": bytes.fromhex(cid[2:]),
+            "audienceHash": audience,
+            "termsHash": terms,
+            "expiresAt": expires_at,
+            "deadline": deadline,
+        },
+        chain_id=chain.chain_id,
+        contract=chain.address_of("SharingLedger"),
+    )
+
+
+def prepare_grant(
+    *, session: Session, chain: Chain, owner: Member, grant_in: GrantCreate, ttl: int, now: datetime | None = None
+) -> tuple[dict[str, Any], SharingGrant]:
+    """Checks a grant and returns the message its owner signs, with the row it will become."""
+    now = now or datetime.now(UTC)
+    try:
+        constellation = get_constellation(session=session, slug=grant_in.constellation)
+    except NotFound as exc:
+        raise ValidationFailed(str(exc)) from None
+    if not current_roles(session=session, cid=constellation.id, address=owner.address):
+        raise PolicyDenied(
+            f"{owner.name} is not a member of constellation {constellation.slug!r}: it has no data there to share"
+        )
+    audience = grant_in.audience
+    if isinstance(audience, MemberAudience) and session.get(Member, audience.member_id) is None:
+        raise ValidationFailed(f"audience member {audience.member_id} does not exist")
+    valid_from = grant_in.valid_from or now
+    if grant_in.valid_until is not None and grant_in.valid_until <= now:
+        raise ValidationFailed("valid_until is in the past")
+    grant_id = _grant_bytes(grant_in.grant_id) if grant_in.grant_id else secrets.token_bytes(32)
+    value = _audience_value(audience)
+    audience_digest = audience_hash(audience.kind, value)
+    terms_digest = terms_hash(
+        categories=grant_in.categories,
+        purpose=grant_in.purpose,
+        valid_from=valid_from,
+        valid_until=grant_in.valid_until,
+    )
+    expires_at = int(grant_in.valid_until.timestamp()) if grant_in.valid_until else 0
+    deadline = grant_in.deadline or deadline_in(ttl, now=now.timestamp())
+    message = grant_message(
+        chain=chain,
+        grant_id=grant_id,
+        cid=constellation.id,
+        audience=audience_digest,
+        terms=terms_digest,
+        expires_at=expires_at,
+        deadline=deadline,
+    )
+    row = SharingGrant(
+        id="0x" + grant_id.hex(),
+        owner_id=owner.id,
+        constellation=constellation.id,
+        categories=grant_in.categories,
+        audience_kind=audience.kind,
+        audience_value=value,
+        purpose=grant_in.purpose,
+        valid_from=valid_from,
+        valid_until=grant_in.valid_until,
+        audience_hash="0x" + audience_digest.hex(),
+        terms_hash="0x" + terms_digest.hex(),
+        tx_hash="0x" + "00" * 32,
+    )
+    return message, row
+
+
+def create_grant(
+    *, session: Session, chain: Chain, vault: KeyVault | None, owner: Member, grant_in: GrantCreate, ttl: int
+) -> SharingGrant:
+    """Signs (or checks the owner's signature), anchors on the SharingLedger, then stores."""
+    if grant_in.signature is not None and None in (grant_in.grant_id, grant_in.deadline, grant_in.valid_from):
+        raise ValidationFailed("a signed grant must carry the grant_id, deadline and valid_from it was prepared with")
+    message, row = prepare_grant(session=session, chain=chain, owner=owner, grant_in=grant_in, ttl=ttl)
+    if session.get(SharingGrant, row.id) is not None:
+        raise Conflict(f"grant {row.id} exists already")
+    signature = authorise(session=session, vault=vault, member=owner, typed=message, signature=grant_in.signature)
+    fields = message["message"]
+    receipt = chain.sharing.anchor_grant_by_sig(
+        fields["grantId"],
+        fields["constellation"],
+        fields["audienceHash"],
+        fields["termsHash"],
+        fields["expiresAt"],
+        grantor=owner.address,
+        deadline=fields["deadline"],
+        signature=signature,
+    )
+    row.tx_hash = receipt.tx_hash
+    session.add(row)
+    session.flush()
+    return row
+
+
+def grants_of(*, session: Session, owner: Member) -> list[SharingGrant]:
+    return list(
+        session.scalars(select(SharingGrant).where(SharingGrant.owner_id == owner.id).order_by(SharingGrant.created_at))
+    )
+
+
+def get_grant(*, session: Session, owner: Member, grant_id: str) -> SharingGrant:
+    row = session.get(SharingGrant, grant_id.lower())
+    if row is None or row.owner_id != owner.id:
+        raise NotFound(f"no grant {grant_id} of yours")
+    return row
+
+
+def revoke_message(*, chain: Chain, grant_id: str, deadline: int) -> dict[str, Any]:
+    return typed_data.typed_message(
+        "RevokeGrant",
+        {"grantId": _grant_bytes(grant_id), "deadline": deadline},
+        chain_id=chain.chain_id,
+        contract=chain.address_of("SharingLedger"),
+    )
+
+
+def revoke_grant(
+    *,
+    session: Session,
+    chain: Chain,
+    vault: KeyVault | None,
+    owner: Member,
+    grant_id: str,
+    deadline: int | None,
+    signature: str | None,
+    ttl: int,
+) -> SharingGrant:
+    """Revokes on chain (signed by the owner), then records it; effective from the next read."""
+    row = get_grant(session=session, owner=owner, grant_id=grant_id)
+    if row.revoked_at is not None:
+        raise Conflict(f"grant {grant_id} is already revoked")
+    deadline = deadline or deadline_in(ttl)
+    made = authorise(
+        session=session,
+        vault=vault,
+        member=owner,
+        typed=revoke_message(chain=chain, grant_id=row.id, deadline=deadline),
+        signature=signature,
+    )
+    receipt = chain.sharing.revoke_grant_by_sig(
+        _grant_bytes(row.id), grantor=owner.address, deadline=deadline, signature=made
+    )
+    row.revoked_at = datetime.now(UTC)
+    row.revoke_tx_hash = receipt.tx_hash
+    session.flush()
+    return row
