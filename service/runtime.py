@@ -37,7 +37,7 @@ class RelayRound:
 
     def did_something(self) -> bool:
         a, e = self.attestations, self.anchoring
-        return bool(a.attested or a.revoked or a.failed or (e and (e.sealed or e.anchored or e.adopted)))
+        return bool(a.attested or a.revoked or a.failed or (e and (e.sealed or e.anchored or e.adopted or e.contested)))
 
     def as_dict(self) -> dict[str, object]:
         def plain(report: object) -> dict[str, object] | None:

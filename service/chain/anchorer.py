@@ -10,6 +10,7 @@ when it reaches `max_leaves` events or its oldest event has waited `max_age` sec
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ class AnchorReport:
     sealed: int = 0
     anchored: int = 0
     adopted: int = 0
+    contested: int = 0
     events: int = 0
     transactions: int = 0
     outage: ChainUnavailable | TransactionTimeout | None = None
@@ -59,8 +61,10 @@ def seal_batches(
                 .order_by(EpcisEvent.record_time, EpcisEvent.id)
                 .limit(max_leaves)
             ).all()
-            tree = MerkleTree([bytes.fromhex(leaf[2:]) for _, leaf in rows])
-            batch = AnchorBatch(constellation=constellation, root="0x" + tree.root.hex(), leaf_count=len(rows))
+            # One random leaf beside the events: a root cannot be predicted before it is sent,
+            # nor re-created, so a batch whose root someone else anchored first is sealed anew.
+            tree = MerkleTree([*(bytes.fromhex(leaf[2:]) for _, leaf in rows), secrets.token_bytes(32)])
+            batch = AnchorBatch(constellation=constellation, root="0x" + tree.root.hex(), leaf_count=len(rows) + 1)
             session.add(batch)
             session.flush()
             session.execute(
@@ -93,10 +97,17 @@ def _send(session: Session, chain: Chain, batch: AnchorBatch, report: AnchorRepo
         tx_hash, block_number, constellation, leaves = found
         if constellation != batch.constellation or leaves != batch.leaf_count:
             # Someone anchored this root first with other parameters (front-running the mempool):
-            # the anchoring cannot be ours, and the contract refuses a second one.
+            # the anchoring cannot be ours and the contract refuses a second one, so the events
+            # go back to be sealed into a new batch, under a new root.
             batch.status = "contested"
             batch.last_error = f"root anchored in tx {tx_hash} for {constellation} with {leaves} leaves"
-            log.error("batch %s: %s", batch.id, batch.last_error)
+            session.execute(
+                update(EpcisEvent)
+                .where(EpcisEvent.batch_id == batch.id)
+                .values(batch_id=None, leaf_index=None, proof=None)
+            )
+            report.contested += 1
+            log.error("batch %s: %s; its events are sealed again", batch.id, batch.last_error)
             return
         batch.status, batch.tx_hash, batch.block_number = "anchored", tx_hash, block_number
         batch.anchored_at = datetime.now(UTC)
@@ -118,7 +129,7 @@ def _send(session: Session, chain: Chain, batch: AnchorBatch, report: AnchorRepo
     batch.status, batch.tx_hash, batch.block_number = "anchored", receipt.tx_hash, receipt.block_number
     batch.anchored_at = datetime.now(UTC)
     report.anchored += 1
-    report.events += batch.leaf_count
+    report.events += batch.leaf_count - 1
     report.transactions += 1
 
 

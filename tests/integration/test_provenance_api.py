@@ -196,3 +196,24 @@ def test_verifying_a_trace_of_nothing_is_404(coffee: Journey) -> None:
         "/verify/trace", params={"id": "https://id.gs1.org/01/09506000134352/10/NOPE"}, headers=coffee.brand_h
     )
     assert response.status_code == 404
+
+
+def test_a_root_anchored_first_by_someone_else_is_detected_and_its_events_sealed_again(
+    coffee: Journey, chain: Chain
+) -> None:
+    from service.chain.anchorer import seal_batches
+
+    with coffee.runtime.sessions() as session, session.begin():
+        (batch,) = seal_batches(session=session, max_leaves=1000, max_age=0, flush=True)
+        root, cid, contested_id = batch.root, batch.constellation, batch.id
+    # Front-running: the same root anchored first, with another leaf count.
+    chain.anchor.anchor(bytes.fromhex(cid[2:]), bytes.fromhex(root[2:]), 1, bytes(32))
+    first = coffee.runtime.relay(flush=True)
+    assert first is not None and first.anchoring is not None and first.anchoring.contested == 1
+    second = coffee.runtime.relay(flush=True)
+    assert second is not None and second.anchoring is not None and second.anchoring.events == 10
+    with coffee.runtime.sessions() as session:
+        assert session.get(AnchorBatch, contested_id).status == "contested"  # type: ignore[union-attr]
+    for event in _all_events(coffee):
+        verdict = coffee.get(f"/verify/events/{quote(event['eventID'], safe='')}")
+        assert verdict["status"] == "verified" and verdict["anchor"]["root"] != root
