@@ -26,8 +26,7 @@ import httpx
 from eth_account import Account
 
 from service.chain import typed_data
-from service.epcis.capture import hash_hex
-from service.epcis.event_hash import hash_ids
+from service.epcis.event_hash import hash_hex, hash_ids
 from service.settings import Settings
 from service.stack import LocalStack
 

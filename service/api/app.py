@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 
 from service import __version__
 from service.api import attestations, auth, constellations, epcis, grants, health, members
-from service.api.errors import install_error_handlers
+from service.api.errors import install_error_handlers, problem_response
+from service.errors import PayloadTooLarge
 from service.runtime import Runtime
 from service.settings import Settings, get_settings
 
@@ -47,15 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         declared = request.headers.get("content-length", "")
         limit = runtime.settings.capture_max_bytes
         if declared.isdigit() and int(declared) > limit:
-            detail = f"the request body is {declared} bytes; the limit is {limit}"
-            body = {
-                "type": "about:blank",
-                "title": "PayloadTooLarge",
-                "status": 413,
-                "error": "PayloadTooLarge",
-                "detail": detail,
-            }
-            return JSONResponse(status_code=413, content=body, media_type="application/problem+json")
+            return problem_response(PayloadTooLarge(f"the request body is {declared} bytes; the limit is {limit}"))
         return await call_next(request)
 
     app.include_router(health.router)

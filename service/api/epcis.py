@@ -24,6 +24,7 @@ from service.domain import members, provenance, verification
 from service.domain.members import Principal
 from service.epcis import capture as capturing
 from service.epcis import query as querying
+from service.epcis.event_hash import hash_id
 from service.epcis.identifiers import canonical_id
 from service.errors import Conflict, MalformedInput, NotFound, PayloadTooLarge
 from service.runtime import Runtime
@@ -50,10 +51,7 @@ class CapturePrepared(TypedDataToSign):
 
 
 async def _document(request: Request, runtime: Runtime) -> Any:
-    limit = runtime.settings.capture_max_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the document is {declared} bytes; the limit is {limit}")
+    limit = runtime.settings.capture_max_bytes  # a declared length over it never gets here (app.py)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
@@ -110,7 +108,7 @@ async def prepare_capture(
             return CapturePrepared(
                 deadline=0,
                 messages=[typed_data.to_json(prepared.typed)],
-                event_hashes=[capturing.hash_id(h) for h in prepared.hashes],
+                event_hashes=[hash_id(h) for h in prepared.hashes],
             )
 
     return await run_in_threadpool(run)
@@ -286,7 +284,7 @@ def _trace_json(result: provenance.Trace) -> dict[str, Any]:
         "truncated": result.truncated,
         "nodes": [{"id": node, "depth": depth} for node, depth in result.nodes.items()],
         "edges": [
-            {"from": e.source, "to": e.target, "relation": e.relation, "eventHashID": capturing.hash_id(e.event_hash)}
+            {"from": e.source, "to": e.target, "relation": e.relation, "eventHashID": hash_id(e.event_hash)}
             for e in result.edges
         ],
         "leaves": result.leaves,
@@ -310,7 +308,7 @@ def trace_downstream(session: SessionDep, principal: CurrentPrincipal, params: T
         if seen is None:
             return None
         return {
-            "eventHashID": capturing.hash_id(seen.event_hash),
+            "eventHashID": hash_id(seen.event_hash),
             "eventTime": seen.event_time.isoformat(),
             "bizStep": seen.biz_step,
             "disposition": seen.disposition,
@@ -336,7 +334,7 @@ def trace_custody(session: SessionDep, principal: CurrentPrincipal, id: str = ""
         "id": canonical_id(id),
         "steps": [
             {
-                "eventHashID": capturing.hash_id(e.event_hash),
+                "eventHashID": hash_id(e.event_hash),
                 "eventType": e.event_type,
                 "eventTime": e.event_time.isoformat(),
                 "bizStep": e.biz_step,

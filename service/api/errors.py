@@ -49,18 +49,23 @@ def status_of(exc: ConstellateError) -> int:
     return next((status for cls, status in STATUS if isinstance(exc, cls)), 500)
 
 
+def problem_response(exc: ConstellateError) -> JSONResponse:
+    """The RFC 7807 answer to a domain error: {type, title, status, error, detail[, args]}."""
+    name = exc.error_name if isinstance(exc, ContractReverted) else type(exc).__name__
+    status = status_of(exc)
+    body: dict[str, object] = {
+        "type": next((t for cls, t in PROBLEM_TYPES if isinstance(exc, cls)), "about:blank"),
+        "title": name,
+        "status": status,
+        "error": name,
+        "detail": str(exc),
+    }
+    if isinstance(exc, ContractReverted) and exc.error_args:
+        body["args"] = exc.error_args
+    return JSONResponse(status_code=status, content=body, media_type="application/problem+json")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ConstellateError)
     async def constellate_error(_request: Request, exc: ConstellateError) -> JSONResponse:
-        name = exc.error_name if isinstance(exc, ContractReverted) else type(exc).__name__
-        status = status_of(exc)
-        body: dict[str, object] = {
-            "type": next((t for cls, t in PROBLEM_TYPES if isinstance(exc, cls)), "about:blank"),
-            "title": name,
-            "status": status,
-            "error": name,
-            "detail": str(exc),
-        }
-        if isinstance(exc, ContractReverted) and exc.error_args:
-            body["args"] = exc.error_args
-        return JSONResponse(status_code=status, content=body, media_type="application/problem+json")
+        return problem_response(exc)

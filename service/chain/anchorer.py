@@ -37,10 +37,6 @@ class AnchorReport:
     outage: ChainUnavailable | TransactionTimeout | None = None
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def seal_batches(
     *, session: Session, max_leaves: int, max_age: float, flush: bool = False, now: datetime | None = None
 ) -> list[AnchorBatch]:
@@ -53,7 +49,7 @@ def seal_batches(
         .group_by(EpcisEvent.constellation)
     ).all()
     for constellation, count, oldest in pending:
-        due_by_age = flush or _aware(oldest) <= now - timedelta(seconds=max_age)
+        due_by_age = flush or oldest <= now - timedelta(seconds=max_age)
         while count >= max_leaves or (count > 0 and due_by_age):
             rows = session.execute(
                 select(EpcisEvent.id, EpcisEvent.leaf)

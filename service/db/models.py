@@ -19,7 +19,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -31,6 +33,22 @@ NAMING = {
 
 Hex32 = String(66)
 Address = String(42)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment, stored with its zone and always read back time-zone aware, in UTC — also on
+    SQLite, which keeps no zone — so domain code compares timestamps without special cases."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.astimezone(UTC) if value is not None and value.tzinfo is not None else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
@@ -48,7 +66,7 @@ class IndexerCheckpoint(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     block_number: Mapped[int] = mapped_column(BigInteger)
     block_hash: Mapped[str] = mapped_column(Hex32)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class IndexedBlock(Base):
@@ -66,7 +84,7 @@ class ChainFact:
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     block_number: Mapped[int] = mapped_column(BigInteger, index=True)
     block_hash: Mapped[str] = mapped_column(Hex32)
-    block_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    block_time: Mapped[datetime] = mapped_column(UtcDateTime())
     tx_hash: Mapped[str] = mapped_column(Hex32)
     log_index: Mapped[int] = mapped_column(Integer)
 
@@ -178,7 +196,7 @@ class Member(Base):
     website: Mapped[str | None] = mapped_column(String(500))
     address: Mapped[str] = mapped_column(Address, unique=True)
     custody: Mapped[str] = mapped_column(String(16))  # self | managed | operator
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class ManagedKey(Base):
@@ -190,9 +208,9 @@ class ManagedKey(Base):
     address: Mapped[str] = mapped_column(Address, unique=True)
     nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    exported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    exported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ApiKey(Base):
@@ -204,8 +222,8 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[str]] = mapped_column(JSON)
     label: Mapped[str] = mapped_column(String(100), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Constellation(Base):
@@ -217,7 +235,7 @@ class Constellation(Base):
     name: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(ForeignKey("members.id"))
     tx_hash: Mapped[str | None] = mapped_column(Hex32)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 # --- Attestations ----------------------------------------------------------------------------
@@ -237,7 +255,7 @@ class AttestationSchema(Base):
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)
     registered_by: Mapped[str | None] = mapped_column(ForeignKey("members.id"))
     tx_hash: Mapped[str | None] = mapped_column(Hex32)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Attestation(Base):
@@ -261,12 +279,12 @@ class Attestation(Base):
     deadline: Mapped[int] = mapped_column(BigInteger)
     signature: Mapped[str] = mapped_column(String(132))
     evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     anchored_tx: Mapped[str | None] = mapped_column(Hex32)
     anchored_block: Mapped[int | None] = mapped_column(BigInteger)
     revoke_signature: Mapped[str | None] = mapped_column(String(132))
     revoke_deadline: Mapped[int | None] = mapped_column(BigInteger)
-    revoke_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoke_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_tx: Mapped[str | None] = mapped_column(Hex32)
 
 
@@ -279,7 +297,7 @@ class EvidenceDocument(Base):
     filename: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigInteger)
     content: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class AttestationEvidence(Base):
@@ -301,8 +319,8 @@ class OutboxItem(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     tx_hash: Mapped[str | None] = mapped_column(Hex32)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("kind", "ref"),)
 
@@ -323,8 +341,8 @@ class CaptureJob(Base):
     """The signed list, in document order: what a verifier recomputes the signature over."""
     hash_context: Mapped[dict[str, object]] = mapped_column(JSON)
     """The document's namespaces and ignored fields: what the events' hashes were computed in."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class AnchorBatch(Base):
@@ -340,8 +358,8 @@ class AnchorBatch(Base):
     block_number: Mapped[int | None] = mapped_column(BigInteger)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    anchored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    anchored_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class EpcisEvent(Base):
@@ -360,9 +378,9 @@ class EpcisEvent(Base):
     owner_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
     signer: Mapped[str] = mapped_column(Address)
     event_type: Mapped[str] = mapped_column(String(32), index=True)
-    event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    event_time: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     event_time_zone_offset: Mapped[str] = mapped_column(String(6))
-    record_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    record_time: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     action: Mapped[str | None] = mapped_column(String(8))
     biz_step: Mapped[str | None] = mapped_column(String(300), index=True)
     disposition: Mapped[str | None] = mapped_column(String(300), index=True)
@@ -403,7 +421,7 @@ class Lease(Base):
     __tablename__ = "leases"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class SiweNonce(Base):
@@ -412,9 +430,9 @@ class SiweNonce(Base):
     __tablename__ = "siwe_nonces"
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     address: Mapped[str] = mapped_column(Address, index=True)
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class SharingGrant(Base):
@@ -431,11 +449,11 @@ class SharingGrant(Base):
     audience_kind: Mapped[str] = mapped_column(String(16))  # member | role | constellation | public
     audience_value: Mapped[str | None] = mapped_column(String(64))
     purpose: Mapped[str] = mapped_column(String(200))
-    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_from: Mapped[datetime] = mapped_column(UtcDateTime())
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     audience_hash: Mapped[str] = mapped_column(Hex32)
     terms_hash: Mapped[str] = mapped_column(Hex32)
     tx_hash: Mapped[str] = mapped_column(Hex32)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoke_tx_hash: Mapped[str | None] = mapped_column(Hex32)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from service.chain.contracts import Role
@@ -52,16 +52,12 @@ class RecordRef:
     schema: str | None = None
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def is_live(grant: GrantTerms, now: datetime) -> bool:
-    if grant.revoked_at is not None and _aware(grant.revoked_at) <= now:
+    if grant.revoked_at is not None and grant.revoked_at <= now:
         return False
-    if _aware(grant.valid_from) > now:
+    if grant.valid_from > now:
         return False
-    return grant.valid_until is None or now < _aware(grant.valid_until)
+    return grant.valid_until is None or now < grant.valid_until
 
 
 def reaches(grant: GrantTerms, reader: Reader) -> bool:

@@ -123,10 +123,6 @@ def issue_nonce(*, session: Session, address: str, now: datetime | None = None) 
     return row
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def sign_in(
     *,
     session: Session,
@@ -160,7 +156,7 @@ def sign_in(
         raise NotAuthenticated("unknown SIWE nonce: ask POST /auth/siwe/nonce for one")
     if nonce.used_at is not None:
         raise NotAuthenticated("this SIWE nonce was used already")
-    if _aware(nonce.expires_at) <= now:
+    if nonce.expires_at <= now:
         raise NotAuthenticated("this SIWE nonce has expired")
     member = session.scalar(select(Member).where(Member.address == parsed.address))
     if member is None:

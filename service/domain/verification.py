@@ -21,8 +21,8 @@ from service.domain.constellations import roles_at
 from service.domain.merkle import verify_proof
 from service.epcis import policy
 from service.epcis.analysis import committed_fields
-from service.epcis.capture import capture_message, hash_hex, hash_id
-from service.epcis.event_hash import HashContext, event_hash_id
+from service.epcis.capture import capture_message
+from service.epcis.event_hash import HashContext, event_digest, hash_id
 from service.errors import ChainUnavailable
 
 
@@ -75,7 +75,7 @@ def verify_event(*, session: Session, chain: Chain | None, row: EpcisEvent) -> V
     job = session.get(CaptureJob, row.capture_id)
     assert job is not None
     context = _hash_context(job)
-    recomputed = hash_hex(event_hash_id(row.payload, context))
+    recomputed = event_digest(row.payload, context)
     verdict.add(
         "event_hash",
         recomputed == row.event_hash,
@@ -98,7 +98,7 @@ def verify_event(*, session: Session, chain: Chain | None, row: EpcisEvent) -> V
             )
     verdict.add("signature", signed_ok, signed_detail)
 
-    held = roles_at(session=session, cid=row.constellation, address=row.signer, at=_aware(row.record_time))
+    held = roles_at(session=session, cid=row.constellation, address=row.signer, at=row.record_time)
     reason = policy.denial(row.payload, held, context.expand_curie)
     verdict.add(
         "signer_role",
@@ -162,7 +162,3 @@ def verify_event(*, session: Session, chain: Chain | None, row: EpcisEvent) -> V
         f"anchored at {verdict.anchor['anchored_at']}",
     )
     return verdict
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

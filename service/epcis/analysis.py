@@ -14,15 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.domain.commitments import RecordCommitment
-from service.epcis.event_hash import HashContext, event_hash_id
+from service.epcis.event_hash import HashContext, event_digest
 from service.epcis.identifiers import canonical_id
 
-STANDARD_CONTEXTS = frozenset(
-    {
-        "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
-        "https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
-    }
-)
+STANDARD_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+STANDARD_CONTEXTS = frozenset({STANDARD_CONTEXT, "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"})
 PARALLEL_FROM = 256
 """Documents with fewer events are analysed in the calling process (a pool round trip costs more)."""
 
@@ -58,12 +54,18 @@ def identifiers_of(event: dict[str, Any]) -> list[tuple[str, str]]:
     return list(dict.fromkeys(found))
 
 
+def context_list(value: Any) -> list[Any]:
+    """A JSON-LD @context as a list of its entries (it may be one entry, or absent)."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
 def stored_payload(event: dict[str, Any], document_context: Sequence[Any]) -> dict[str, Any]:
     """The event as captured, carrying the namespaces of its document beside its own, so the row
     alone is enough to recompute its hash and read its extensions."""
-    own = event.get("@context")
-    own_list = own if isinstance(own, list) else ([own] if own is not None else [])
-    merged = [c for c in document_context if not (isinstance(c, str) and c in STANDARD_CONTEXTS)] + own_list
+    own = context_list(event.get("@context"))
+    merged = [c for c in document_context if not (isinstance(c, str) and c in STANDARD_CONTEXTS)] + own
     body = {k: v for k, v in event.items() if k != "@context"}
     return {"@context": merged, **body} if merged else body
 
@@ -83,7 +85,7 @@ def analyse(events: Sequence[dict[str, Any]], context: HashContext) -> list[Anal
     """Hashes and commits each event (a pure function: it runs in the pool's workers)."""
     analysed = []
     for event in events:
-        digest = event_hash_id(event, context).removeprefix("ni:///sha-256;").split("?", 1)[0]
+        digest = event_digest(event, context)
         commitment = commit_event(event)
         analysed.append(
             AnalysedEvent(

@@ -24,39 +24,16 @@ from service.domain.constellations import current_roles, get_constellation
 from service.domain.keys import KeyVault
 from service.domain.signing import authorise
 from service.epcis import policy
-from service.epcis.analysis import AnalysedEvent, analyse_all, stored_payload
-from service.epcis.event_hash import HashContext, iter_events
+from service.epcis.analysis import AnalysedEvent, analyse_all, context_list, stored_payload
+from service.epcis.event_hash import HashContext, hash_id, iter_events
 from service.epcis.identifiers import canonical_id
 from service.epcis.validation import validate_document
 from service.errors import MalformedInput, PayloadTooLarge, PolicyDenied, ValidationFailed
-
-HASH_PREFIX = "ni:///sha-256;"
-HASH_SUFFIX = "?ver=CBV2.0"
-STANDARD_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
-
-
-def hash_hex(hash_id: str) -> str:
-    """The SHA-256 hex of an event hash ID (ni:///sha-256;<hex>?ver=CBV2.0)."""
-    return hash_id.removeprefix(HASH_PREFIX).split("?", 1)[0]
 
 
 def record_id(constellation: str, hex_digest: str) -> str:
     """The stored record of an event in a constellation: sha256(constellation ‖ ":" ‖ hash)."""
     return hashlib.sha256(f"{constellation}:{hex_digest}".encode()).hexdigest()
-
-
-def hash_id(hex_digest: str) -> str:
-    return f"{HASH_PREFIX}{hex_digest}{HASH_SUFFIX}"
-
-
-def disposition_term(value: str | None, expand: policy.Expand | None = None) -> str | None:
-    return policy.cbv_term(value, "Disp", expand)
-
-
-def _context_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
 
 
 @dataclass
@@ -108,7 +85,7 @@ def prepare(
         if reason is not None:
             raise PolicyDenied(f"event #{index}: {reason}")
     typed = capture_message(chain=chain, constellation=constellation.id, hashes=[a.hash_hex for a in analysed])
-    document_context = _context_list(document.get("@context")) if "epcisBody" in document else []
+    document_context = context_list(document.get("@context")) if "epcisBody" in document else []
     return PreparedCapture(constellation, events, analysed, context, document_context, typed)
 
 
@@ -226,7 +203,7 @@ def capture(
                 "record_time": now,
                 "action": event.get("action"),
                 "biz_step": policy.biz_step_term(event.get("bizStep"), prepared.hash_context.expand_curie),
-                "disposition": disposition_term(event.get("disposition"), prepared.hash_context.expand_curie),
+                "disposition": policy.disposition_term(event.get("disposition"), prepared.hash_context.expand_curie),
                 "read_point": _id_of(event.get("readPoint")),
                 "biz_location": _id_of(event.get("bizLocation")),
                 "transformation_id": event.get("transformationID"),

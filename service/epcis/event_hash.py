@@ -146,10 +146,24 @@ def hash_ids(document: dict[str, JSON]) -> list[str]:
     return [event_hash_id(event, context) for event in events]
 
 
+def event_digest(event: Mapping[str, JSON], context: HashContext = DEFAULT_CONTEXT) -> str:
+    """The SHA-256 hex of the event's pre-hash string."""
+    return hashlib.sha256(prehash(event, context).encode()).hexdigest()
+
+
 def event_hash_id(event: Mapping[str, JSON], context: HashContext = DEFAULT_CONTEXT) -> str:
     """``ni:///sha-256;<hex>?ver=CBV2.0`` of the event's pre-hash string."""
-    digest = hashlib.sha256(prehash(event, context).encode()).hexdigest()
-    return f"ni:///{HASH_ALGORITHM};{digest}?ver={CBV_VERSION}"
+    return hash_id(event_digest(event, context))
+
+
+def hash_id(hex_digest: str) -> str:
+    """The hash ID of a SHA-256 hex digest."""
+    return f"ni:///{HASH_ALGORITHM};{hex_digest}?ver={CBV_VERSION}"
+
+
+def hash_hex(hash_id: str) -> str:
+    """The SHA-256 hex of a hash ID."""
+    return hash_id.removeprefix(f"ni:///{HASH_ALGORITHM};").split("?", 1)[0]
 
 
 def prehash(event: Mapping[str, JSON], context: HashContext = DEFAULT_CONTEXT) -> str:

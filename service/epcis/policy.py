@@ -84,6 +84,10 @@ def biz_step_term(value: str | None, expand: Expand | None = None) -> str | None
     return cbv_term(value, "BizStep", expand)
 
 
+def disposition_term(value: str | None, expand: Expand | None = None) -> str | None:
+    return cbv_term(value, "Disp", expand)
+
+
 def roles_for(event: dict[str, Any], expand: Expand | None = None) -> int:
     """The roles any one of which permits signing `event`."""
     allowed = BIZ_STEP_ROLES.get(biz_step_term(event.get("bizStep"), expand) or "other", WRITERS)

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from service.db.models import EpcisEvent, EventIdentifier, Member
 from service.domain.constellations import constellations_of
 from service.epcis import policy
-from service.epcis.capture import STANDARD_CONTEXT, disposition_term, hash_hex, hash_id
+from service.epcis.analysis import STANDARD_CONTEXT
+from service.epcis.event_hash import hash_hex, hash_id
 from service.epcis.identifiers import canonical_id
 from service.errors import MalformedInput, NotFound
 
@@ -58,7 +59,7 @@ def _normalise(name: str, value: str) -> str:
     if name == "EQ_bizStep":
         return policy.biz_step_term(value) or value
     if name == "EQ_disposition":
-        return disposition_term(value) or value
+        return policy.disposition_term(value) or value
     if name in ("EQ_readPoint", "EQ_bizLocation"):
         return canonical_id(value)
     return value
@@ -181,8 +182,7 @@ def query(*, session: Session, reader: Member | None, params: Mapping[str, str])
     if len(rows) > per_page:
         rows = rows[:per_page]
         last = rows[-1]
-        event_time = last.event_time if last.event_time.tzinfo else last.event_time.replace(tzinfo=UTC)
-        token = PageToken(event_time, last.id).encode()
+        token = PageToken(last.event_time, last.id).encode()
     return Page(rows, token)
 
 
@@ -205,8 +205,7 @@ def event_json(row: EpcisEvent) -> dict[str, Any]:
     where the capturer gave none, its hash ID as eventID."""
     event = dict(row.payload)
     event.setdefault("eventID", hash_id(row.event_hash))
-    recorded = row.record_time if row.record_time.tzinfo else row.record_time.replace(tzinfo=UTC)
-    event["recordTime"] = recorded.isoformat().replace("+00:00", "Z")
+    event["recordTime"] = row.record_time.isoformat().replace("+00:00", "Z")
     return event
 
 
