@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.chain import anchorer
-from service.chain.deployment import Chain
+from service.chain.deployment import Chain, DeploymentManifest
 from service.chain.indexer import LogIndexer
 from service.db.models import AttestationSchema
 from service.db.session import make_engine, make_session_factory
 from service.domain import attestations, leases, schema_catalogue
+from service.domain.disclosure import AnchorRef
 from service.domain.keys import KeyVault
 from service.errors import ChainUnavailable, TransactionTimeout
 from service.settings import Settings
@@ -56,6 +57,7 @@ class Runtime:
         kek = settings.key_encryption_key
         self.vault: KeyVault | None = KeyVault(kek.get_secret_value()) if kek else None
         self._chain: Chain | None = None
+        self._anchor_ref: AnchorRef | None = None
         self._indexer: LogIndexer | None = None
         self._lock = threading.Lock()
         self.index_lock = threading.Lock()
@@ -71,6 +73,14 @@ class Runtime:
             if self._chain is None:
                 self._chain = Chain.open(self.settings)
             return self._chain
+
+    def anchor_ref(self) -> AnchorRef | None:
+        """Where the anchors live, from the deployment manifest (no chain call: views name it
+        even while the chain is down)."""
+        if self._anchor_ref is None and self.settings.manifest_path.is_file():
+            manifest = DeploymentManifest.load(self.settings.manifest_path)
+            self._anchor_ref = AnchorRef(manifest.chain_id, manifest.contracts["ProvenanceAnchor"].address)
+        return self._anchor_ref
 
     def reachable_chain(self) -> Chain | None:
         """The chain, or None while it cannot be reached (readers then say what they could not check)."""

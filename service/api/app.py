@@ -61,4 +61,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(epcis.verify_router)
     app.include_router(epcis.trace_router)
     app.include_router(grants.router)
+    app.include_router(grants.log_router)
     return app

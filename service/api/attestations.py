@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.api.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from service.api.deps import CurrentPrincipal, ReaderAccess, RuntimeDep, SessionDep
 from service.api.schemas import AttestationPublic, AttestationSchemaPublic, TypedDataToSign
 from service.chain import typed_data
-from service.db.models import Attestation, Member
+from service.db.models import Attestation, AttestationSchema, Member
 from service.domain import attestations, members
 from service.domain.attestations import AttestationCreate
 from service.domain.members import Principal
@@ -58,16 +58,27 @@ def _is_operator(principal: Principal) -> bool:
 
 
 def _public(
-    session: Session, runtime: Runtime, principal: Principal, row: Attestation, *, on_chain: bool = False
+    session: Session,
+    runtime: Runtime,
+    member_id: str | None,
+    readable: attestations.Readable,
+    *,
+    on_chain: bool = False,
 ) -> AttestationPublic:
     return AttestationPublic.of(
         session=session,
-        row=row,
-        status=attestations.status_of(session=session, row=row),
+        readable=readable,
+        status=attestations.status_of(session=session, row=readable.row),
         chain=runtime.chain,
-        with_salts=row.issuer_id == principal.member.id,
+        with_salts=readable.row.issuer_id == member_id,
         on_chain=on_chain,
     )
+
+
+def _own(session: Session, row: Attestation) -> attestations.Readable:
+    """The issuer's own attestation, in full (it just made or revoked it)."""
+    name = session.scalar(select(AttestationSchema.name).where(AttestationSchema.uid == row.schema_uid)) or ""
+    return attestations.Readable(row, name, None)
 
 
 def _relay_now(runtime: Runtime) -> None:
@@ -167,7 +178,7 @@ def create_attestation(
     _relay_now(runtime)
     session.expire_all()
     row = attestations.get(session=session, uid=uid)
-    public = _public(session, runtime, principal, row)
+    public = _public(session, runtime, principal.member.id, _own(session, row))
     if public.status == "pending":
         response.status_code = status.HTTP_202_ACCEPTED
     return public
@@ -238,14 +249,17 @@ def _import(runtime: Runtime, principal: Principal, parsed: list[AttestationCrea
         _relay_now(runtime)
         session.expire_all()
         rows = [attestations.get(session=session, uid=uid) for uid in uids]
-        return ImportResult(imported=len(rows), attestations=[_public(session, runtime, principal, r) for r in rows])
+        return ImportResult(
+            imported=len(rows),
+            attestations=[_public(session, runtime, principal.member.id, _own(session, r)) for r in rows],
+        )
 
 
 @router.get("", response_model=list[AttestationPublic], summary="Search by subject, issuer or schema")
 def list_attestations(
     session: SessionDep,
     runtime: RuntimeDep,
-    principal: CurrentPrincipal,
+    access: ReaderAccess,
     gtin: Annotated[str | None, Query(description="Item subject: GTIN (with lot and/or serial)")] = None,
     lot: str | None = None,
     serial: str | None = None,
@@ -256,7 +270,6 @@ def list_attestations(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[AttestationPublic]:
-    principal.require("read")
     subject = None
     try:
         if gtin is not None:
@@ -270,31 +283,29 @@ def list_attestations(
     if (lot or serial) and gtin is None:
         raise ValidationFailed("lot and serial need a gtin")
     schema_uid = get_schema(session=session, name=schema).uid if schema else None
-    rows = attestations.search(
+    found = attestations.search(
         session=session,
-        reader=None if _is_operator(principal) else principal.member,
+        access=access,
         subject=subject,
         issuer_id=issuer,
         schema_uid=schema_uid,
         limit=limit,
         offset=offset,
     )
-    return [_public(session, runtime, principal, r) for r in rows]
+    return [_public(session, runtime, access.reader.member_id, r) for r in found]
 
 
-def _readable(session: Session, principal: Principal, uid: str) -> Attestation:
+def _issued_by_caller(session: Session, principal: Principal, uid: str) -> Attestation:
     row = attestations.get(session=session, uid=uid)
-    if not _is_operator(principal) and not attestations.may_read(session=session, member=principal.member, row=row):
-        raise NotFound(f"no attestation {uid}")  # do not tell outsiders it exists
+    if row.issuer_id != principal.member.id:
+        raise NotFound(f"no attestation {uid} of yours: only its issuer revokes it")
     return row
 
 
 @router.get("/{uid}", response_model=AttestationPublic, summary="One attestation, its status and on-chain proof")
-def read_attestation(
-    uid: str, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
-) -> AttestationPublic:
-    principal.require("read")
-    return _public(session, runtime, principal, _readable(session, principal, uid), on_chain=True)
+def read_attestation(uid: str, session: SessionDep, runtime: RuntimeDep, access: ReaderAccess) -> AttestationPublic:
+    found = attestations.read(session=session, access=access, uid=uid, endpoint="attestations.read")
+    return _public(session, runtime, access.reader.member_id, found, on_chain=True)
 
 
 @router.post("/{uid}/revoke/prepare", response_model=TypedDataToSign)
@@ -302,7 +313,7 @@ def prepare_revocation(
     uid: str, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> TypedDataToSign:
     principal.require("attestations")
-    row = _readable(session, principal, uid)
+    row = _issued_by_caller(session, principal, uid)
     deadline = deadline_in(runtime.settings.signature_ttl_seconds)
     message = attestations.revoke_message(chain=runtime.chain, uid=row.uid, deadline=deadline)
     return TypedDataToSign(deadline=deadline, messages=[typed_data.to_json(message)])
@@ -319,7 +330,7 @@ def revoke_attestation(
 ) -> AttestationPublic:
     principal.require("attestations")
     with session.begin():
-        _readable(session, principal, uid)
+        _issued_by_caller(session, principal, uid)
         member = members.get_member(session=session, member_id=principal.member.id)
         row = attestations.request_revocation(
             session=session,
@@ -334,17 +345,15 @@ def revoke_attestation(
         uid = row.uid
     _relay_now(runtime)
     session.expire_all()
-    public = _public(session, runtime, principal, attestations.get(session=session, uid=uid))
+    public = _public(session, runtime, principal.member.id, _own(session, attestations.get(session=session, uid=uid)))
     if public.status != "revoked":
         response.status_code = status.HTTP_202_ACCEPTED
     return public
 
 
 @evidence_router.get("/{sha256}", summary="An evidence document, by the SHA-256 of its content")
-def read_evidence(sha256: str, session: SessionDep, principal: CurrentPrincipal) -> RawResponse:
-    principal.require("read")
-    reader = None if _is_operator(principal) else principal.member
-    document = attestations.evidence_for(session=session, reader=reader, sha256=sha256)
+def read_evidence(sha256: str, session: SessionDep, access: ReaderAccess) -> RawResponse:
+    document = attestations.evidence_for(session=session, access=access, sha256=sha256)
     filename = re.sub(r"[^A-Za-z0-9._-]", "_", document.filename)
     return RawResponse(
         content=document.content,

@@ -16,13 +16,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from service.api.deps import CurrentPrincipal, ReaderAccess, RuntimeDep, SessionDep
 from service.api.schemas import TypedDataToSign
 from service.chain import typed_data
-from service.db.models import CaptureJob, EpcisEvent, Member
-from service.domain import members, provenance, verification
+from service.chain.deployment import Chain
+from service.db.models import CaptureJob, EpcisEvent
+from service.domain import disclosure, members, provenance, verification
+from service.domain.disclosure import EventView
 from service.domain.members import Principal
+from service.domain.policy import Access
 from service.epcis import capture as capturing
+from service.epcis import policy as epcis_policy
 from service.epcis import query as querying
 from service.epcis.event_hash import hash_id
 from service.epcis.identifiers import canonical_id
@@ -191,58 +195,93 @@ def read_capture_job(capture_id: str, session: SessionDep, principal: CurrentPri
     return JSONResponse(content=_job_document(job), headers=EPCIS_HEADERS)
 
 
-def _reader(principal: Principal) -> Any:
-    return None if "admin" in principal.scopes else principal.member
+def _views(
+    session: Session, runtime: Runtime, access: Access, rows: list[EpcisEvent], endpoint: str
+) -> list[EventView]:
+    return disclosure.render_events(session, access, rows, where=runtime.anchor_ref(), endpoint=endpoint)
 
 
-@router.get("/events", summary="SimpleEventQuery: an EPCISQueryDocument")
-def query_events(request: Request, session: SessionDep, principal: CurrentPrincipal) -> JSONResponse:
-    principal.require("read")
-    page = querying.query(session=session, reader=_reader(principal), params=dict(request.query_params))
+@router.get("/events", summary="SimpleEventQuery: an EPCISQueryDocument of what you may see")
+def query_events(request: Request, session: SessionDep, runtime: RuntimeDep, access: ReaderAccess) -> JSONResponse:
+    page = querying.query(session=session, access=access, params=dict(request.query_params))
+    views = _views(session, runtime, access, page.events, "epcis.query")
     headers = dict(EPCIS_HEADERS)
     if page.next_token is not None:
         following = request.url.include_query_params(nextPageToken=page.next_token)
         headers["Link"] = f'<{following}>; rel="next"'
         headers["GS1-Next-Page-Token"] = page.next_token
-    return JSONResponse(content=querying.query_document(page.events), headers=headers)
+    return JSONResponse(content=querying.query_document(views), headers=headers)
 
 
-@router.get("/events/{event_id:path}", summary="One event, by eventID or hash ID")
-def read_event(event_id: str, session: SessionDep, principal: CurrentPrincipal) -> JSONResponse:
-    principal.require("read")
-    row = querying.find_event(session=session, reader=_reader(principal), event_id=event_id)
-    return JSONResponse(content=querying.event_json(row), headers=EPCIS_HEADERS)
+def _find(session: Session, runtime: Runtime, access: Access, event_id: str, endpoint: str) -> EventView:
+    """One event by its reference (0x + leaf), hash ID or eventID, as the reader may see it."""
+    rows = querying.find_candidates(session=session, access=access, event_id=event_id)
+    views = disclosure.render_events(session, access, rows, where=runtime.anchor_ref(), endpoint=endpoint, log=False)
+    for view in views:
+        if querying.lookup_matches(event_id, view):
+            access.log(session, endpoint=endpoint, decisions=[view.decision])  # only the record returned
+            return view
+    raise NotFound(f"no event {event_id} that you may see")
+
+
+@router.get("/events/{event_id:path}", summary="One event, by reference, eventID or hash ID")
+def read_event(event_id: str, session: SessionDep, runtime: RuntimeDep, access: ReaderAccess) -> JSONResponse:
+    view = _find(session, runtime, access, event_id, "epcis.event")
+    return JSONResponse(content=view.document, headers=EPCIS_HEADERS)
 
 
 verify_router = APIRouter(prefix="/verify", tags=["verification"])
 
 
-@verify_router.get("/events/{event_id:path}", summary="Verify one event: every check named")
-def verify_event(
-    event_id: str, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
-    principal.require("read")
-    row = querying.find_event(session=session, reader=_reader(principal), event_id=event_id)
-    verdict = verification.verify_event(session=session, chain=runtime.reachable_chain(), row=row)
-    return {
-        "eventID": verdict.event_id,
-        "hashID": verdict.hash_id,
-        "status": verdict.status,
-        "verified": verdict.verified,
-        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in verdict.checks],
-        "anchor": verdict.anchor,
-    }
+def _verdict(session: Session, runtime: Runtime, view: EventView, chain: Chain | None) -> dict[str, Any]:
+    """A full reader gets every check, the service's own included (hash, signature, role); a
+    redacted view is checked as its reader would check it, with only the chain."""
+    ref = view.document[disclosure.RECORD_KEY]["ref"]
+    if view.full:
+        row = session.scalar(select(EpcisEvent).where(EpcisEvent.leaf == ref))
+        assert row is not None
+        verdict = verification.verify_event(session=session, chain=chain, row=row)
+        return {
+            "ref": ref,
+            "eventID": verdict.event_id,
+            "hashID": verdict.hash_id,
+            "status": verdict.status,
+            "verified": verdict.verified,
+            "disclosure": "full",
+            "withheld": [],
+            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in verdict.checks],
+            "anchor": verdict.anchor,
+        }
+    reader = disclosure.AnchorReader(chain.w3, chain.address_of("ProvenanceAnchor")) if chain else None
+    return disclosure.verify_event_view(view.document, reader).as_json()
+
+
+@verify_router.get("/events/{event_id:path}", summary="Verify one event as you may see it: every check named")
+def verify_event(event_id: str, session: SessionDep, runtime: RuntimeDep, access: ReaderAccess) -> dict[str, Any]:
+    view = _find(session, runtime, access, event_id, "verify.event")
+    return _verdict(session, runtime, view, runtime.reachable_chain())
+
+
+@verify_router.post(
+    "/record",
+    summary="Verify a record view (full or redacted) against the chain: no account needed",
+    responses={400: {"description": "Not a record view"}},
+)
+async def verify_record(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    view = await _document(request, runtime)
+    chain = runtime.reachable_chain()
+    ref = runtime.anchor_ref()
+    reader = disclosure.AnchorReader(chain.w3, ref.contract) if chain and ref else None
+    try:
+        verdict = await run_in_threadpool(disclosure.verify_event_view, view, reader)
+    except disclosure.MalformedView as exc:
+        raise MalformedInput(str(exc)) from None
+    return verdict.as_json()
 
 
 trace_router = APIRouter(prefix="/trace", tags=["provenance"])
 MaxDepth = Annotated[int, Query(ge=1, le=100, description="Most steps from the start")]
 TimeBound = Annotated[str | None, Query(description="ISO 8601 date-time with offset")]
-
-
-def _visible(session: Session, principal: Principal) -> list[str] | None:
-    if "admin" in principal.scopes:
-        return None
-    return querying.readable_constellations(session=session, member=principal.member)
 
 
 def _bound(name: str, raw: str | None) -> datetime | None:
@@ -262,15 +301,15 @@ class TraceParams:
 TraceQuery = Annotated[TraceParams, Depends()]
 
 
-def _trace(session: Session, principal: Principal, params: TraceParams, direction: str) -> provenance.Trace:
-    principal.require("read")
+def _trace(session: Session, access: Access, params: TraceParams, direction: str, endpoint: str) -> provenance.Trace:
     if not params.id:
         raise MalformedInput("id names the item or lot to trace (URN or GS1 Digital Link)")
     return provenance.trace(
         session=session,
         start=params.id,
         direction=direction,  # type: ignore[arg-type]
-        visible=_visible(session, principal),
+        access=access,
+        endpoint=endpoint,
         max_depth=params.max_depth,
         since=_bound("since", params.since),
         until=_bound("until", params.until),
@@ -284,7 +323,7 @@ def _trace_json(result: provenance.Trace) -> dict[str, Any]:
         "truncated": result.truncated,
         "nodes": [{"id": node, "depth": depth} for node, depth in result.nodes.items()],
         "edges": [
-            {"from": e.source, "to": e.target, "relation": e.relation, "eventHashID": hash_id(e.event_hash)}
+            {"from": e.source, "to": e.target, "relation": e.relation, "record": e.ref, "fields": list(e.fields)}
             for e in result.edges
         ],
         "leaves": result.leaves,
@@ -292,30 +331,49 @@ def _trace_json(result: provenance.Trace) -> dict[str, Any]:
 
 
 @trace_router.get("/upstream", summary="Back to every origin of an item or lot")
-def trace_upstream(session: SessionDep, principal: CurrentPrincipal, params: TraceQuery) -> dict[str, Any]:
-    result = _trace(session, principal, params, "upstream")
+def trace_upstream(session: SessionDep, access: ReaderAccess, params: TraceQuery) -> dict[str, Any]:
+    result = _trace(session, access, params, "upstream", "trace.upstream")
     return {**_trace_json(result), "origins": [node for node in result.leaves if node != result.start]}
 
 
+def _step(view: EventView) -> dict[str, Any]:
+    """One event of a custody chain or sighting: what the reader may see of it, by name."""
+    event = view.document
+    block = event[disclosure.RECORD_KEY]
+    destinations = [d.get("destination") for d in event.get("destinationList") or ()]
+    shipping = epcis_policy.biz_step_term(event.get("bizStep")) in ("shipping", "departing")
+    return {
+        "record": block["ref"],
+        "eventType": event["type"],
+        "eventTime": event.get("eventTime"),
+        "bizStep": epcis_policy.biz_step_term(event.get("bizStep")),
+        "disposition": epcis_policy.disposition_term(event.get("disposition")),
+        "bizLocation": (event.get("bizLocation") or {}).get("id"),
+        "readPoint": (event.get("readPoint") or {}).get("id"),
+        "recordedBy": block["owner"]["name"],
+        "custodian": destinations[0] if destinations and shipping else block["owner"]["name"],
+        "source": event.get("sourceList"),
+        "destination": event.get("destinationList"),
+        "withheld": block["withheld"],
+    }
+
+
 @trace_router.get("/downstream", summary="Recall: everything made from or packed with an input")
-def trace_downstream(session: SessionDep, principal: CurrentPrincipal, params: TraceQuery) -> dict[str, Any]:
-    result = _trace(session, principal, params, "downstream")
+def trace_downstream(
+    session: SessionDep, runtime: RuntimeDep, access: ReaderAccess, params: TraceQuery
+) -> dict[str, Any]:
+    result = _trace(session, access, params, "downstream", "trace.downstream")
     reached = [node for node in result.nodes if node != result.start]
-    sightings = provenance.last_sightings(session=session, identifiers=reached, visible=_visible(session, principal))
+    sightings = provenance.last_sightings(session=session, identifiers=reached, access=access)
+    rows = list({row.id: row for row in sightings.values()}.values())
+    views = {
+        v.document[disclosure.RECORD_KEY]["ref"]: v for v in _views(session, runtime, access, rows, "trace.downstream")
+    }
 
     def last_known(node: str) -> dict[str, Any] | None:
         seen = sightings.get(node)
-        if seen is None:
-            return None
-        return {
-            "eventHashID": hash_id(seen.event_hash),
-            "eventTime": seen.event_time.isoformat(),
-            "bizStep": seen.biz_step,
-            "disposition": seen.disposition,
-            "bizLocation": seen.biz_location,
-            "readPoint": seen.read_point,
-            "custodian": seen.custodian,
-        }
+        view = views.get(seen.leaf) if seen is not None else None
+        return _step(view) if view is not None else None
 
     return {
         **_trace_json(result),
@@ -323,63 +381,56 @@ def trace_downstream(session: SessionDep, principal: CurrentPrincipal, params: T
     }
 
 
+def _custody(session: Session, runtime: Runtime, access: Access, identifier: str, endpoint: str) -> list[EventView]:
+    rows = provenance.custody_chain(session=session, identifier=identifier, access=access)
+    views = _views(session, runtime, access, rows, endpoint)
+    dated = sorted(
+        (v for v in views if "eventTime" in v.document),
+        key=lambda v: querying.parse_time("eventTime", v.document["eventTime"]),
+    )
+    undated = [v for v in views if "eventTime" not in v.document]  # in reference order: nothing to rank them by
+    return dated + undated
+
+
 @trace_router.get("/custody", summary="Who held an item, where, in time order")
-def trace_custody(session: SessionDep, principal: CurrentPrincipal, id: str = "") -> dict[str, Any]:
-    principal.require("read")
+def trace_custody(session: SessionDep, runtime: RuntimeDep, access: ReaderAccess, id: str = "") -> dict[str, Any]:
     if not id:
         raise MalformedInput("id names the item to follow (URN or GS1 Digital Link)")
-    events = provenance.custody_chain(session=session, identifier=id, visible=_visible(session, principal))
-    owners = {m.id: m.name for m in session.scalars(select(Member).where(Member.id.in_({e.owner_id for e in events})))}
     return {
         "id": canonical_id(id),
-        "steps": [
-            {
-                "eventHashID": hash_id(e.event_hash),
-                "eventType": e.event_type,
-                "eventTime": e.event_time.isoformat(),
-                "bizStep": e.biz_step,
-                "disposition": e.disposition,
-                "bizLocation": e.biz_location,
-                "readPoint": e.read_point,
-                "recordedBy": owners.get(e.owner_id),
-                "source": e.payload.get("sourceList"),
-                "destination": e.payload.get("destinationList"),
-            }
-            for e in events
-        ],
+        "steps": [_step(v) for v in _custody(session, runtime, access, id, "trace.custody")],
     }
 
 
-@verify_router.get("/trace", summary="Verify every event of a trace")
+@verify_router.get("/trace", summary="Verify every event of a trace you may see")
 def verify_trace(
     session: SessionDep,
     runtime: RuntimeDep,
-    principal: CurrentPrincipal,
+    access: ReaderAccess,
     params: TraceQuery,
     direction: Annotated[str, Query(pattern="^(upstream|downstream)$")] = "upstream",
 ) -> dict[str, Any]:
-    result = _trace(session, principal, params, direction)
-    visible = _visible(session, principal)
-    records = dict.fromkeys(result.record_ids)  # the events linking the nodes, then each node's own events
+    result = _trace(session, access, params, direction, "verify.trace")
+    linking = (
+        session.scalars(select(EpcisEvent).where(EpcisEvent.id.in_(result.record_ids))).all()
+        if result.record_ids
+        else []
+    )
+    views = {
+        v.document[disclosure.RECORD_KEY]["ref"]: v
+        for v in _views(session, runtime, access, list(linking), "verify.trace")
+    }
     for node in result.nodes:
-        records.update(
-            dict.fromkeys(e.id for e in provenance.custody_chain(session=session, identifier=node, visible=visible))
-        )
-    if not records:
-        raise NotFound(f"no events you may read trace {direction} from {result.start}")
-    chain = runtime.reachable_chain()
-    verdicts = []
-    for record in records:
-        row = session.get(EpcisEvent, record)
-        assert row is not None
-        verdict = verification.verify_event(session=session, chain=chain, row=row)
-        verdicts.append(
+        views.update(
             {
-                "hashID": verdict.hash_id,
-                "status": verdict.status,
-                "failed": [c.name for c in verdict.checks if not c.ok],
+                v.document[disclosure.RECORD_KEY]["ref"]: v
+                for v in _custody(session, runtime, access, node, "verify.trace")
             }
         )
+    if not views:
+        raise NotFound(f"no events you may read trace {direction} from {result.start}")
+    chain = runtime.reachable_chain()
+    verdicts = [_verdict(session, runtime, view, chain) for view in views.values()]
     statuses = [v["status"] for v in verdicts]
     return {
         "start": result.start,
@@ -390,5 +441,14 @@ def verify_trace(
         "failed": statuses.count("failed"),
         "unavailable": statuses.count("unavailable"),
         "status": next((s for s in ("failed", "unavailable", "pending") if s in statuses), "verified"),
-        "verdicts": verdicts,
+        "verdicts": [
+            {
+                "ref": v["ref"],
+                "hashID": v.get("hashID"),
+                "status": v["status"],
+                "disclosure": v["disclosure"],
+                "failed": [c["name"] for c in v["checks"] if c["ok"] is False],
+            }
+            for v in verdicts
+        ],
     }

@@ -4,8 +4,9 @@ revoke (the owner only, on chain)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict
 
 from service.api.deps import CurrentPrincipal, RuntimeDep, SessionDep
@@ -15,6 +16,7 @@ from service.db.models import SharingGrant
 from service.domain import members, sharing
 from service.domain.sharing import GrantCreate
 from service.domain.signing import deadline_in
+from service.errors import ValidationFailed
 
 router = APIRouter(prefix="/grants", tags=["sharing"])
 
@@ -25,6 +27,10 @@ class GrantPublic(BaseModel):
     categories: list[str]
     audience: dict[str, str | None]
     purpose: str
+    effect: str
+    """share · withhold (narrows the constellation's defaults for the owner's own data)"""
+    default: bool
+    """A constellation default, set by a coordinator for every member's data there."""
     valid_from: datetime
     valid_until: datetime | None
     audience_hash: str
@@ -41,6 +47,8 @@ class GrantPublic(BaseModel):
             categories=row.categories,
             audience={"kind": row.audience_kind, "value": row.audience_value},
             purpose=row.purpose,
+            effect=row.effect,
+            default=row.is_default,
             valid_from=row.valid_from,
             valid_until=row.valid_until,
             audience_hash=row.audience_hash,
@@ -106,6 +114,42 @@ def list_grants(session: SessionDep, principal: CurrentPrincipal) -> list[GrantP
     return [GrantPublic.of(row) for row in sharing.grants_of(session=session, owner=owner)]
 
 
+@router.get("/defaults", response_model=list[GrantPublic], summary="A constellation's live defaults")
+def list_defaults(session: SessionDep, principal: CurrentPrincipal, constellation: str) -> list[GrantPublic]:
+    """What a constellation shows of every member's data by default (its members may look)."""
+    principal.require("read")
+    return [
+        GrantPublic.of(row) for row in sharing.defaults_of(session=session, member=principal.member, slug=constellation)
+    ]
+
+
+class Preview(BaseModel):
+    reader: str
+    record: str
+    kind: str
+    visible: bool
+    shown: list[str]
+    withheld: list[str]
+    basis: list[str]
+    """The grants that disclose what is shown."""
+    view: dict[str, Any] | None
+    """The event exactly as that reader would get it (events only)."""
+
+
+@router.get("/preview", response_model=Preview, summary="What member M (or the public) would see of your record R")
+def preview(
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: CurrentPrincipal,
+    reader: Annotated[str, Query(description="A member id, or `public`")],
+    record: Annotated[str, Query(description="An event's reference (0x + leaf) or an attestation uid")],
+) -> Preview:
+    principal.require("grants")
+    owner = members.get_member(session=session, member_id=principal.member.id)
+    found = sharing.preview(session=session, owner=owner, reader=reader, record=record, where=runtime.anchor_ref())
+    return Preview(**found)
+
+
 @router.get("/{grant_id}", response_model=GrantPublic)
 def read_grant(grant_id: str, session: SessionDep, principal: CurrentPrincipal) -> GrantPublic:
     principal.require("grants")
@@ -143,3 +187,51 @@ def revoke_grant(
             ttl=runtime.settings.signature_ttl_seconds,
         )
         return GrantPublic.of(row)
+
+
+log_router = APIRouter(prefix="/access-log", tags=["sharing"])
+
+
+class AccessLogPublic(BaseModel):
+    id: int
+    at: datetime
+    reader: dict[str, str | None]
+    record: dict[str, str]
+    shown: list[str]
+    withheld: list[str]
+    purpose: str
+    basis: list[str]
+    endpoint: str
+
+
+@log_router.get("", response_model=list[AccessLogPublic], summary="Who read your data, what they saw, and why")
+def read_access_log(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    record: Annotated[str | None, Query(description="One record (event reference or attestation uid)")] = None,
+    reader: Annotated[str | None, Query(description="One reader: a member id, or `public`")] = None,
+    since: Annotated[datetime | None, Query(description="From this time (with a time zone)")] = None,
+    before: Annotated[int | None, Query(ge=1, description="Page: entries older than this id")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AccessLogPublic]:
+    """The log of reads of the caller's own data; nobody else's, and nobody else reads it."""
+    principal.require("read")
+    if since is not None and since.tzinfo is None:
+        raise ValidationFailed("since needs a time zone (e.g. 2026-11-23T00:00:00Z)")
+    rows = sharing.access_log(
+        session=session, owner=principal.member, record=record, reader=reader, since=since, before=before, limit=limit
+    )
+    return [
+        AccessLogPublic(
+            id=r.id,
+            at=r.at,
+            reader={"kind": r.reader_kind, "id": r.reader_id},
+            record={"kind": r.record_kind, "ref": r.record_ref, "constellation": r.constellation},
+            shown=r.shown,
+            withheld=r.withheld,
+            purpose=r.purpose,
+            basis=r.basis,
+            endpoint=r.endpoint,
+        )
+        for r in rows
+    ]

@@ -11,8 +11,11 @@ from sqlalchemy.orm import Session
 
 from service.chain.contracts import Role
 from service.chain.deployment import Chain
-from service.db.models import ApiKey, Attestation, AttestationSchema, Constellation, EvidenceDocument, Member
+from service.db.models import ApiKey, AttestationSchema, Constellation, EvidenceDocument, Member
+from service.domain.attestations import Readable, body_path, committed_fields
+from service.domain.commitments import RecordCommitment
 from service.domain.constellations import Membership
+from service.domain.disclosure import field_disclosures
 from service.errors import ChainUnavailable
 
 
@@ -191,6 +194,11 @@ def _when(seconds: int) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC) if seconds else None
 
 
+class FieldProof(BaseModel):
+    salt: str
+    proof: list[str]
+
+
 class AttestationPublic(BaseModel):
     uid: str
     schema_name: str
@@ -210,11 +218,27 @@ class AttestationPublic(BaseModel):
     proof: AttestationProof
     salts: dict[str, str] | None
     """Only for the issuer: with them it can disclose single fields to others, verifiably."""
+    withheld: list[str]
+    """Committed fields left out for this reader (`body/<field>`, `evidence`)."""
+    disclosures: dict[str, FieldProof]
+    """Each shown committed field's salt and Merkle proof under `proof.data_hash`."""
 
     @classmethod
     def of(
-        cls, *, session: Session, row: Attestation, status: str, chain: Chain, with_salts: bool, on_chain: bool
+        cls,
+        *,
+        session: Session,
+        readable: Readable,
+        status: str,
+        chain: Chain,
+        with_salts: bool,
+        on_chain: bool,
     ) -> AttestationPublic:
+        row = readable.row
+        shown = readable.shown
+        commitment = RecordCommitment.commit(
+            committed_fields(row.body, row.evidence), {path: bytes.fromhex(salt) for path, salt in row.salts.items()}
+        )
         issuer = session.get(Member, row.issuer_id)
         schema = session.get(AttestationSchema, row.schema_uid)
         slug = session.scalar(select(Constellation.slug).where(Constellation.id == row.constellation))
@@ -242,7 +266,7 @@ class AttestationPublic(BaseModel):
             constellation=slug or row.constellation,
             subject=SubjectPublic(kind=row.subject_kind, id=row.subject, hash=row.subject_hash),
             issuer=IssuerPublic(id=issuer.id, name=issuer.name, address=row.issuer_address),
-            body=row.body,
+            body={k: v for k, v in row.body.items() if shown is None or body_path(k) in shown},
             evidence=[
                 EvidencePublic(
                     sha256=sha,
@@ -252,6 +276,7 @@ class AttestationPublic(BaseModel):
                     url=f"/evidence/{sha}",
                 )
                 for sha in row.evidence
+                if shown is None or "evidence" in shown
             ],
             expires_at=_when(row.expires_at),
             revocable=row.revocable,
@@ -270,5 +295,12 @@ class AttestationPublic(BaseModel):
                 revocation_tx_hash=row.revoked_tx,
                 on_chain=record,
             ),
-            salts={p: "0x" + s for p, s in row.salts.items()} if with_salts else None,
+            salts={p: "0x" + s for p, s in row.salts.items()} if with_salts and shown is None else None,
+            withheld=readable.withheld,
+            disclosures={
+                path: FieldProof(**entry)
+                for path, entry in field_disclosures(
+                    commitment, [p for p in commitment.fields if shown is None or p in shown]
+                ).items()
+            },
         )

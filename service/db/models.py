@@ -392,8 +392,9 @@ class EpcisEvent(Base):
     record_root: Mapped[str] = mapped_column(Hex32)
     """Root of the salted per-field commitments of the payload (selective disclosure)."""
     salts: Mapped[dict[str, str]] = mapped_column(JSON)
-    leaf: Mapped[str] = mapped_column(Hex32)
-    """keccak256(abi.encode(eventHash, signer, recordRoot)): what the anchored tree commits to."""
+    leaf: Mapped[str] = mapped_column(Hex32, index=True, unique=True)
+    """keccak256(abi.encode(recordRoot, signer, constellation)): what the anchored tree commits
+    to, and the record's public reference (it reveals nothing of the fields: the root is salted)."""
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("anchor_batches.id"), index=True)
     leaf_index: Mapped[int | None] = mapped_column(Integer)
     proof: Mapped[list[str] | None] = mapped_column(JSON)
@@ -451,9 +452,35 @@ class SharingGrant(Base):
     purpose: Mapped[str] = mapped_column(String(200))
     valid_from: Mapped[datetime] = mapped_column(UtcDateTime())
     valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    effect: Mapped[str] = mapped_column(String(8), default="share")
+    """share: the audience sees the categories · withhold: the owner narrows its constellation's
+    defaults for its own data (docs/design.md, "Sharing")."""
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A constellation default: made by a coordinator, it applies to every member's data there."""
     audience_hash: Mapped[str] = mapped_column(Hex32)
     terms_hash: Mapped[str] = mapped_column(Hex32)
     tx_hash: Mapped[str] = mapped_column(Hex32)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoke_tx_hash: Mapped[str | None] = mapped_column(Hex32)
+
+
+class AccessLogEntry(Base):
+    """One read decision: who read which record, what it was shown and what was withheld, for
+    which purpose, on which grants. The record's owner reads these; nobody else."""
+
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    reader_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    reader_kind: Mapped[str] = mapped_column(String(16))  # member | public | operator
+    record_kind: Mapped[str] = mapped_column(String(16))  # event | attestation | evidence
+    record_ref: Mapped[str] = mapped_column(String(80), index=True)
+    constellation: Mapped[str] = mapped_column(Hex32)
+    shown: Mapped[list[str]] = mapped_column(JSON)
+    withheld: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(String(200))
+    basis: Mapped[list[str]] = mapped_column(JSON)
+    """The grants that disclosed what was shown ("owner", "operator" for full reads)."""
+    endpoint: Mapped[str] = mapped_column(String(100))

@@ -33,9 +33,10 @@ from service.db.models import (
 from service.domain.commitments import RecordCommitment
 from service.domain.constellations import current_roles, get_constellation
 from service.domain.keys import KeyVault
+from service.domain.policy import EVIDENCE, Access, Decision
 from service.domain.schema_catalogue import get_schema, validate_body
 from service.domain.signing import authorise, deadline_in, parse_signature
-from service.domain.subjects import MemberSubject, Subject, subject_hash
+from service.domain.subjects import Subject, subject_hash
 from service.errors import (
     ChainUnavailable,
     Conflict,
@@ -131,8 +132,9 @@ def _hex32(value: str, name: str) -> bytes:
     return raw
 
 
-def _committed_fields(body: dict[str, Any], evidence_ids: list[str]) -> dict[str, Any]:
-    fields = {f"body/{key}": value for key, value in body.items()}
+def committed_fields(body: dict[str, Any], evidence_ids: list[str]) -> dict[str, Any]:
+    """What an attestation's data hash commits to: each body field, and its evidence documents."""
+    fields = {body_path(key): value for key, value in body.items()}
     fields["evidence"] = sorted(evidence_ids)
     return fields
 
@@ -179,7 +181,7 @@ def prepare(
             salts = {path: bytes.fromhex(salt.removeprefix("0x")) for path, salt in att_in.salts.items()}
         except ValueError as exc:
             raise ValidationFailed("salts must be hex") from exc
-    fields = _committed_fields(att_in.body, [sha for _, _, sha in evidence])
+    fields = committed_fields(att_in.body, [sha for _, _, sha in evidence])
     if salts is not None and set(salts) != set(fields):
         raise ValidationFailed(f"salts must cover exactly the committed fields {sorted(fields)}")
     try:
@@ -281,65 +283,150 @@ def status_of(*, session: Session, row: Attestation, now: datetime | None = None
     return "valid"
 
 
-def readable_by(*, session: Session, member: Member) -> Any:
-    """The condition on attestations `member` may read until grants (the sharing policy) say
-    more: its own, those about it, and those of the constellations it belongs to."""
-    from service.domain.constellations import constellations_of
+def body_path(key: str) -> str:
+    return f"body/{key}"
 
-    cids = [m.constellation for m in constellations_of(session=session, address=member.address)]
+
+def concrete_categories(row: Attestation, schema_name: str) -> dict[str, str]:
+    """Each committed field of an attestation with the sharing category that discloses it:
+    `attestation:<schema>/<field>` for a body field, `evidence` for its evidence documents."""
+    parts = {f"attestation:{schema_name}/{key}": body_path(key) for key in row.body}
+    if row.evidence:
+        parts[EVIDENCE] = "evidence"
+    return parts
+
+
+@dataclass(frozen=True)
+class Readable:
+    """An attestation and the committed fields the reader sees (None: all of it)."""
+
+    row: Attestation
+    schema_name: str
+    shown: frozenset[str] | None
+
+    @property
+    def withheld(self) -> list[str]:
+        if self.shown is None:
+            return []
+        return sorted(set(concrete_categories(self.row, self.schema_name).values()) - self.shown)
+
+
+def view_of(access: Access, row: Attestation, schema_name: str) -> Readable | None:
+    """What of one attestation the reader sees; None: nothing (it does not learn it exists)."""
+    parts = concrete_categories(row, schema_name)
+    visible = access.visible(row.issuer_id, row.constellation, list(parts))
+    if visible is None:
+        return Readable(row, schema_name, None)
+    granted = access.visible(row.issuer_id, row.constellation, [f"attestation:{schema_name}/", EVIDENCE])
+    if not visible and not granted:
+        return None  # nothing of this issuer's attestations of this schema reaches the reader
+    return Readable(row, schema_name, frozenset(parts[c] for c in visible))
+
+
+def _log(session: Session, access: Access, found: list[Readable], endpoint: str) -> None:
+    decisions = []
+    for item in found:
+        paths = set(concrete_categories(item.row, item.schema_name).values())
+        shown = paths if item.shown is None else item.shown
+        categories = [c for c, path in concrete_categories(item.row, item.schema_name).items() if path in shown]
+        decisions.append(
+            Decision(
+                item.row.issuer_id,
+                item.row.constellation,
+                "attestation",
+                item.row.uid,
+                sorted(shown),
+                item.withheld,
+                categories,
+            )
+        )
+    access.log(session, endpoint=endpoint, decisions=decisions)
+
+
+def _may_see(access: Access) -> Any:
     return or_(
-        Attestation.issuer_id == member.id,
-        Attestation.subject == MemberSubject(member_id=member.id).canonical(),
-        Attestation.constellation.in_(cids),
+        access.may_see_some("attestation", Attestation.issuer_id, Attestation.constellation),
+        access.sees(EVIDENCE, Attestation.issuer_id, Attestation.constellation),
     )
 
 
-def evidence_for(*, session: Session, reader: Member | None, sha256: str) -> EvidenceDocument:
-    """An evidence document, if `reader` (None: the operator) may read an attestation citing it."""
+def read(*, session: Session, access: Access, uid: str, endpoint: str) -> Readable:
+    """One attestation as the reader may see it (404 if it may see none of it), logged."""
+    row = get(session=session, uid=uid)
+    schema_name = session.scalar(select(AttestationSchema.name).where(AttestationSchema.uid == row.schema_uid)) or ""
+    found = view_of(access, row, schema_name)
+    if found is None:
+        raise NotFound(f"no attestation {uid} that you may see")  # outsiders do not learn it exists
+    _log(session, access, [found], endpoint)
+    return found
+
+
+def evidence_for(*, session: Session, access: Access, sha256: str) -> EvidenceDocument:
+    """An evidence document, if an attestation citing it shows the reader its evidence; logged
+    as a read of that attestation's evidence."""
     document = session.get(EvidenceDocument, sha256.lower())
-    if document is not None and reader is not None:
-        citing = (
-            select(AttestationEvidence.attestation_uid)
-            .join(Attestation, Attestation.uid == AttestationEvidence.attestation_uid)
-            .where(AttestationEvidence.sha256 == document.sha256, readable_by(session=session, member=reader))
+    citing = None
+    if document is not None:
+        citing = session.scalar(
+            select(Attestation)
+            .join(AttestationEvidence, AttestationEvidence.attestation_uid == Attestation.uid)
+            .where(
+                AttestationEvidence.sha256 == document.sha256,
+                access.sees(EVIDENCE, Attestation.issuer_id, Attestation.constellation),
+            )
+            .limit(1)
         )
-        if session.scalar(citing.limit(1)) is None:
-            document = None
-    if document is None:
-        raise NotFound(f"no evidence document {sha256}")
-    return document
-
-
-def may_read(*, session: Session, member: Member, row: Attestation) -> bool:
-    return (
-        session.scalar(
-            select(Attestation.uid).where(Attestation.uid == row.uid, readable_by(session=session, member=member))
-        )
-        is not None
+    if document is None or citing is None:
+        raise NotFound(f"no evidence document {sha256} that you may see")
+    access.log(
+        session,
+        endpoint="evidence",
+        decisions=[
+            Decision(citing.issuer_id, citing.constellation, "evidence", document.sha256, ["content"], [], [EVIDENCE])
+        ],
     )
+    return document
 
 
 def search(
     *,
     session: Session,
-    reader: Member | None,
+    access: Access,
     subject: str | None = None,
     issuer_id: str | None = None,
     schema_uid: str | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> list[Attestation]:
-    """Attestations matching every given filter that `reader` may read (all of them for None, the operator)."""
-    query = select(Attestation).order_by(Attestation.created_at, Attestation.uid)
-    if reader is not None:
-        query = query.where(readable_by(session=session, member=reader))
+    endpoint: str = "attestations.search",
+) -> list[Readable]:
+    """Attestations matching every given filter that the reader may see something of, logged.
+    Filters name only what every visible attestation shows (subject, issuer, schema)."""
+    query = (
+        select(Attestation, AttestationSchema.name)
+        .join(AttestationSchema, AttestationSchema.uid == Attestation.schema_uid)
+        .where(_may_see(access))
+        .order_by(Attestation.created_at, Attestation.uid)
+    )
     if subject is not None:
         query = query.where(Attestation.subject == subject)
     if issuer_id is not None:
         query = query.where(Attestation.issuer_id == issuer_id)
     if schema_uid is not None:
         query = query.where(Attestation.schema_uid == schema_uid)
-    return list(session.scalars(query.limit(limit).offset(offset)))
+    found: list[Readable] = []
+    skipped = 0
+    for row, schema_name in session.execute(query).yield_per(200):
+        item = view_of(access, row, schema_name)
+        if item is None:
+            continue
+        if skipped < offset:
+            skipped += 1
+            continue
+        found.append(item)
+        if len(found) == limit:
+            break
+    _log(session, access, found, endpoint)
+    return found
 
 
 def revoke_message(*, chain: Chain, uid: str, deadline: int) -> dict[str, Any]:

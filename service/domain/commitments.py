@@ -86,7 +86,20 @@ def verify_disclosure(root: bytes, disclosure: FieldDisclosure) -> bool:
     return verify_proof(root, leaf, disclosure.proof)
 
 
-def event_leaf(event_hash: bytes, signer: str, record_root: bytes) -> bytes:
-    """The anchored leaf of one event: keccak256(abi.encode(bytes32 eventHash, address signer,
-    bytes32 recordRoot)). 96 bytes of preimage, so a leaf can never pass for an inner node."""
-    return keccak256(event_hash + bytes(12) + bytes.fromhex(signer.removeprefix("0x")) + record_root)
+HASH_FIELD = "#eventHash"
+"""The committed field holding an event's CBV 2.0 hash. The hash digests every field of the
+event, so it is disclosed only to readers who see all of them: an unsalted digest beside a
+withheld low-entropy field would let anyone guess that field."""
+
+
+def event_leaf(record_root: bytes, signer: str, constellation: str) -> bytes:
+    """The anchored leaf of one event record: keccak256(abi.encode(bytes32 recordRoot, address
+    signer, bytes32 constellation)). The event hash is inside the record root as a salted field,
+    so the leaf reveals nothing about withheld fields; 96 bytes of preimage, so a leaf can never
+    pass for an inner node."""
+    return keccak256(
+        record_root
+        + bytes(12)
+        + bytes.fromhex(signer.removeprefix("0x"))
+        + bytes.fromhex(constellation.removeprefix("0x"))
+    )

@@ -1,35 +1,59 @@
-"""The policy engine: which categories of a record a reader may see. One pure function over
-the record, the reader and the owner's grants, so every read path can ask the same question
-and a test can hold it against a reference model.
+"""The policy engine: which parts of a record a reader may see. Every read path asks it — in
+Python for the record it is about to show (`Access.visible`), in SQL for the records a query
+may match or a trace may cross (`Access.sees`) — and both forms come from the same grants, so
+a query can never match on a field its result would withhold.
 
-Rules (docs/design.md, "Sharing"):
-- the owner of a record (the member that signed it) sees all of it;
-- a grant reaches a reader when it is the owner's, in the record's constellation, live at the
-  time of the read (from `valid_from`, before `valid_until`, not revoked), and its audience
-  is the reader (member), a role the reader holds there now (role), any member of that
-  constellation (constellation), or anyone, signed in or not (public);
-- grants only add: what a reader sees is the union of the categories of the grants that
-  reach it. Nothing else is shown."""
+Rules (docs/design.md, "Sharing"), for a reader R and a record of owner O in constellation C:
+- O sees all of its records; so does the operator (it holds the payloads anyway; its reads
+  are logged like everyone's);
+- a grant reaches R when it is live at the read (from `valid_from`, before `valid_until`, not
+  revoked) and its audience is R (member), a role R holds in C now (role), any member of C
+  (constellation), or anyone, signed in or not (public);
+- D: the categories of C's defaults (grants a coordinator of C made for all members' data
+  there) that reach R; N: the categories O withholds from those defaults (O's `withhold`
+  grants in C that reach R); G: the categories O shares (O's `share` grants in C that reach R);
+- R sees (D minus N) plus G: an owner narrows the constellation's defaults for its own data, and
+  widens them with its own grants; its explicit grant wins over its own narrowing.
+Categories are EPCIS field groups (`what`, `when`, ...; service/epcis/categories.py) and, for
+attestations, `attestations` (all), `attestation:<schema>` (one schema) or
+`attestation:<schema>/<field>` (one field), and `evidence`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from service.chain.contracts import Role
-from service.epcis.categories import category_of
+from sqlalchemy import ColumnElement, and_, false, insert, or_, select, true, tuple_
+from sqlalchemy.orm import Session
 
-ANONYMOUS = None
+from service.chain.contracts import Role
+from service.db.models import AccessLogEntry, Member, SharingGrant
+from service.domain.constellations import constellations_of
+from service.epcis.categories import CATEGORIES
+
+EVENT_CATEGORIES = tuple(CATEGORIES)
+ATTESTATIONS = "attestations"
+EVIDENCE = "evidence"
 
 
 @dataclass(frozen=True)
 class Reader:
-    """Who reads: a member with its current roles per constellation, or the public (no member)."""
+    """Who reads: a member with its current roles per constellation, the public (no member),
+    or the operator. `purpose` is what the reader says the read is for (logged)."""
 
     member_id: str | None
     roles: Mapping[str, int] = field(default_factory=dict)
+    operator: bool = False
+    purpose: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "operator" if self.operator else "public" if self.member_id is None else "member"
+
+
+PUBLIC = Reader(None)
 
 
 @dataclass(frozen=True)
@@ -42,14 +66,25 @@ class GrantTerms:
     valid_from: datetime
     valid_until: datetime | None
     revoked_at: datetime | None
+    effect: str = "share"  # share | withhold
+    is_default: bool = False
+    id: str = ""
 
-
-@dataclass(frozen=True)
-class RecordRef:
-    owner_id: str
-    constellation: str
-    kind: str  # event | attestation
-    schema: str | None = None
+    @classmethod
+    def of(cls, row: SharingGrant) -> GrantTerms:
+        return cls(
+            owner_id=row.owner_id,
+            constellation=row.constellation,
+            categories=frozenset(row.categories),
+            audience_kind=row.audience_kind,
+            audience_value=row.audience_value,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            revoked_at=row.revoked_at,
+            effect=row.effect,
+            is_default=row.is_default,
+            id=row.id,
+        )
 
 
 def is_live(grant: GrantTerms, now: datetime) -> bool:
@@ -74,44 +109,201 @@ def reaches(grant: GrantTerms, reader: Reader) -> bool:
     return grant.audience_kind == "member" and grant.audience_value == reader.member_id
 
 
-def visible_categories(
-    *, reader: Reader, record: RecordRef, grants: Iterable[GrantTerms], now: datetime
-) -> frozenset[str] | None:
-    """The categories of `record` the reader may see; None means all of it (the owner)."""
-    if reader.member_id is not None and reader.member_id == record.owner_id:
-        return None
-    shown: set[str] = set()
-    for grant in grants:
-        if (
-            grant.owner_id == record.owner_id
-            and grant.constellation == record.constellation
-            and is_live(grant, now)
-            and reaches(grant, reader)
-        ):
-            shown |= grant.categories
-    return frozenset(shown)
+def covers(granted: str, concrete: str) -> bool:
+    """Whether a category named in a grant covers a record's concrete category: itself, a whole
+    schema its fields (`attestation:s` covers `attestation:s/f`), `attestations` every schema."""
+    return (
+        granted == concrete
+        or concrete.startswith(granted + "/")
+        or (granted == ATTESTATIONS and concrete.startswith("attestation:"))
+    )
 
 
-def attestation_visible(record: RecordRef, visible: frozenset[str] | None) -> bool:
-    return visible is None or "attestations" in visible or f"attestation:{record.schema}" in visible
+def _covered(categories: Mapping[str, Any], concrete: str) -> list[str]:
+    return [granted for granted in categories if covers(granted, concrete)]
+
+
+Pair = tuple[str, str]  # (owner id, constellation id)
+
+
+class Access:
+    """What one reader may see at one moment: the grants that reach it, indexed by layer."""
+
+    def __init__(self, reader: Reader, grants: Iterable[GrantTerms], now: datetime) -> None:
+        self.reader = reader
+        self.now = now
+        self.everything = reader.operator
+        self.defaults: dict[str, dict[str, list[str]]] = {}
+        self.shared: dict[Pair, dict[str, list[str]]] = {}
+        self.narrowed: dict[Pair, set[str]] = {}
+        for grant in grants:
+            if not (is_live(grant, now) and reaches(grant, reader)):
+                continue
+            if grant.is_default:
+                layer = self.defaults.setdefault(grant.constellation, {})
+            elif grant.effect == "withhold":
+                self.narrowed.setdefault((grant.owner_id, grant.constellation), set()).update(grant.categories)
+                continue
+            else:
+                layer = self.shared.setdefault((grant.owner_id, grant.constellation), {})
+            for category in grant.categories:
+                layer.setdefault(category, []).append(grant.id)
+
+    def owns_all(self, owner_id: str) -> bool:
+        return self.everything or (self.reader.member_id is not None and self.reader.member_id == owner_id)
+
+    def visible(self, owner_id: str, constellation: str, concrete: Collection[str]) -> frozenset[str] | None:
+        """Which of a record's concrete categories the reader sees; None: all of the record."""
+        if self.owns_all(owner_id):
+            return None
+        shared = self.shared.get((owner_id, constellation), {})
+        defaults = self.defaults.get(constellation, {})
+        narrowed = self.narrowed.get((owner_id, constellation), set())
+        return frozenset(
+            c
+            for c in concrete
+            if _covered(shared, c) or (_covered(defaults, c) and not any(covers(n, c) for n in narrowed))
+        )
+
+    def basis(self, owner_id: str, constellation: str, shown: Collection[str]) -> list[str]:
+        """Why the reader sees `shown`: the ids of the grants that disclose it (for the log)."""
+        if self.everything:
+            return ["operator"]
+        if self.owns_all(owner_id):
+            return ["owner"]
+        shared = self.shared.get((owner_id, constellation), {})
+        defaults = self.defaults.get(constellation, {})
+        ids: dict[str, None] = {}
+        for concrete in shown:
+            for layer in (shared, defaults):
+                for granted in _covered(layer, concrete):
+                    ids.update(dict.fromkeys(layer[granted]))
+        return list(ids)
+
+    # --- the same rule in SQL ---------------------------------------------------------------
+
+    def sees(self, category: str, owner: Any, constellation: Any) -> ColumnElement[bool]:
+        """SQL: the row (owner and constellation columns given) shows `category` to the reader.
+        Exact for event categories; for attestation categories see `may_see_some`."""
+        if self.everything:
+            return true()
+        parts: list[ColumnElement[bool]] = []
+        if self.reader.member_id is not None:
+            parts.append(owner == self.reader.member_id)
+        pairs = [pair for pair, layer in self.shared.items() if _covered(layer, category)]
+        if pairs:
+            parts.append(tuple_(owner, constellation).in_(pairs))
+        for cid, layer in self.defaults.items():
+            if not _covered(layer, category):
+                continue
+            narrowing = [
+                o
+                for (o, c), withheld in self.narrowed.items()
+                if c == cid and any(covers(n, category) for n in withheld)
+            ]
+            parts.append(and_(constellation == cid, owner.not_in(narrowing)) if narrowing else constellation == cid)
+        return or_(*parts) if parts else false()
+
+    def sees_all(self, categories: Iterable[str], owner: Any, constellation: Any) -> ColumnElement[bool]:
+        return and_(true(), *(self.sees(c, owner, constellation) for c in dict.fromkeys(categories)))
+
+    def sees_any(self, categories: Iterable[str], owner: Any, constellation: Any) -> ColumnElement[bool]:
+        return or_(false(), *(self.sees(c, owner, constellation) for c in dict.fromkeys(categories)))
+
+    def may_see_some(self, prefix: str, owner: Any, constellation: Any) -> ColumnElement[bool]:
+        """SQL superset: rows where some grant category starting with `prefix` (e.g.
+        `attestation`) reaches the reader. Callers refine each row with `visible`."""
+        if self.everything:
+            return true()
+        parts: list[ColumnElement[bool]] = []
+        if self.reader.member_id is not None:
+            parts.append(owner == self.reader.member_id)
+        pairs = [pair for pair, layer in self.shared.items() if any(c.startswith(prefix) for c in layer)]
+        if pairs:
+            parts.append(tuple_(owner, constellation).in_(pairs))
+        cids = [cid for cid, layer in self.defaults.items() if any(c.startswith(prefix) for c in layer)]
+        if cids:
+            parts.append(constellation.in_(cids))
+        return or_(*parts) if parts else false()
+
+    # --- the access log ---------------------------------------------------------------------
+
+    def log(
+        self,
+        session: Session,
+        *,
+        endpoint: str,
+        decisions: Iterable[Decision],
+    ) -> None:
+        """Records each read decision (who read which record, what was shown and withheld, for
+        which purpose, on which grants) and commits, before the answer leaves the service."""
+        rows = [
+            {
+                "at": self.now,
+                "owner_id": d.owner_id,
+                "reader_id": self.reader.member_id,
+                "reader_kind": self.reader.kind,
+                "record_kind": d.record_kind,
+                "record_ref": d.record_ref,
+                "constellation": d.constellation,
+                "shown": sorted(d.shown),
+                "withheld": sorted(d.withheld),
+                "purpose": self.reader.purpose,
+                "basis": self.basis(d.owner_id, d.constellation, d.shown_categories),
+                "endpoint": endpoint,
+            }
+            for d in decisions
+        ]
+        if rows:
+            session.execute(insert(AccessLogEntry), rows)
+            session.commit()
 
 
 @dataclass(frozen=True)
-class EventView:
-    shown: dict[str, Any]
-    withheld: list[str]
-    """Top-level fields left out, by name: the record keeps its shape and says what is missing."""
+class Decision:
+    """One read decision: a record, the fields shown and withheld (and the categories shown)."""
+
+    owner_id: str
+    constellation: str
+    record_kind: str  # event | attestation | evidence
+    record_ref: str
+    shown: Collection[str]
+    withheld: Collection[str]
+    shown_categories: Collection[str]
 
 
-def event_view(payload: Mapping[str, Any], visible: frozenset[str] | None) -> EventView:
-    """The event's fields the reader may see; `type` always stays (it names the record's shape)."""
-    if visible is None:
-        return EventView(dict(payload), [])
-    shown: dict[str, Any] = {}
-    withheld: list[str] = []
-    for name, value in payload.items():
-        if name in ("type", "@context") or category_of(name) in visible:
-            shown[name] = value
-        else:
-            withheld.append(name)
-    return EventView(shown, sorted(withheld))
+def grants_reaching(*, session: Session, reader: Reader, now: datetime) -> list[GrantTerms]:
+    """The live grants whose audience could include the reader (the engine checks again)."""
+    audience = [SharingGrant.audience_kind == "public"]
+    if reader.member_id is not None:
+        audience += [
+            and_(
+                SharingGrant.audience_kind.in_(("constellation", "role")),
+                SharingGrant.constellation.in_(list(reader.roles)),
+            ),
+            and_(SharingGrant.audience_kind == "member", SharingGrant.audience_value == reader.member_id),
+        ]
+    rows = session.scalars(
+        select(SharingGrant).where(
+            or_(*audience),
+            SharingGrant.valid_from <= now,
+            or_(SharingGrant.valid_until.is_(None), SharingGrant.valid_until > now),
+            or_(SharingGrant.revoked_at.is_(None), SharingGrant.revoked_at > now),
+        )
+    )
+    return [GrantTerms.of(row) for row in rows]
+
+
+def reader_of(*, session: Session, member: Member | None, operator: bool = False, purpose: str = "") -> Reader:
+    """The reader behind a request: its member and the roles it holds now (None: the public)."""
+    if member is None:
+        return Reader(None, purpose=purpose)
+    roles = {m.constellation: m.roles for m in constellations_of(session=session, address=member.address)}
+    return Reader(member.id, roles, operator=operator, purpose=purpose)
+
+
+def access_for(*, session: Session, reader: Reader, now: datetime | None = None) -> Access:
+    now = now or datetime.now(UTC)
+    if reader.operator:
+        return Access(reader, [], now)
+    return Access(reader, grants_reaching(session=session, reader=reader, now=now), now)

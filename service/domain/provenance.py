@@ -6,7 +6,12 @@ item is a step of its custody chain.
 - upstream: from a product back to every origin (items nothing further was made from);
 - downstream (recall): from an input lot forward to everything made from it or packed with it,
   each with its last known custodian and location;
-- custody: the events of one item in time order, who held it and where."""
+- custody: the events of one item in time order, who held it and where.
+
+Every step is the policy engine's: an edge is crossed only through an event whose fields naming
+both ends the reader may see (and whose time, when the walk is bounded in time), so a trace
+never crosses or reveals an event the reader may not see; the identifiers it reveals are logged
+as reads of their events."""
 
 from __future__ import annotations
 
@@ -15,10 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from service.db.models import EpcisEvent, EventIdentifier, Member
+from service.db.models import EpcisEvent, EventIdentifier
+from service.domain.policy import Access, Decision
+from service.epcis.analysis import ROLE_FIELDS
+from service.epcis.categories import category_of
 from service.epcis.identifiers import canonical_id
 
 Direction = Literal["upstream", "downstream"]
@@ -46,7 +54,10 @@ class Edge:
     target: str
     relation: str  # made_into · packed_into (downstream); made_from · holds (upstream)
     record_id: str
-    event_hash: str
+    ref: str
+    """The event's public reference (its leaf)."""
+    fields: tuple[str, str]
+    """The event fields naming the source and the target."""
 
 
 @dataclass
@@ -75,6 +86,12 @@ def _chunks(values: list[str]) -> Iterable[list[str]]:
         yield values[start : start + CHUNK]
 
 
+def _visible_for(access: Access, roles: Collection[str], *, timed: bool) -> Any:
+    """SQL: the event shows the reader the fields of `roles` (and its time, if `timed`)."""
+    categories = {category_of(ROLE_FIELDS[role]) for role in roles} | ({"when"} if timed else set())
+    return access.sees_all(categories, EpcisEvent.owner_id, EpcisEvent.constellation)
+
+
 def _edge_query(
     frontier: list[str],
     from_roles: tuple[str, ...],
@@ -82,21 +99,37 @@ def _edge_query(
     *,
     types: tuple[str, ...],
     actions: tuple[str, ...] | None,
-    visible: Collection[str] | None,
+    access: Access,
     since: datetime | None,
     until: datetime | None,
 ) -> Select[Any]:
     near, far = aliased(EventIdentifier), aliased(EventIdentifier)
-    query = (
-        select(near.identifier, far.identifier, EpcisEvent.id, EpcisEvent.event_hash)
+    timed = since is not None or until is not None
+    extra = ("parent",) if actions is not None else ()  # the action sits with the identifiers (what)
+    crossing = or_(
+        *(
+            and_(near.role == a, far.role == b, _visible_for(access, (a, b, *extra), timed=timed))
+            for a in from_roles
+            for b in to_roles
+        )
+    )
+    query: Select[Any] = (
+        select(
+            near.identifier,
+            far.identifier,
+            near.role,
+            far.role,
+            EpcisEvent.id,
+            EpcisEvent.leaf,
+            EpcisEvent.owner_id,
+            EpcisEvent.constellation,
+        )
         .join(far, and_(far.record_id == near.record_id, far.role.in_(to_roles)))
         .join(EpcisEvent, EpcisEvent.id == near.record_id)
-        .where(near.identifier.in_(frontier), near.role.in_(from_roles), EpcisEvent.event_type.in_(types))
+        .where(near.identifier.in_(frontier), near.role.in_(from_roles), EpcisEvent.event_type.in_(types), crossing)
     )
     if actions is not None:
         query = query.where(EpcisEvent.action.in_(actions))
-    if visible is not None:
-        query = query.where(EpcisEvent.constellation.in_(visible))
     if since is not None:
         query = query.where(EpcisEvent.event_time >= since)
     if until is not None:
@@ -109,14 +142,15 @@ def trace(
     session: Session,
     start: str,
     direction: Direction,
-    visible: Collection[str] | None,
+    access: Access,
+    endpoint: str,
     max_depth: int = 25,
     max_nodes: int = 100_000,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Trace:
-    """Walks the graph from `start` (any identifier form) through events in `visible`
-    constellations (None: all), at most `max_depth` steps and `max_nodes` identifiers."""
+    """Walks the graph from `start` (any identifier form) through events the reader may see,
+    at most `max_depth` steps and `max_nodes` identifiers; logs the events it crossed."""
     root = canonical_id(start)
     result = Trace(start=root, direction=direction, nodes={root: 0})
     if direction == "downstream":
@@ -131,91 +165,107 @@ def trace(
         )
     frontier = [root]
     seen_edges: set[tuple[str, str, str]] = set()
-    for depth in range(1, max_depth + 1):
-        reached: list[str] = []
-        for from_roles, to_roles, types, actions, relation in steps:
-            for chunk in _chunks(frontier):
-                query = _edge_query(
-                    chunk, from_roles, to_roles, types=types, actions=actions, visible=visible, since=since, until=until
-                )
-                for source, target, record, event_hash in session.execute(query):
-                    if source == target or (source, target, record) in seen_edges:
-                        continue
-                    seen_edges.add((source, target, record))
-                    result.edges.append(Edge(source, target, relation, record, event_hash))
-                    if target not in result.nodes:
-                        if len(result.nodes) >= max_nodes:
-                            result.truncated = True
-                            return result
-                        result.nodes[target] = depth
-                        reached.append(target)
-        if not reached:
-            return result
-        frontier = reached
-    result.truncated = True
+    crossed: dict[str, tuple[str, str, set[str]]] = {}
+
+    def walk() -> None:
+        nonlocal frontier
+        for depth in range(1, max_depth + 1):
+            reached: list[str] = []
+            for from_roles, to_roles, types, actions, relation in steps:
+                for chunk in _chunks(frontier):
+                    query = _edge_query(
+                        chunk,
+                        from_roles,
+                        to_roles,
+                        types=types,
+                        actions=actions,
+                        access=access,
+                        since=since,
+                        until=until,
+                    )
+                    for source, target, near_role, far_role, record, ref, owner, cid in session.execute(query):
+                        if source == target or (source, target, record) in seen_edges:
+                            continue
+                        seen_edges.add((source, target, record))
+                        fields = (ROLE_FIELDS[near_role], ROLE_FIELDS[far_role])
+                        result.edges.append(Edge(source, target, relation, record, ref, fields))
+                        crossed.setdefault(ref, (owner, cid, set()))[2].update(fields)
+                        if target not in result.nodes:
+                            if len(result.nodes) >= max_nodes:
+                                result.truncated = True
+                                return
+                            result.nodes[target] = depth
+                            reached.append(target)
+            if not reached:
+                return
+            frontier = reached
+        result.truncated = True
+
+    walk()
+    access.log(
+        session,
+        endpoint=endpoint,
+        decisions=[
+            Decision(owner, cid, "event", ref, sorted(fields), [], sorted({category_of(f) for f in fields}))
+            for ref, (owner, cid, fields) in crossed.items()
+        ],
+    )
     return result
 
 
-@dataclass
-class Sighting:
-    """The latest event that names an item: who held it, where, doing what."""
-
-    identifier: str
-    event_hash: str
-    event_time: datetime
-    biz_step: str | None
-    disposition: str | None
-    biz_location: str | None
-    read_point: str | None
-    custodian: str | None
-    """The member who signed the event; for a shipment, its destination party if given."""
-
-
-def last_sightings(*, session: Session, identifiers: list[str], visible: Collection[str] | None) -> dict[str, Sighting]:
-    """The latest visible event naming each identifier."""
-    found: dict[str, Sighting] = {}
-    names = dict(session.execute(select(Member.id, Member.name)).all())
+def last_sightings(*, session: Session, identifiers: list[str], access: Access) -> dict[str, EpcisEvent]:
+    """The latest event naming each identifier among those whose naming field and time the
+    reader may see (the time ranks them)."""
+    found: dict[str, EpcisEvent] = {}
     for chunk in _chunks(identifiers):
-        latest = (
+        naming = or_(
+            *(
+                and_(
+                    EventIdentifier.role.in_(roles),
+                    access.sees_all((category, "when"), EpcisEvent.owner_id, EpcisEvent.constellation),
+                )
+                for category, roles in _roles_by_category(ITEM_ROLES).items()
+            )
+        )
+        latest_sq = (
             select(EventIdentifier.identifier, func.max(EpcisEvent.event_time).label("at"))
             .join(EpcisEvent, EpcisEvent.id == EventIdentifier.record_id)
-            .where(EventIdentifier.identifier.in_(chunk), EventIdentifier.role.in_(ITEM_ROLES))
+            .where(EventIdentifier.identifier.in_(chunk), naming)
+            .group_by(EventIdentifier.identifier)
+            .subquery()
         )
-        if visible is not None:
-            latest = latest.where(EpcisEvent.constellation.in_(visible))
-        latest_sq = latest.group_by(EventIdentifier.identifier).subquery()
         outer = (
             select(latest_sq.c.identifier, EpcisEvent)
             .join(EventIdentifier, EventIdentifier.identifier == latest_sq.c.identifier)
             .join(EpcisEvent, and_(EpcisEvent.id == EventIdentifier.record_id, EpcisEvent.event_time == latest_sq.c.at))
-            .where(EventIdentifier.role.in_(ITEM_ROLES))
+            .where(naming)  # the latest visible time may also be an invisible event's time
+            .order_by(EpcisEvent.leaf)
         )
-        if visible is not None:  # the latest visible time may also be another constellation's event time
-            outer = outer.where(EpcisEvent.constellation.in_(visible))
-        rows = session.execute(outer)
-        for identifier, event in rows:
-            if identifier in found:
-                continue
-            destinations = [d.get("destination") for d in event.payload.get("destinationList") or ()]
-            custodian = destinations[0] if destinations and event.biz_step in ("shipping", "departing") else None
-            found[identifier] = Sighting(
-                identifier=identifier,
-                event_hash=event.event_hash,
-                event_time=event.event_time,
-                biz_step=event.biz_step,
-                disposition=event.disposition,
-                biz_location=event.biz_location,
-                read_point=event.read_point,
-                custodian=custodian or names.get(event.owner_id),
-            )
+        for identifier, event in session.execute(outer):
+            found.setdefault(identifier, event)
     return found
 
 
-def custody_chain(*, session: Session, identifier: str, visible: Collection[str] | None) -> list[EpcisEvent]:
-    """Every visible event naming the item (in any role), oldest first."""
+def _roles_by_category(roles: Collection[str]) -> dict[str, tuple[str, ...]]:
+    grouped: dict[str, list[str]] = {}
+    for role in roles:
+        grouped.setdefault(category_of(ROLE_FIELDS[role]), []).append(role)
+    return {category: tuple(group) for category, group in grouped.items()}
+
+
+def custody_chain(*, session: Session, identifier: str, access: Access) -> list[EpcisEvent]:
+    """Every event naming the item in a field the reader may see (the caller renders and
+    orders them: by time where the time is shown)."""
     item = canonical_id(identifier)
-    naming = select(EventIdentifier.record_id).where(EventIdentifier.identifier == item)
-    query = select(EpcisEvent).where(EpcisEvent.id.in_(naming)).order_by(EpcisEvent.event_time, EpcisEvent.id)
-    if visible is not None:
-        query = query.where(EpcisEvent.constellation.in_(visible))
-    return list(session.scalars(query))
+    named_in_sight = [
+        and_(
+            EpcisEvent.id.in_(
+                select(EventIdentifier.record_id).where(
+                    EventIdentifier.identifier == item, EventIdentifier.role.in_(roles)
+                )
+            ),
+            access.sees(category, EpcisEvent.owner_id, EpcisEvent.constellation),
+        )
+        for category, roles in _roles_by_category(ITEM_ROLES).items()
+    ]
+    return list(session.scalars(select(EpcisEvent).where(or_(*named_in_sight)).order_by(EpcisEvent.leaf)))

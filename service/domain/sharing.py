@@ -1,9 +1,11 @@
 """Sharing grants: an owner lets an audience — one member, a role in the constellation, the
 whole constellation, or the public — see categories of its own data in one constellation,
-for a purpose, from a date until a date. The owner signs the grant (EIP-712 AnchorGrant, or
-its managed key does) and the service anchors its hashes on the SharingLedger; revocation is
-the owner's alone, on chain too. What the grants let each reader see is decided in one place,
-the policy engine (it builds on these grants)."""
+for a purpose, from a date until a date. A coordinator sets the constellation's defaults the
+same way (grants over every member's data there), and an owner narrows them for its own data
+with `withhold` grants. The grantor signs (EIP-712 AnchorGrant, or its managed key does) and
+the service anchors the hashes on the SharingLedger; revocation is the grantor's alone, on
+chain too. What the grants let each reader see is decided in one place, the policy engine
+(service/domain/policy.py); here are grants, the preview of a reader's view, and the log."""
 
 from __future__ import annotations
 
@@ -18,10 +20,13 @@ from sqlalchemy.orm import Session
 from service.chain import typed_data
 from service.chain.contracts import Role
 from service.chain.deployment import Chain
-from service.db.models import Member, SharingGrant
+from service.db.models import AccessLogEntry, Attestation, AttestationSchema, EpcisEvent, Member, SharingGrant
+from service.domain import attestations, disclosure, policy
 from service.domain.commitments import canonical_json
 from service.domain.constellations import current_roles, get_constellation
+from service.domain.disclosure import AnchorRef
 from service.domain.keys import KeyVault
+from service.domain.schema_catalogue import get_schema
 from service.domain.signing import authorise, deadline_in
 from service.epcis.categories import CATEGORIES
 from service.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
@@ -79,6 +84,12 @@ class GrantCreate(BaseModel):
     categories: list[str] = Field(min_length=1, max_length=32)
     audience: Audience
     purpose: str = Field(min_length=1, max_length=200)
+    effect: Literal["share", "withhold"] = "share"
+    """withhold: narrow the constellation's defaults for the owner's own data."""
+    default: bool = False
+    """A constellation default (coordinators only): applies to every member's data there."""
+    owner: str | None = None
+    """Whose data: the caller's own, always (given, it must be the caller's member id)."""
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     grant_id: str | None = None
@@ -109,6 +120,10 @@ class GrantCreate(BaseModel):
     def _period(self) -> GrantCreate:
         if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
             raise ValueError("valid_until must come after valid_from")
+        if self.default and self.effect == "withhold":
+            raise ValueError("a constellation default shares; an owner withholds from the defaults with its own grant")
+        if self.default and isinstance(self.audience, MemberAudience):
+            raise ValueError("a constellation default is for a role, the constellation or the public, not one member")
         return self
 
 
@@ -120,10 +135,21 @@ def audience_hash(kind: str, value: str | None) -> bytes:
     return keccak256(canonical_json({"kind": kind, "value": value}))
 
 
-def terms_hash(*, categories: list[str], purpose: str, valid_from: datetime, valid_until: datetime | None) -> bytes:
-    """What the owner agreed to, hashed: categories, purpose and period (canonical JSON)."""
+def terms_hash(
+    *,
+    categories: list[str],
+    purpose: str,
+    valid_from: datetime,
+    valid_until: datetime | None,
+    effect: str = "share",
+    default: bool = False,
+) -> bytes:
+    """What the grantor agreed to, hashed: categories, purpose, period, effect and whether it
+    is a constellation default (canonical JSON)."""
     terms = {
         "categories": categories,
+        "default": default,
+        "effect": effect,
         "purpose": purpose,
         "validFrom": _stamp(valid_from),
         "validUntil": _stamp(valid_until),
@@ -164,17 +190,31 @@ def prepare_grant(
 ) -> tuple[dict[str, Any], SharingGrant]:
     """Checks a grant and returns the message its owner signs, with the row it will become."""
     now = now or datetime.now(UTC)
+    if grant_in.owner is not None and grant_in.owner != owner.id:
+        raise PolicyDenied(
+            f"a grant shares the caller's own data; the data of member {grant_in.owner} is theirs to share"
+        )
     try:
         constellation = get_constellation(session=session, slug=grant_in.constellation)
     except NotFound as exc:
         raise ValidationFailed(str(exc)) from None
-    if not current_roles(session=session, cid=constellation.id, address=owner.address):
+    held = current_roles(session=session, cid=constellation.id, address=owner.address)
+    if not held:
         raise PolicyDenied(
             f"{owner.name} is not a member of constellation {constellation.slug!r}: it has no data there to share"
         )
+    if grant_in.default and not held & Role.COORDINATOR:
+        raise PolicyDenied(f"only a coordinator of {constellation.slug!r} sets its defaults")
     audience = grant_in.audience
     if isinstance(audience, MemberAudience) and session.get(Member, audience.member_id) is None:
         raise ValidationFailed(f"audience member {audience.member_id} does not exist")
+    for category in grant_in.categories:
+        if category.startswith("attestation:"):
+            name = category.removeprefix("attestation:").split("/", 1)[0]
+            try:
+                get_schema(session=session, name=name)
+            except NotFound:
+                raise ValidationFailed(f"category {category!r} names no attestation schema {name!r}") from None
     valid_from = grant_in.valid_from or now
     if grant_in.valid_until is not None and grant_in.valid_until <= now:
         raise ValidationFailed("valid_until is in the past")
@@ -186,6 +226,8 @@ def prepare_grant(
         purpose=grant_in.purpose,
         valid_from=valid_from,
         valid_until=grant_in.valid_until,
+        effect=grant_in.effect,
+        default=grant_in.default,
     )
     expires_at = int(grant_in.valid_until.timestamp()) if grant_in.valid_until else 0
     deadline = grant_in.deadline or deadline_in(ttl, now=now.timestamp())
@@ -208,6 +250,8 @@ def prepare_grant(
         purpose=grant_in.purpose,
         valid_from=valid_from,
         valid_until=grant_in.valid_until,
+        effect=grant_in.effect,
+        is_default=grant_in.default,
         audience_hash="0x" + audience_digest.hex(),
         terms_hash="0x" + terms_digest.hex(),
         tx_hash="0x" + "00" * 32,
@@ -246,6 +290,26 @@ def grants_of(*, session: Session, owner: Member) -> list[SharingGrant]:
     return list(
         session.scalars(select(SharingGrant).where(SharingGrant.owner_id == owner.id).order_by(SharingGrant.created_at))
     )
+
+
+def defaults_of(*, session: Session, member: Member, slug: str) -> list[SharingGrant]:
+    """A constellation's live defaults, for its members (and the operator) to see."""
+    try:
+        constellation = get_constellation(session=session, slug=slug)
+    except NotFound as exc:
+        raise ValidationFailed(str(exc)) from None
+    if (
+        not current_roles(session=session, cid=constellation.id, address=member.address)
+        and member.custody != "operator"
+    ):
+        raise NotFound(f"no constellation {slug!r} of yours")
+    now = datetime.now(UTC)
+    rows = session.scalars(
+        select(SharingGrant)
+        .where(SharingGrant.constellation == constellation.id, SharingGrant.is_default.is_(True))
+        .order_by(SharingGrant.created_at)
+    )
+    return [row for row in rows if policy.is_live(policy.GrantTerms.of(row), now)]
 
 
 def get_grant(*, session: Session, owner: Member, grant_id: str) -> SharingGrant:
@@ -294,3 +358,99 @@ def revoke_grant(
     row.revoke_tx_hash = receipt.tx_hash
     session.flush()
     return row
+
+
+# --- what a reader would see, and who saw what ------------------------------------------------
+
+
+def preview(*, session: Session, owner: Member, reader: str, record: str, where: AnchorRef | None) -> dict[str, Any]:
+    """What member `reader` (or `public`) would see of the owner's record `record` (an event's
+    reference or an attestation's uid) right now, and on which grants. Not a read: not logged."""
+    if reader == "public":
+        target = policy.PUBLIC
+    else:
+        member = session.get(Member, reader)
+        if member is None:
+            raise ValidationFailed(f"no member {reader}: name a member id, or 'public'")
+        target = policy.reader_of(session=session, member=member)
+    access = policy.access_for(session=session, reader=target)
+    ref = record.lower()
+    event = session.scalar(select(EpcisEvent).where(EpcisEvent.leaf == ref))
+    if event is not None and event.owner_id == owner.id:
+        views = disclosure.render_events(session, access, [event], where=where, endpoint="", log=False)
+        decision = views[0].decision if views else None
+        return _preview(
+            access,
+            reader,
+            ref,
+            "event",
+            event.owner_id,
+            event.constellation,
+            decision,
+            views[0].document if views else None,
+        )
+    attestation = session.get(Attestation, ref)
+    if attestation is not None and attestation.issuer_id == owner.id:
+        schema_name = session.scalar(
+            select(AttestationSchema.name).where(AttestationSchema.uid == attestation.schema_uid)
+        )
+        found = attestations.view_of(access, attestation, schema_name or "")
+        decision = None
+        if found is not None:
+            paths = set(attestations.concrete_categories(attestation, found.schema_name).values())
+            shown = paths if found.shown is None else set(found.shown)
+            categories = [
+                c for c, p in attestations.concrete_categories(attestation, found.schema_name).items() if p in shown
+            ]
+            decision = policy.Decision(
+                owner.id, attestation.constellation, "attestation", ref, sorted(shown), found.withheld, categories
+            )
+        return _preview(access, reader, ref, "attestation", owner.id, attestation.constellation, decision, None)
+    raise NotFound(f"no record {record} of yours (an event reference or an attestation uid)")
+
+
+def _preview(
+    access: policy.Access,
+    reader: str,
+    ref: str,
+    kind: str,
+    owner_id: str,
+    constellation: str,
+    decision: policy.Decision | None,
+    view: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "reader": reader,
+        "record": ref,
+        "kind": kind,
+        "visible": decision is not None,
+        "shown": sorted(decision.shown) if decision else [],
+        "withheld": sorted(decision.withheld) if decision else [],
+        "basis": access.basis(owner_id, constellation, decision.shown_categories) if decision else [],
+        "view": view,
+    }
+
+
+def access_log(
+    *,
+    session: Session,
+    owner: Member,
+    record: str | None = None,
+    reader: str | None = None,
+    since: datetime | None = None,
+    before: int | None = None,
+    limit: int = 100,
+) -> list[AccessLogEntry]:
+    """The owner's access log (its own data only), newest first; `before` pages by entry id."""
+    query = select(AccessLogEntry).where(AccessLogEntry.owner_id == owner.id)
+    if record is not None:
+        query = query.where(AccessLogEntry.record_ref == record.lower())
+    if reader is not None:
+        query = query.where(
+            AccessLogEntry.reader_kind == "public" if reader == "public" else AccessLogEntry.reader_id == reader
+        )
+    if since is not None:
+        query = query.where(AccessLogEntry.at >= since)
+    if before is not None:
+        query = query.where(AccessLogEntry.id < before)
+    return list(session.scalars(query.order_by(AccessLogEntry.id.desc()).limit(limit)))

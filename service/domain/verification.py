@@ -107,17 +107,18 @@ def verify_event(*, session: Session, chain: Chain | None, row: EpcisEvent) -> V
     )
 
     salts = {path: bytes.fromhex(salt) for path, salt in row.salts.items()}
-    fields = committed_fields(row.payload)
+    fields = committed_fields(row.payload, recomputed)
     try:
         root = RecordCommitment.commit(fields, salts).root
         committed = "0x" + root.hex() == row.record_root and set(salts) == set(fields)
     except ValueError:
         root, committed = b"", False
-    leaf = event_leaf(bytes.fromhex(recomputed), row.signer, root) if root else b""
+    leaf = event_leaf(root, row.signer, row.constellation) if root else b""
     verdict.add(
         "commitment",
         committed and "0x" + leaf.hex() == row.leaf,
-        "the salted per-field commitment root and the leaf keccak256(eventHash, signer, recordRoot) recompute",
+        "the salted per-field commitment root (the event hash among its fields) and the leaf "
+        "keccak256(recordRoot, signer, constellation) recompute",
     )
 
     batch = session.get(AnchorBatch, row.batch_id) if row.batch_id is not None else None

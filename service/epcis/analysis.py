@@ -13,7 +13,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
-from service.domain.commitments import RecordCommitment
+from service.domain.commitments import HASH_FIELD, RecordCommitment
 from service.epcis.event_hash import HashContext, event_digest
 from service.epcis.identifiers import canonical_id
 
@@ -31,6 +31,12 @@ _QUANTITY_FIELDS = (
     ("outputQuantityList", "output_quantity"),
 )
 _PARTY_FIELDS = (("sourceList", "source", "source"), ("destinationList", "destination", "destination"))
+ROLE_FIELDS: dict[str, str] = {
+    "parent": "parentID",
+    **{role: name for name, role in _ID_FIELDS + _QUANTITY_FIELDS},
+    **{role: name for name, _, role in _PARTY_FIELDS},
+}
+"""The event field each identifier role comes from: what a reader must see to match on it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +76,18 @@ def stored_payload(event: dict[str, Any], document_context: Sequence[Any]) -> di
     return {"@context": merged, **body} if merged else body
 
 
-def committed_fields(payload: dict[str, Any]) -> dict[str, Any]:
-    """What an event's record root commits to: every top-level field but its @context."""
-    return {name: value for name, value in payload.items() if name != "@context"}
+def committed_fields(payload: dict[str, Any], digest: str) -> dict[str, Any]:
+    """What an event's record root commits to: every top-level field but its @context, and
+    the event's CBV 2.0 hash (hex) as the field `#eventHash`."""
+    fields = {name: value for name, value in payload.items() if name != "@context"}
+    fields[HASH_FIELD] = digest
+    return fields
 
 
-def commit_event(payload: dict[str, Any]) -> RecordCommitment:
+def commit_event(payload: dict[str, Any], digest: str) -> RecordCommitment:
     """The salted commitment of an event: one leaf per field, so any subset of fields can be
     disclosed and checked against the anchored root without revealing the others."""
-    return RecordCommitment.commit(committed_fields(payload))
+    return RecordCommitment.commit(committed_fields(payload, digest))
 
 
 def analyse(events: Sequence[dict[str, Any]], context: HashContext) -> list[AnalysedEvent]:
@@ -86,7 +95,7 @@ def analyse(events: Sequence[dict[str, Any]], context: HashContext) -> list[Anal
     analysed = []
     for event in events:
         digest = event_digest(event, context)
-        commitment = commit_event(event)
+        commitment = commit_event(event, digest)
         analysed.append(
             AnalysedEvent(
                 digest, commitment.root, {p: s.hex() for p, s in commitment.salts.items()}, identifiers_of(event)

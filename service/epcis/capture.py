@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from service.chain import typed_data
 from service.chain.deployment import Chain
 from service.db.models import CaptureJob, Constellation, EpcisEvent, EventIdentifier, Member
-from service.domain.commitments import event_leaf
+from service.domain.commitments import HASH_FIELD, event_leaf
 from service.domain.constellations import current_roles, get_constellation
 from service.domain.keys import KeyVault
 from service.domain.signing import authorise
@@ -110,7 +110,11 @@ MAX_KEY = 300
 
 def _check_storable(index: int, event: dict[str, Any], item: AnalysedEvent) -> None:
     """What the schema allows but a record cannot hold: times outside the calendar's range,
-    identifiers longer than the indexed columns."""
+    identifiers longer than the indexed columns, a field named like the record's own hash field."""
+    if HASH_FIELD in event:
+        raise MalformedInput(
+            f"event #{index}: {HASH_FIELD!r} is not an EPCIS field (this service commits the hash under it)"
+        )
     try:
         _time(event["eventTime"])
     except (ValueError, OverflowError):
@@ -210,7 +214,7 @@ def capture(
                 "payload": stored_payload(event, prepared.document_context),
                 "record_root": "0x" + item.record_root.hex(),
                 "salts": item.salts,
-                "leaf": "0x" + event_leaf(bytes.fromhex(digest), member.address, item.record_root).hex(),
+                "leaf": "0x" + event_leaf(item.record_root, member.address, prepared.constellation.id).hex(),
             }
         )
         id_rows.extend({"record_id": record, "role": role, "identifier": value} for role, value in item.identifiers)

@@ -1,6 +1,12 @@
-"""The EPCIS 2.0 SimpleEventQuery over stored events: the standard query parameters, keyset
-pagination (perPage, nextPageToken) and the EPCISQueryDocument it answers. Identifiers are
-matched in their normalised form, so a URN finds events captured with Digital Links."""
+"""The EPCIS 2.0 SimpleEventQuery over stored events: the standard query parameters, ordering,
+keyset pagination (perPage, nextPageToken) and the EPCISQueryDocument it answers. Identifiers
+are matched in their normalised form, so a URN finds events captured with Digital Links.
+
+Every condition is the policy engine's too: a parameter matches only records whose field it
+names the reader may see (a query on bizLocation never finds an event whose bizLocation is
+withheld from the reader), and ordering by a time only ranks records whose times it may see.
+Without orderBy the order is the records' opaque references (EPCIS leaves it unspecified),
+which says nothing about any field."""
 
 from __future__ import annotations
 
@@ -14,13 +20,15 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from service.db.models import EpcisEvent, EventIdentifier, Member
-from service.domain.constellations import constellations_of
+from service.db.models import EpcisEvent, EventIdentifier
+from service.domain.disclosure import NAMESPACE, EventView, is_hash_id
+from service.domain.policy import EVENT_CATEGORIES, Access
 from service.epcis import policy
-from service.epcis.analysis import STANDARD_CONTEXT
-from service.epcis.event_hash import hash_hex, hash_id
+from service.epcis.analysis import ROLE_FIELDS, STANDARD_CONTEXT
+from service.epcis.categories import category_of
+from service.epcis.event_hash import hash_hex
 from service.epcis.identifiers import canonical_id
-from service.errors import MalformedInput, NotFound
+from service.errors import MalformedInput
 
 MATCH_ROLES: dict[str, tuple[str, ...]] = {
     "MATCH_epc": ("epc", "child"),
@@ -32,6 +40,16 @@ MATCH_ROLES: dict[str, tuple[str, ...]] = {
     "MATCH_inputEPCClass": ("input_quantity",),
     "MATCH_outputEPCClass": ("output_quantity",),
     "MATCH_anyEPCClass": ("quantity", "child_quantity", "input_quantity", "output_quantity"),
+}
+EQ_CATEGORIES = {
+    "eventType": (),  # the type is always shown: it is the record's shape
+    "EQ_action": ("what",),
+    "EQ_bizStep": ("why",),
+    "EQ_disposition": ("why",),
+    "EQ_readPoint": ("where",),
+    "EQ_bizLocation": ("where",),
+    "EQ_transformationID": ("what",),
+    "EQ_eventID": ("what",),
 }
 EQ_COLUMNS = {
     "eventType": EpcisEvent.event_type,
@@ -50,7 +68,9 @@ TIME_BOUNDS = {
     "LT_recordTime": (EpcisEvent.record_time, "<"),
 }
 PAGING = ("perPage", "nextPageToken")
-KNOWN = set(MATCH_ROLES) | set(EQ_COLUMNS) | set(TIME_BOUNDS) | set(PAGING)
+ORDERING = ("orderBy", "orderDirection")
+ORDER_COLUMNS = {"eventTime": EpcisEvent.event_time, "recordTime": EpcisEvent.record_time}
+KNOWN = set(MATCH_ROLES) | set(EQ_COLUMNS) | set(TIME_BOUNDS) | set(PAGING) | set(ORDERING)
 MAX_PER_PAGE = 1000
 DEFAULT_PER_PAGE = 100
 
@@ -110,18 +130,20 @@ def parse_time(name: str, raw: str) -> datetime:
 
 @dataclass(frozen=True)
 class PageToken:
-    event_time: datetime
-    record_id: str
+    """Where the next page starts: the last record's reference (opaque, like the order)."""
+
+    after: str
 
     def encode(self) -> str:
-        raw = json.dumps([self.event_time.isoformat(), self.record_id]).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return base64.urlsafe_b64encode(json.dumps([self.after]).encode()).decode().rstrip("=")
 
     @classmethod
     def decode(cls, token: str) -> PageToken:
         try:
-            when, digest = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-            return cls(datetime.fromisoformat(when), str(digest))
+            (after,) = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            if not isinstance(after, str):
+                raise TypeError
+            return cls(after)
         except (ValueError, TypeError):
             raise MalformedInput("nextPageToken is not one this service issued") from None
 
@@ -132,31 +154,46 @@ class Page:
     next_token: str | None
 
 
-def readable_constellations(*, session: Session, member: Member) -> list[str]:
-    """Until grants decide finer, a member reads the events of the constellations it belongs to."""
-    return [m.constellation for m in constellations_of(session=session, address=member.address)]
+def _role_categories(roles: Sequence[str]) -> set[str]:
+    return {category_of(ROLE_FIELDS[role]) for role in roles}
 
 
-def query(*, session: Session, reader: Member | None, params: Mapping[str, str]) -> Page:
-    """Events matching every parameter that `reader` (None: the operator) may read, a page."""
+def query(*, session: Session, access: Access, params: Mapping[str, str]) -> Page:
+    """Events matching every parameter on fields the reader may see, one page."""
     unknown = sorted(set(params) - KNOWN)
     if unknown:
         raise MalformedInput(f"unknown query parameters {unknown}; supported: {sorted(KNOWN)}")
-    conditions: list[Any] = []
-    if reader is not None:
-        conditions.append(EpcisEvent.constellation.in_(readable_constellations(session=session, member=reader)))
+    owner, constellation = EpcisEvent.owner_id, EpcisEvent.constellation
+    conditions: list[Any] = [access.sees_any(EVENT_CATEGORIES, owner, constellation)]
+    needed: set[str] = set()
     for name, raw in params.items():
         if name in EQ_COLUMNS:
-            conditions.append(EQ_COLUMNS[name].in_([_normalise(name, v) for v in _values(raw)]))
+            values = [_normalise(name, v) for v in _values(raw)]
+            conditions.append(EQ_COLUMNS[name].in_(values))
+            needed.update(EQ_CATEGORIES[name])
+            if name == "EQ_eventID" and any(is_hash_id(v) for v in values):
+                needed.update(EVENT_CATEGORIES)  # an eventID that is the event's hash digests every field
         elif name in TIME_BOUNDS:
             column, op = TIME_BOUNDS[name]
             bound = parse_time(name, raw)
             conditions.append(column >= bound if op == ">=" else column < bound)
+            needed.add("when")
         elif name in MATCH_ROLES:
+            roles = MATCH_ROLES[name]
             matching = select(EventIdentifier.record_id).where(
-                or_(*(_matches(v) for v in _values(raw))), EventIdentifier.role.in_(MATCH_ROLES[name])
+                or_(*(_matches(v) for v in _values(raw))), EventIdentifier.role.in_(roles)
             )
             conditions.append(EpcisEvent.id.in_(matching))
+            needed.update(_role_categories(roles))
+    order_by = params.get("orderBy")
+    if order_by is not None and order_by not in ORDER_COLUMNS:
+        raise MalformedInput(f"orderBy {order_by!r} is not supported: eventTime or recordTime")
+    direction = params.get("orderDirection", "DESC" if order_by else "ASC")
+    if direction not in ("ASC", "DESC"):
+        raise MalformedInput("orderDirection is ASC or DESC")
+    if order_by is not None:
+        needed.add("when")
+    conditions.append(access.sees_all(needed, owner, constellation))
     per_page = DEFAULT_PER_PAGE
     if "perPage" in params:
         try:
@@ -165,60 +202,67 @@ def query(*, session: Session, reader: Member | None, params: Mapping[str, str])
             raise MalformedInput("perPage must be an integer") from None
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise MalformedInput(f"perPage must be between 1 and {MAX_PER_PAGE}")
+    keys = [ORDER_COLUMNS[order_by], EpcisEvent.leaf] if order_by else [EpcisEvent.leaf]
+    descending = direction == "DESC"
     if "nextPageToken" in params:
-        after = PageToken.decode(params["nextPageToken"])
-        conditions.append(
-            or_(
-                EpcisEvent.event_time > after.event_time,
-                and_(EpcisEvent.event_time == after.event_time, EpcisEvent.id > after.record_id),
-            )
-        )
-    rows = list(
-        session.scalars(
-            select(EpcisEvent).where(*conditions).order_by(EpcisEvent.event_time, EpcisEvent.id).limit(per_page + 1)
-        )
-    )
+        after = PageToken.decode(params["nextPageToken"]).after
+        if order_by is None:
+            conditions.append(EpcisEvent.leaf < after if descending else EpcisEvent.leaf > after)
+        else:
+            column = ORDER_COLUMNS[order_by]
+            last = select(column).where(EpcisEvent.leaf == after).scalar_subquery()
+            beyond = (column < last) if descending else (column > last)
+            tie = (EpcisEvent.leaf < after) if descending else (EpcisEvent.leaf > after)
+            conditions.append(or_(beyond, and_(column == last, tie)))
+    ordering = [k.desc() if descending else k.asc() for k in keys]
+    rows = list(session.scalars(select(EpcisEvent).where(*conditions).order_by(*ordering).limit(per_page + 1)))
     token = None
     if len(rows) > per_page:
         rows = rows[:per_page]
-        last = rows[-1]
-        token = PageToken(last.event_time, last.id).encode()
+        token = PageToken(rows[-1].leaf).encode()
     return Page(rows, token)
 
 
-def find_event(*, session: Session, reader: Member | None, event_id: str) -> EpcisEvent:
-    """One event by its eventID or its hash ID."""
-    condition = EpcisEvent.event_id == event_id
-    if event_id.startswith("ni:///sha-256;"):
-        condition = or_(condition, EpcisEvent.event_hash == hash_hex(event_id))
-    query = select(EpcisEvent).where(condition)
-    if reader is not None:
-        query = query.where(EpcisEvent.constellation.in_(readable_constellations(session=session, member=reader)))
-    row = session.scalar(query.order_by(EpcisEvent.record_time, EpcisEvent.id).limit(1))
-    if row is None:
-        raise NotFound(f"no event {event_id}")
-    return row
+def is_leaf(value: str) -> bool:
+    raw = value.removeprefix("0x")
+    return value.startswith("0x") and len(raw) == 64 and all(c in "0123456789abcdefABCDEF" for c in raw)
 
 
-def event_json(row: EpcisEvent) -> dict[str, Any]:
-    """The event as the query interface returns it: as captured, with its recordTime and,
-    where the capturer gave none, its hash ID as eventID."""
-    event = dict(row.payload)
-    event.setdefault("eventID", hash_id(row.event_hash))
-    event["recordTime"] = row.record_time.isoformat().replace("+00:00", "Z")
-    return event
+def find_candidates(*, session: Session, access: Access, event_id: str) -> list[EpcisEvent]:
+    """The records an id may name — its reference (0x + leaf), its hash ID or its eventID —
+    among those the reader may see something of; `lookup_matches` then checks the reader
+    may see what the id is made of."""
+    if is_leaf(event_id):
+        condition = EpcisEvent.leaf == event_id.lower()
+    elif is_hash_id(event_id):
+        condition = or_(EpcisEvent.event_id == event_id, EpcisEvent.event_hash == hash_hex(event_id))
+    else:
+        condition = EpcisEvent.event_id == event_id
+    visible = access.sees_any(EVENT_CATEGORIES, EpcisEvent.owner_id, EpcisEvent.constellation)
+    query = select(EpcisEvent).where(condition, visible).order_by(EpcisEvent.record_time, EpcisEvent.leaf).limit(50)
+    return list(session.scalars(query))
 
 
-def query_document(events: Sequence[EpcisEvent]) -> dict[str, Any]:
+def lookup_matches(event_id: str, view: EventView) -> bool:
+    """Whether the reader's view shows what `event_id` is made of: a reference always; a hash
+    ID only in a full view (it digests every field); an eventID only where it is shown."""
+    if is_leaf(event_id):
+        return True
+    if is_hash_id(event_id) and not view.full:
+        return False
+    return view.full or view.document.get("eventID") == event_id
+
+
+def query_document(views: Sequence[EventView]) -> dict[str, Any]:
     return {
-        "@context": [STANDARD_CONTEXT],
+        "@context": [STANDARD_CONTEXT, NAMESPACE],
         "type": "EPCISQueryDocument",
         "schemaVersion": "2.0",
         "creationDate": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "epcisBody": {
             "queryResults": {
                 "queryName": "SimpleEventQuery",
-                "resultsBody": {"eventList": [event_json(e) for e in events]},
+                "resultsBody": {"eventList": [v.document for v in views]},
             }
         },
     }

@@ -1,0 +1,407 @@
+"""Redacted views of records and their verification with only the chain.
+
+A view keeps the record's shape, leaves out what the reader may not see, names it, and
+carries each shown field's salt and Merkle proof under the record's commitment root, with
+the proof of the record's leaf into the anchored batch root. Anyone holding a view checks it
+against the chain (`verify_event_view`) — the service's verify endpoint and the CLI run the
+same code — without learning a withheld field: nothing in a view digests a withheld field
+without a secret salt (the CBV event hash, which digests every field, is disclosed only to
+readers who see them all, and so is an eventID that is that hash)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from web3 import Web3
+
+from service.db.models import AnchorBatch, Constellation, EpcisEvent, Member
+from service.domain.commitments import (
+    HASH_FIELD,
+    FieldDisclosure,
+    RecordCommitment,
+    event_leaf,
+    verify_disclosure,
+)
+from service.domain.merkle import verify_proof
+from service.domain.policy import EVENT_CATEGORIES, Access, Decision
+from service.epcis.analysis import committed_fields
+from service.epcis.categories import category_of
+from service.epcis.event_hash import hash_id
+from service.errors import ChainUnavailable
+
+RECORD_KEY = "constellate:record"
+NAMESPACE = {"constellate": "urn:constellate:"}
+"""The JSON-LD prefix of the record block, declared in the query document's @context."""
+NOT_DISCLOSED = frozenset({"@context", "recordTime"})
+"""recordTime is set by this service at capture, not by the signer: shown, never proven."""
+
+
+def _hex(raw: bytes) -> str:
+    return "0x" + raw.hex()
+
+
+def _raw(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x"))
+
+
+def event_categories(payload: Mapping[str, Any]) -> set[str]:
+    """The categories an event has data in (`type` always shows: it is the record's shape)."""
+    return {category_of(name) for name in payload if name not in ("@context", "type")}
+
+
+def is_hash_id(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("ni:///")
+
+
+@dataclass(frozen=True)
+class AnchorRef:
+    """Where the anchors live: what a view names so its reader can check it on chain."""
+
+    chain_id: int
+    contract: str
+
+
+def anchor_block(row: EpcisEvent, batch: AnchorBatch | None, where: AnchorRef | None) -> dict[str, Any] | None:
+    if batch is None or row.proof is None or row.leaf_index is None:
+        return None
+    return {
+        "root": batch.root,
+        "leafIndex": row.leaf_index,
+        "leafCount": batch.leaf_count,
+        "proof": list(row.proof),
+        "txHash": batch.tx_hash,
+        "blockNumber": batch.block_number,
+        "chainId": where.chain_id if where else None,
+        "contract": where.contract if where else None,
+    }
+
+
+@dataclass
+class EventView:
+    document: dict[str, Any]
+    decision: Decision
+    full: bool
+
+
+def event_view(
+    row: EpcisEvent,
+    access: Access,
+    *,
+    slug: str,
+    owner_name: str,
+    batch: AnchorBatch | None,
+    where: AnchorRef | None,
+) -> EventView | None:
+    """The event as `access`'s reader may see it, or None if it may see none of it."""
+    payload = row.payload
+    present = event_categories(payload)
+    visible = access.visible(row.owner_id, row.constellation, present)
+    if visible is not None and not access.visible(row.owner_id, row.constellation, EVENT_CATEGORIES):
+        return None  # no category of this owner's records there reaches the reader
+    full = visible is None or present <= visible
+    event: dict[str, Any] = {}
+    withheld: list[str] = []
+    for name, value in payload.items():
+        if name == "@context":
+            continue
+        shown = full or name == "type" or category_of(name) in (visible or ())
+        if shown and name == "eventID" and is_hash_id(value) and not full:
+            shown = False  # the hash digests every field, the withheld ones too
+        if shown:
+            event[name] = value
+        else:
+            withheld.append(name)
+    if full:
+        event.setdefault("eventID", hash_id(row.event_hash))
+    if full or "when" in (visible or ()):
+        event["recordTime"] = row.record_time.isoformat().replace("+00:00", "Z")
+    if "@context" in payload and (full or any(category_of(n) == "extensions" for n in event)):
+        event = {"@context": payload["@context"], **event}
+    commitment = RecordCommitment.commit(
+        committed_fields(payload, row.event_hash), {path: bytes.fromhex(salt) for path, salt in row.salts.items()}
+    )
+    paths = [p for p in event if p in commitment.fields and p not in NOT_DISCLOSED]
+    if full:
+        paths.append(HASH_FIELD)
+    disclosures: dict[str, Any] = {}
+    for item in commitment.disclose(paths):
+        entry: dict[str, Any] = {"salt": _hex(item.salt), "proof": [_hex(p) for p in item.proof]}
+        if item.path == HASH_FIELD:
+            entry = {"value": item.value, **entry}
+        disclosures[item.path] = entry
+    event[RECORD_KEY] = {
+        "ref": row.leaf,
+        "constellation": {"id": row.constellation, "slug": slug},
+        "owner": {"id": row.owner_id, "name": owner_name, "address": row.signer},
+        "withheld": sorted(withheld),
+        "recordRoot": row.record_root,
+        "disclosures": disclosures,
+        "anchor": anchor_block(row, batch, where),
+    }
+    shown_fields = [n for n in event if n not in ("@context", RECORD_KEY)]
+    decision = Decision(
+        owner_id=row.owner_id,
+        constellation=row.constellation,
+        record_kind="event",
+        record_ref=row.leaf,
+        shown=shown_fields,
+        withheld=withheld,
+        shown_categories=sorted(present if visible is None else visible & present) or ["type"],
+    )
+    return EventView(event, decision, full)
+
+
+# --- verification with only the chain ---------------------------------------------------------
+
+ANCHOR_ABI = [
+    {
+        "inputs": [{"name": "root", "type": "bytes32"}],
+        "name": "getAnchor",
+        "outputs": [
+            {
+                "components": [
+                    {"name": "by", "type": "address"},
+                    {"name": "anchoredAt", "type": "uint64"},
+                    {"name": "leafCount", "type": "uint32"},
+                ],
+                "name": "",
+                "type": "tuple",
+            }
+        ],
+        "stateMutability": "view",
+        "type": "function",
+    },
+    {
+        "inputs": [
+            {"name": "root", "type": "bytes32"},
+            {"name": "leaf", "type": "bytes32"},
+            {"name": "proof", "type": "bytes32[]"},
+        ],
+        "name": "verify",
+        "outputs": [{"name": "", "type": "bool"}],
+        "stateMutability": "view",
+        "type": "function",
+    },
+]
+
+
+class AnchorReader:
+    """Reads the ProvenanceAnchor with nothing but a JSON-RPC endpoint and its address."""
+
+    def __init__(self, w3: Web3, contract: str) -> None:
+        self.w3 = w3
+        self.contract = Web3.to_checksum_address(contract)
+        self._anchor = w3.eth.contract(address=self.contract, abi=ANCHOR_ABI)
+
+    @property
+    def chain_id(self) -> int:
+        try:
+            return int(self.w3.eth.chain_id)
+        except Exception as exc:
+            raise ChainUnavailable(f"the JSON-RPC endpoint is unreachable: {exc}") from exc
+
+    def anchor(self, root: bytes) -> tuple[str, int, int]:
+        try:
+            by, at, count = self._anchor.functions.getAnchor(root).call()
+            return str(by), int(at), int(count)
+        except Exception as exc:
+            raise ChainUnavailable(f"ProvenanceAnchor.getAnchor failed: {exc}") from exc
+
+    def verify(self, root: bytes, leaf: bytes, proof: list[bytes]) -> bool:
+        try:
+            return bool(self._anchor.functions.verify(root, leaf, proof).call())
+        except Exception as exc:
+            raise ChainUnavailable(f"ProvenanceAnchor.verify failed: {exc}") from exc
+
+
+@dataclass
+class ViewCheck:
+    name: str
+    ok: bool | None
+    detail: str
+
+
+@dataclass
+class ViewVerdict:
+    ref: str
+    checks: list[ViewCheck] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)
+    chain_unavailable: bool = False
+
+    def add(self, name: str, ok: bool | None, detail: str) -> None:
+        self.checks.append(ViewCheck(name, ok, detail))
+
+    @property
+    def status(self) -> str:
+        """verified · failed · unavailable (the chain could not be read) · pending (not anchored yet)."""
+        if any(c.ok is False for c in self.checks):
+            return "failed"
+        if all(c.ok is True for c in self.checks):
+            return "verified"
+        return "unavailable" if self.chain_unavailable else "pending"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "status": self.status,
+            "verified": self.status == "verified",
+            "disclosure": "partial" if self.withheld else "full",
+            "withheld": self.withheld,
+            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+        }
+
+
+class MalformedView(ValueError):
+    """The document is not a record view this service issues."""
+
+
+def _block(view: Mapping[str, Any]) -> Mapping[str, Any]:
+    block = view.get(RECORD_KEY) if isinstance(view, Mapping) else None
+    if not isinstance(block, Mapping):
+        raise MalformedView(f"not a record view: it has no {RECORD_KEY!r} block")
+    for key in ("ref", "constellation", "owner", "recordRoot", "disclosures"):
+        if key not in block:
+            raise MalformedView(f"the {RECORD_KEY!r} block has no {key!r}")
+    return block
+
+
+def verify_event_view(view: Mapping[str, Any], reader: AnchorReader | None) -> ViewVerdict:
+    """Checks a (possibly redacted) event view: each shown field against the record root, the
+    leaf against root, signer and constellation, the leaf's proof into the batch root, and the
+    batch root on chain (`reader` None: everything but the chain)."""
+    block = _block(view)
+    try:
+        root = _raw(block["recordRoot"])
+        ref = _raw(block["ref"])
+        signer = str(block["owner"]["address"])
+        constellation = str(block["constellation"]["id"])
+        disclosures: Mapping[str, Any] = block["disclosures"]
+        withheld = [str(w) for w in block.get("withheld") or ()]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise MalformedView(f"the {RECORD_KEY!r} block is malformed: {exc}") from None
+    verdict = ViewVerdict(ref=block["ref"], withheld=withheld)
+
+    shown = [n for n in view if n not in NOT_DISCLOSED and n != RECORD_KEY]
+    unproven = [n for n in shown if n not in disclosures and not (n == "eventID" and HASH_FIELD in disclosures)]
+    bad: list[str] = []
+    for path, entry in disclosures.items():
+        value = entry.get("value") if path == HASH_FIELD else view.get(path)
+        try:
+            item = FieldDisclosure(path, value, _raw(entry["salt"]), [_raw(p) for p in entry["proof"]])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            bad.append(path)
+            continue
+        if (path != HASH_FIELD and path not in view) or not verify_disclosure(root, item):
+            bad.append(path)
+    hashed = HASH_FIELD in disclosures and "eventID" in view and "eventID" not in disclosures
+    if hashed and view["eventID"] != hash_id(str(disclosures[HASH_FIELD].get("value"))):
+        bad.append("eventID")
+    verdict.add(
+        "disclosed_fields",
+        not bad and not unproven,
+        f"{len(disclosures)} disclosed fields prove into record root {block['recordRoot']}"
+        if not bad and not unproven
+        else f"fields that do not prove into the record root: {sorted(bad + unproven)}",
+    )
+    try:
+        leaf = event_leaf(root, signer, constellation)
+        leaf_ok = leaf == ref
+    except ValueError:
+        leaf, leaf_ok = b"", False
+    verdict.add(
+        "leaf",
+        leaf_ok,
+        "keccak256(abi.encode(recordRoot, signer, constellation)) equals the record's ref"
+        if leaf_ok
+        else "the record's ref is not the leaf of its record root, signer and constellation",
+    )
+    anchor = block.get("anchor")
+    if not anchor:
+        verdict.add("merkle_proof", None, "the record is not in a sealed batch yet")
+        verdict.add("anchored", None, "not anchored yet")
+        return verdict
+    try:
+        batch_root = _raw(anchor["root"])
+        proof = [_raw(p) for p in anchor["proof"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedView(f"the anchor block is malformed: {exc}") from None
+    verdict.add(
+        "merkle_proof",
+        verify_proof(batch_root, leaf, proof),
+        f"leaf {anchor.get('leafIndex')} proves into batch root {anchor['root']} (sorted-pair keccak256)",
+    )
+    if reader is None:
+        verdict.chain_unavailable = True
+        verdict.add("anchored", None, "no chain to read the root from")
+        return verdict
+    try:
+        chain_id = reader.chain_id
+        if anchor.get("chainId") not in (None, chain_id):
+            verdict.add(
+                "anchored", False, f"the view names chain {anchor.get('chainId')}; the endpoint is chain {chain_id}"
+            )
+            return verdict
+        by, at, count = reader.anchor(batch_root)
+        on_chain = reader.verify(batch_root, leaf, proof) if at else False
+    except ChainUnavailable as exc:
+        verdict.chain_unavailable = True
+        verdict.add("anchored", None, str(exc))
+        return verdict
+    if not at:
+        verdict.add("anchored", None, f"root {anchor['root']} is not on chain {chain_id} yet")
+        return verdict
+    verdict.add(
+        "anchored",
+        on_chain,
+        f"ProvenanceAnchor {reader.contract} on chain {chain_id}: root of {count} leaves anchored by {by} "
+        f"at {at}; verify(root, leaf, proof) is {on_chain}",
+    )
+    return verdict
+
+
+def field_disclosures(commitment: RecordCommitment, paths: Collection[str]) -> dict[str, Any]:
+    """Salt and proof of each path (for attestation views)."""
+    return {
+        item.path: {"salt": _hex(item.salt), "proof": [_hex(p) for p in item.proof]}
+        for item in commitment.disclose(list(paths))
+    }
+
+
+def render_events(
+    session: Session,
+    access: Access,
+    rows: list[EpcisEvent],
+    *,
+    where: AnchorRef | None,
+    endpoint: str,
+    log: bool = True,
+) -> list[EventView]:
+    """The views of `rows` the reader may see (in order), each read decision logged (unless
+    the caller logs only those it returns)."""
+    slugs = dict(
+        session.execute(
+            select(Constellation.id, Constellation.slug).where(Constellation.id.in_({r.constellation for r in rows}))
+        ).all()
+    )
+    names = dict(session.execute(select(Member.id, Member.name).where(Member.id.in_({r.owner_id for r in rows}))).all())
+    batch_ids = {r.batch_id for r in rows if r.batch_id is not None}
+    batches = {b.id: b for b in session.scalars(select(AnchorBatch).where(AnchorBatch.id.in_(batch_ids)))}
+    views = []
+    for row in rows:
+        view = event_view(
+            row,
+            access,
+            slug=slugs.get(row.constellation, row.constellation),
+            owner_name=names.get(row.owner_id, ""),
+            batch=batches.get(row.batch_id) if row.batch_id is not None else None,
+            where=where,
+        )
+        if view is not None:
+            views.append(view)
+    if log:
+        access.log(session, endpoint=endpoint, decisions=[v.decision for v in views])
+    return views
