@@ -18,7 +18,7 @@ from service.api.deps import CurrentPrincipal, ReaderAccess, RuntimeDep, Session
 from service.api.schemas import AttestationPublic, AttestationSchemaPublic, TypedDataToSign
 from service.chain import typed_data
 from service.db.models import Attestation, AttestationSchema, Member
-from service.domain import attestations, members
+from service.domain import attestations, members, policy
 from service.domain.attestations import AttestationCreate
 from service.domain.members import Principal
 from service.domain.schema_catalogue import SchemaCreate, create_schema, get_schema
@@ -296,9 +296,14 @@ def list_attestations(
 
 
 def _issued_by_caller(session: Session, principal: Principal, uid: str) -> Attestation:
+    """The caller's own attestation: 403 for one it may see but did not issue, 404 otherwise."""
     row = attestations.get(session=session, uid=uid)
     if row.issuer_id != principal.member.id:
-        raise NotFound(f"no attestation {uid} of yours: only its issuer revokes it")
+        reader = policy.reader_of(session=session, member=principal.member, operator="admin" in principal.scopes)
+        schema = session.scalar(select(AttestationSchema.name).where(AttestationSchema.uid == row.schema_uid)) or ""
+        if attestations.view_of(policy.access_for(session=session, reader=reader), row, schema) is None:
+            raise NotFound(f"no attestation {uid}")  # outsiders do not learn it exists
+        raise PolicyDenied(f"only the issuer of attestation {uid} revokes it")
     return row
 
 

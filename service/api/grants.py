@@ -76,6 +76,7 @@ def prepare_grant(
     grant_in: GrantCreate, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> GrantPrepared:
     principal.require("grants")
+    runtime.ensure_schemas()
     owner = members.get_member(session=session, member_id=principal.member.id)
     message, row = sharing.prepare_grant(
         session=session, chain=runtime.chain, owner=owner, grant_in=grant_in, ttl=runtime.settings.signature_ttl_seconds
@@ -94,6 +95,7 @@ def create_grant(
     grant_in: GrantCreate, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> GrantPublic:
     principal.require("grants")
+    runtime.ensure_schemas()
     with session.begin():
         owner = members.get_member(session=session, member_id=principal.member.id)
         row = sharing.create_grant(

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -21,6 +22,7 @@ from service.chain.deployment import Chain, DeploymentManifest, deploy_contracts
 from service.chain.rpc import connect
 from service.db.migrate import upgrade
 from service.db.session import make_engine, make_session_factory
+from service.domain.policy import EVENT_CATEGORIES
 from service.settings import Settings
 
 POSTGRES_URL = os.environ.get("CONSTELLATE_TEST_POSTGRES_URL")
@@ -138,6 +140,25 @@ class Api:
         assert response.status_code == 201, response.text
         body = response.json()
         return body["member"], {"Authorization": f"Bearer {body['api_key']['token']}"}
+
+    def grant(self, headers: dict[str, str], slug: str, categories: list[str], **fields: object) -> dict[str, Any]:
+        """A sharing grant (to the whole constellation unless `audience` says otherwise)."""
+        body = {
+            "constellation": slug,
+            "categories": categories,
+            "audience": {"kind": "constellation"},
+            "purpose": "traceability",
+            **fields,
+        }
+        response = self.client.post("/grants", json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def share_everything_by_default(self, coordinator: dict[str, str], slug: str) -> dict[str, Any]:
+        """A constellation default showing every member's events and attestations to its members."""
+        return self.grant(
+            coordinator, slug, [*EVENT_CATEGORIES, "attestations", "evidence"], default=True, purpose="open books"
+        )
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ class Cocoa:
                 f"/constellations/cocoa/members/{member['id']}", json={"roles": roles}, headers=self.brand_h
             )
             assert response.status_code == 200, response.text
+        api.share_everything_by_default(self.brand_h, "cocoa")
 
     def attest(self, headers: dict[str, str], **fields: Any) -> Any:
         return self.api.client.post("/attestations", json={"constellation": "cocoa", **fields}, headers=headers)

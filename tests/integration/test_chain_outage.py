@@ -171,19 +171,19 @@ def test_events_captured_during_an_outage_are_anchored_exactly_once(
             headers={**farm_h, "Constellate-Constellation": "coffee", "Content-Type": "application/json"},
         )
         assert captured.status_code == 202, captured.text
-        events = client.get("/epcis/events", headers=brand).json()["epcisBody"]["queryResults"]["resultsBody"][
+        events = client.get("/epcis/events", headers=farm_h).json()["epcisBody"]["queryResults"]["resultsBody"][
             "eventList"
         ]
         assert len(events) == 4
         time.sleep(1.5)  # the relayer tries, fails, keeps the sealed batches pending
-        first = client.get(f"/verify/events/{quote(events[0]['eventID'], safe='')}", headers=brand).json()
+        first = client.get(f"/verify/events/{quote(events[0]['eventID'], safe='')}", headers=farm_h).json()
         assert first["status"] == "pending"
 
         node.start()
 
         def anchored() -> bool:
             verdicts = [
-                client.get(f"/verify/events/{quote(e['eventID'], safe='')}", headers=brand).json() for e in events
+                client.get(f"/verify/events/{quote(e['eventID'], safe='')}", headers=farm_h).json() for e in events
             ]
             return all(v["status"] == "verified" for v in verdicts)
 

@@ -59,6 +59,7 @@ class Coffee:
                 f"/constellations/coffee/members/{member['id']}", json={"roles": roles}, headers=self.brand_h
             )
             assert put.status_code == 200, put.text
+        api.share_everything_by_default(self.brand_h, "coffee")
 
     def capture(self, document: Any, headers: dict[str, str] | None = None, **extra: str) -> Any:
         body = document if isinstance(document, bytes) else json.dumps(document).encode()
@@ -298,6 +299,7 @@ def test_the_same_event_in_two_constellations_is_two_records_each_seen_only_wher
     rival_shipper, rival_shipper_h = api.onboard("Rival Shipper")
     api.client.post("/constellations", json={"slug": "tea", "name": "Tea"}, headers=rival_h)
     api.client.put(f"/constellations/tea/members/{rival_shipper['id']}", json={"roles": ["logistics"]}, headers=rival_h)
+    api.share_everything_by_default(rival_h, "tea")
     document = json.loads((FIXTURES / "examples" / "Example_9.6.1-ObjectEvent.jsonld").read_bytes())
     tea = api.client.post(
         "/epcis/capture",

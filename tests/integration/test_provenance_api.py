@@ -34,6 +34,7 @@ class Journey:
             api.client.put(
                 f"/constellations/coffee/members/{member['id']}", json={"roles": roles}, headers=self.brand_h
             )
+        api.share_everything_by_default(self.brand_h, "coffee")
         for headers, events in (
             (self.farm_h, journey.origin_events()),
             (self.roaster_h, journey.roastery_events()),
