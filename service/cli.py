@@ -20,6 +20,8 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 epcis_app = typer.Typer(help="GS1 EPCIS 2.0 documents.", no_args_is_help=True)
 app.add_typer(epcis_app, name="epcis")
+verify_app = typer.Typer(help="Verify records with only the chain: no database, no service.", no_args_is_help=True)
+app.add_typer(verify_app, name="verify")
 
 RpcUrl = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC endpoint (default: settings).")]
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL (default: settings).")]
@@ -158,6 +160,44 @@ def relay(
         pass
     finally:
         runtime.close()
+
+
+@verify_app.command("record")
+def verify_record(
+    files: Annotated[
+        list[Path], typer.Argument(help="Event views as the API returns them (or '-' for standard input).")
+    ],
+    rpc_url: Annotated[str, typer.Option("--rpc-url", help="A JSON-RPC endpoint of the chain the view names.")],
+    contract: Annotated[
+        str | None,
+        typer.Option(help="The ProvenanceAnchor address you trust (default: the one the view names, printed)."),
+    ] = None,
+) -> None:
+    """Checks each view — full or redacted — field by field against its record root, its leaf,
+    its Merkle proof and the anchored root on chain; prints every check; exit 1 if any fails."""
+    from service.chain.rpc import connect
+    from service.domain.disclosure import RECORD_KEY, AnchorReader, MalformedView, verify_event_view
+
+    w3 = connect(rpc_url)
+    failed = False
+    for path in files:
+        try:
+            view = json.loads(sys.stdin.read() if str(path) == "-" else path.read_text())
+            anchor = (view.get(RECORD_KEY) or {}).get("anchor") or {}
+            address = contract or anchor.get("contract")
+            reader = AnchorReader(w3, address) if address else None
+            verdict = verify_event_view(view, reader)
+        except (OSError, ValueError, MalformedView) as exc:
+            _fail(exc)
+        typer.echo(f"{path}: {verdict.status} ({'partial' if verdict.withheld else 'full'} disclosure)")
+        if address and not contract:
+            typer.echo(f"  anchors read from the view's contract {address} (pin one with --contract)")
+        for check in verdict.checks:
+            mark = {True: "ok  ", False: "FAIL", None: "----"}[check.ok]
+            typer.echo(f"  {mark} {check.name}: {check.detail}")
+        failed = failed or verdict.status != "verified"
+    if failed:
+        raise typer.Exit(code=1)
 
 
 @epcis_app.command("hash")

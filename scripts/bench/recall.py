@@ -5,7 +5,9 @@ The graph is written straight into a migrated database (SQLite file by default, 
 five at a time, each blend roasted into two lots, each roast lot packed onto a pallet; the
 remaining events are sightings (shipping, receiving) of pallets and lots. It then times
 `provenance.trace(..., "downstream")` plus the last-known sighting of every affected item, from
-random input lots, and prints the median and the worst.
+random input lots, as a brand of the constellation reading through a constellation default
+(the policy engine's conditions in every step, each crossed event logged), and prints the
+median and the worst.
 
     .venv/bin/python scripts/bench/recall.py [--events 1000000] [--database-url URL] [--runs 50]
 """
@@ -28,7 +30,9 @@ from sqlalchemy import insert
 from service.db.migrate import upgrade
 from service.db.models import CaptureJob, EpcisEvent, EventIdentifier, Member
 from service.db.session import make_engine, make_session_factory
+from service.chain.contracts import Role
 from service.domain import provenance
+from service.domain.policy import EVENT_CATEGORIES, Access, GrantTerms, Reader
 
 CID = "0x" + "ab" * 32
 ZERO = "0x" + "00" * 32
@@ -72,7 +76,7 @@ class Writer:
                 "payload": {},
                 "record_root": ZERO,
                 "salts": {},
-                "leaf": ZERO,
+                "leaf": "0x" + digest,
             }
         )
         self.ids.extend({"record_id": digest, "role": role, "identifier": value} for role, value in ids)
@@ -159,13 +163,29 @@ def main() -> None:
     sessions = make_session_factory(engine)
     rng = random.Random(7)
     timings = []
+    now = datetime.now(UTC)
+    default = GrantTerms(
+        owner_id="coordinator",
+        constellation=CID,
+        categories=frozenset(EVENT_CATEGORIES),
+        audience_kind="constellation",
+        audience_value=None,
+        valid_from=now - timedelta(days=1),
+        valid_until=None,
+        revoked_at=None,
+        is_default=True,
+        id="default",
+    )
+    access = Access(Reader("auditor", {CID: Role.BRAND}), [default], now)
     with sessions() as session:
         for _ in range(args.runs):
             start = lot("1", rng.randrange(farm_lots))
             began = time.perf_counter()
-            result = provenance.trace(session=session, start=start, direction="downstream", visible=[CID])
+            result = provenance.trace(
+                session=session, start=start, direction="downstream", access=access, endpoint="bench"
+            )
             reached = [n for n in result.nodes if n != result.start]
-            provenance.last_sightings(session=session, identifiers=reached, visible=[CID])
+            provenance.last_sightings(session=session, identifiers=reached, access=access)
             timings.append((time.perf_counter() - began) * 1000)
             assert len(reached) == 5, reached  # blend, 2 roasts, 2 pallets
     engine.dispose()
