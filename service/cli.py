@@ -168,33 +168,36 @@ def verify_record(
         list[Path], typer.Argument(help="Event views as the API returns them (or '-' for standard input).")
     ],
     rpc_url: Annotated[str, typer.Option("--rpc-url", help="A JSON-RPC endpoint of the chain the view names.")],
-    contract: Annotated[
-        str | None,
-        typer.Option(help="The ProvenanceAnchor address you trust (default: the one the view names, printed)."),
-    ] = None,
+    contract: Annotated[str, typer.Option(help="The ProvenanceAnchor address you trust (the service publishes it).")],
+    anchorer: Annotated[
+        str, typer.Option(help="The account you trust to anchor (the service's; a signer may anchor its own).")
+    ],
 ) -> None:
-    """Checks each view — full or redacted — field by field against its record root, its leaf,
-    its Merkle proof and the anchored root on chain; prints every check; exit 1 if any fails."""
+    """Checks each view — full or redacted — field by field against its record root, its
+    withheld list against the committed field list, its leaf and Merkle proof, and the root on
+    chain, anchored by the trusted account for the record's constellation. Prints every
+    check; exit 1 unless every view verifies. A view cannot vouch for itself: the contract and
+    the anchoring account are yours to pin."""
     from service.chain.rpc import connect
-    from service.domain.disclosure import RECORD_KEY, AnchorReader, MalformedView, verify_event_view
+    from service.domain.disclosure import AnchorReader, MalformedView, verify_event_view
 
-    w3 = connect(rpc_url)
+    try:
+        reader = AnchorReader(connect(rpc_url), contract, anchorer)
+    except ValueError as exc:
+        _fail(exc)
     failed = False
     for path in files:
         try:
             view = json.loads(sys.stdin.read() if str(path) == "-" else path.read_text())
-            anchor = (view.get(RECORD_KEY) or {}).get("anchor") or {}
-            address = contract or anchor.get("contract")
-            reader = AnchorReader(w3, address) if address else None
             verdict = verify_event_view(view, reader)
         except (OSError, ValueError, MalformedView) as exc:
             _fail(exc)
         typer.echo(f"{path}: {verdict.status} ({'partial' if verdict.withheld else 'full'} disclosure)")
-        if address and not contract:
-            typer.echo(f"  anchors read from the view's contract {address} (pin one with --contract)")
         for check in verdict.checks:
             mark = {True: "ok  ", False: "FAIL", None: "----"}[check.ok]
             typer.echo(f"  {mark} {check.name}: {check.detail}")
+        if verdict.unproven:
+            typer.echo(f"  note: {', '.join(verdict.unproven)} set by the service, not proven")
         failed = failed or verdict.status != "verified"
     if failed:
         raise typer.Exit(code=1)

@@ -252,7 +252,9 @@ def _verdict(session: Session, runtime: Runtime, view: EventView, chain: Chain |
             "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in verdict.checks],
             "anchor": verdict.anchor,
         }
-    reader = disclosure.AnchorReader(chain.w3, chain.address_of("ProvenanceAnchor")) if chain else None
+    reader = (
+        disclosure.AnchorReader(chain.w3, chain.address_of("ProvenanceAnchor"), chain.sender.address) if chain else None
+    )
     return disclosure.verify_event_view(view.document, reader).as_json()
 
 
@@ -260,6 +262,17 @@ def _verdict(session: Session, runtime: Runtime, view: EventView, chain: Chain |
 def verify_event(event_id: str, session: SessionDep, runtime: RuntimeDep, access: ReaderAccess) -> dict[str, Any]:
     view = _find(session, runtime, access, event_id, "verify.event")
     return _verdict(session, runtime, view, runtime.reachable_chain())
+
+
+@verify_router.get("/trust", summary="What a verifier pins: the chain, the ProvenanceAnchor and the anchoring account")
+def verify_trust(runtime: RuntimeDep) -> dict[str, Any]:
+    chain = runtime.chain
+    return {
+        "chainId": chain.chain_id,
+        "provenanceAnchor": chain.address_of("ProvenanceAnchor"),
+        "anchorer": chain.sender.address,
+        "command": "constellate verify record VIEW.json --rpc-url URL --contract <provenanceAnchor> --anchorer <anchorer>",
+    }
 
 
 @verify_router.post(
@@ -271,7 +284,7 @@ async def verify_record(request: Request, runtime: RuntimeDep) -> dict[str, Any]
     view = await _document(request, runtime)
     chain = runtime.reachable_chain()
     ref = runtime.anchor_ref()
-    reader = disclosure.AnchorReader(chain.w3, ref.contract) if chain and ref else None
+    reader = disclosure.AnchorReader(chain.w3, ref.contract, chain.sender.address) if chain and ref else None
     try:
         verdict = await run_in_threadpool(disclosure.verify_event_view, view, reader)
     except disclosure.MalformedView as exc:

@@ -367,8 +367,9 @@ class EpcisEvent(Base):
 
     __tablename__ = "epcis_events"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    """The record: sha256(constellation ‖ event hash). One event captured in two constellations
-    is two records, each its owner's, each visible only where it was captured."""
+    """The record: sha256(constellation ‖ owner ‖ event hash), internal. One event captured in
+    two constellations, or by two members, is two records, each its owner's: a capture learns
+    nothing of another member's events."""
     event_hash: Mapped[str] = mapped_column(String(64), index=True)
     """The SHA-256 of the CBV 2.0 pre-hash string (the event hash ID without its ni:/// wrapping)."""
     event_id: Mapped[str] = mapped_column(String(500), index=True)
@@ -399,7 +400,7 @@ class EpcisEvent(Base):
     leaf_index: Mapped[int | None] = mapped_column(Integer)
     proof: Mapped[list[str] | None] = mapped_column(JSON)
 
-    __table_args__ = (UniqueConstraint("constellation", "event_hash"),)
+    __table_args__ = (UniqueConstraint("constellation", "owner_id", "event_hash"),)
 
 
 class EventIdentifier(Base):

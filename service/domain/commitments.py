@@ -92,14 +92,18 @@ event, so it is disclosed only to readers who see all of them: an unsalted diges
 withheld low-entropy field would let anyone guess that field."""
 
 
+FIELDS_FIELD = "#fields"
+"""The committed list of an event's field names: disclosed in every view, so a view cannot
+pass for more complete than it is (its withheld list is checked against it)."""
+
+
 def event_leaf(record_root: bytes, signer: str, constellation: str) -> bytes:
     """The anchored leaf of one event record: keccak256(abi.encode(bytes32 recordRoot, address
     signer, bytes32 constellation)). The event hash is inside the record root as a salted field,
     so the leaf reveals nothing about withheld fields; 96 bytes of preimage, so a leaf can never
     pass for an inner node."""
-    return keccak256(
-        record_root
-        + bytes(12)
-        + bytes.fromhex(signer.removeprefix("0x"))
-        + bytes.fromhex(constellation.removeprefix("0x"))
-    )
+    address = bytes.fromhex(signer.removeprefix("0x"))
+    cid = bytes.fromhex(constellation.removeprefix("0x"))
+    if len(record_root) != 32 or len(address) != 20 or len(cid) != 32:
+        raise ValueError("a leaf is made of a 32-byte root, a 20-byte address and a 32-byte constellation id")
+    return keccak256(record_root + bytes(12) + address + cid)

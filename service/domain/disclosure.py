@@ -20,6 +20,7 @@ from web3 import Web3
 
 from service.db.models import AnchorBatch, Constellation, EpcisEvent, Member
 from service.domain.commitments import (
+    FIELDS_FIELD,
     HASH_FIELD,
     FieldDisclosure,
     RecordCommitment,
@@ -27,17 +28,20 @@ from service.domain.commitments import (
     verify_disclosure,
 )
 from service.domain.merkle import verify_proof
-from service.domain.policy import EVENT_CATEGORIES, Access, Decision
+from service.domain.policy import Access, Decision
 from service.epcis.analysis import committed_fields
 from service.epcis.categories import category_of
 from service.epcis.event_hash import hash_id
 from service.errors import ChainUnavailable
+from service.hashing import keccak256_text
 
 RECORD_KEY = "constellate:record"
 NAMESPACE = {"constellate": "urn:constellate:"}
 """The JSON-LD prefix of the record block, declared in the query document's @context."""
-NOT_DISCLOSED = frozenset({"@context", "recordTime"})
+NOT_DISCLOSED = frozenset({"recordTime"})
 """recordTime is set by this service at capture, not by the signer: shown, never proven."""
+SELF_DESCRIBING = (HASH_FIELD, FIELDS_FIELD)
+"""Committed fields whose disclosure carries its own value (they are not event fields)."""
 
 
 def _hex(raw: bytes) -> str:
@@ -51,6 +55,10 @@ def _raw(value: str) -> bytes:
 def event_categories(payload: Mapping[str, Any]) -> set[str]:
     """The categories an event has data in (`type` always shows: it is the record's shape)."""
     return {category_of(name) for name in payload if name not in ("@context", "type")}
+
+
+def is_namespaced(name: str) -> bool:
+    return ":" in name
 
 
 def is_hash_id(value: Any) -> bool:
@@ -100,8 +108,8 @@ def event_view(
     payload = row.payload
     present = event_categories(payload)
     visible = access.visible(row.owner_id, row.constellation, present)
-    if visible is not None and not access.visible(row.owner_id, row.constellation, EVENT_CATEGORIES):
-        return None  # no category of this owner's records there reaches the reader
+    if visible is not None and not visible:
+        return None  # nothing of this record reaches the reader: not even that it exists
     full = visible is None or present <= visible
     event: dict[str, Any] = {}
     withheld: list[str] = []
@@ -119,18 +127,22 @@ def event_view(
         event.setdefault("eventID", hash_id(row.event_hash))
     if full or "when" in (visible or ()):
         event["recordTime"] = row.record_time.isoformat().replace("+00:00", "Z")
-    if "@context" in payload and (full or any(category_of(n) == "extensions" for n in event)):
-        event = {"@context": payload["@context"], **event}
+    if "@context" in payload:  # the namespaces: shown with a namespaced field they give meaning to
+        if full or "ilmd" in event or any(is_namespaced(name) for name in event):
+            event = {"@context": payload["@context"], **event}
+        else:
+            withheld.append("@context")
     commitment = RecordCommitment.commit(
         committed_fields(payload, row.event_hash), {path: bytes.fromhex(salt) for path, salt in row.salts.items()}
     )
     paths = [p for p in event if p in commitment.fields and p not in NOT_DISCLOSED]
+    paths.append(FIELDS_FIELD)
     if full:
         paths.append(HASH_FIELD)
     disclosures: dict[str, Any] = {}
     for item in commitment.disclose(paths):
         entry: dict[str, Any] = {"salt": _hex(item.salt), "proof": [_hex(p) for p in item.proof]}
-        if item.path == HASH_FIELD:
+        if item.path in (HASH_FIELD, FIELDS_FIELD):
             entry = {"value": item.value, **entry}
         disclosures[item.path] = entry
     event[RECORD_KEY] = {
@@ -189,33 +201,48 @@ ANCHOR_ABI = [
 ]
 
 
-class AnchorReader:
-    """Reads the ProvenanceAnchor with nothing but a JSON-RPC endpoint and its address."""
+ROOT_ANCHORED = "0x" + keccak256_text("RootAnchored(bytes32,bytes32,address,uint32,bytes32)").hex()
 
-    def __init__(self, w3: Web3, contract: str) -> None:
+
+class AnchorReader:
+    """Reads the ProvenanceAnchor with nothing but a JSON-RPC endpoint, its address and the
+    account trusted to anchor (the service's anchorer): a view cannot vouch for itself."""
+
+    def __init__(self, w3: Web3, contract: str, anchorer: str) -> None:
         self.w3 = w3
         self.contract = Web3.to_checksum_address(contract)
+        self.anchorer = Web3.to_checksum_address(anchorer)
         self._anchor = w3.eth.contract(address=self.contract, abi=ANCHOR_ABI)
+
+    def _call(self, what: str, call: Any) -> Any:
+        try:
+            return call()
+        except Exception as exc:
+            raise ChainUnavailable(f"{what} failed: {exc}") from exc
 
     @property
     def chain_id(self) -> int:
-        try:
-            return int(self.w3.eth.chain_id)
-        except Exception as exc:
-            raise ChainUnavailable(f"the JSON-RPC endpoint is unreachable: {exc}") from exc
+        return int(self._call("eth_chainId", lambda: self.w3.eth.chain_id))
 
     def anchor(self, root: bytes) -> tuple[str, int, int]:
-        try:
-            by, at, count = self._anchor.functions.getAnchor(root).call()
-            return str(by), int(at), int(count)
-        except Exception as exc:
-            raise ChainUnavailable(f"ProvenanceAnchor.getAnchor failed: {exc}") from exc
+        by, at, count = self._call("ProvenanceAnchor.getAnchor", lambda: self._anchor.functions.getAnchor(root).call())
+        return Web3.to_checksum_address(by), int(at), int(count)
 
     def verify(self, root: bytes, leaf: bytes, proof: list[bytes]) -> bool:
-        try:
-            return bool(self._anchor.functions.verify(root, leaf, proof).call())
-        except Exception as exc:
-            raise ChainUnavailable(f"ProvenanceAnchor.verify failed: {exc}") from exc
+        return bool(
+            self._call("ProvenanceAnchor.verify", lambda: self._anchor.functions.verify(root, leaf, proof).call())
+        )
+
+    def constellation_of(self, root: bytes, block: int | None) -> str | None:
+        """The constellation the root was anchored for (its RootAnchored log)."""
+        where = {"fromBlock": block, "toBlock": block} if block is not None else {"fromBlock": 0, "toBlock": "latest"}
+        logs = self._call(
+            "eth_getLogs",
+            lambda: self.w3.eth.get_logs(
+                {"address": self.contract, "topics": [ROOT_ANCHORED, None, _hex(root)], **where}  # type: ignore[typeddict-item]
+            ),
+        )
+        return _hex(bytes(logs[0]["topics"][1])) if logs else None
 
 
 @dataclass
@@ -230,6 +257,7 @@ class ViewVerdict:
     ref: str
     checks: list[ViewCheck] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)
+    unproven: list[str] = field(default_factory=list)
     chain_unavailable: bool = False
 
     def add(self, name: str, ok: bool | None, detail: str) -> None:
@@ -251,6 +279,7 @@ class ViewVerdict:
             "verified": self.status == "verified",
             "disclosure": "partial" if self.withheld else "full",
             "withheld": self.withheld,
+            "unproven": self.unproven,
             "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
         }
 
@@ -259,57 +288,112 @@ class MalformedView(ValueError):
     """The document is not a record view this service issues."""
 
 
-def _block(view: Mapping[str, Any]) -> Mapping[str, Any]:
-    block = view.get(RECORD_KEY) if isinstance(view, Mapping) else None
+@dataclass(frozen=True)
+class _Parsed:
+    ref: bytes
+    root: bytes
+    signer: str
+    constellation: str
+    withheld: list[str]
+    disclosures: dict[str, FieldDisclosure]
+    anchor: tuple[bytes, list[bytes], int | None, Any] | None  # batch root, proof, block, leaf index
+
+
+def _parse(view: Any) -> _Parsed:
+    """The record block, every value of the type it must have, or MalformedView naming the problem."""
+    if not isinstance(view, Mapping):
+        raise MalformedView("a record view is a JSON object")
+    block = view.get(RECORD_KEY)
     if not isinstance(block, Mapping):
-        raise MalformedView(f"not a record view: it has no {RECORD_KEY!r} block")
-    for key in ("ref", "constellation", "owner", "recordRoot", "disclosures"):
-        if key not in block:
-            raise MalformedView(f"the {RECORD_KEY!r} block has no {key!r}")
-    return block
-
-
-def verify_event_view(view: Mapping[str, Any], reader: AnchorReader | None) -> ViewVerdict:
-    """Checks a (possibly redacted) event view: each shown field against the record root, the
-    leaf against root, signer and constellation, the leaf's proof into the batch root, and the
-    batch root on chain (`reader` None: everything but the chain)."""
-    block = _block(view)
+        raise MalformedView(f"not a record view: it has no {RECORD_KEY!r} object")
     try:
-        root = _raw(block["recordRoot"])
-        ref = _raw(block["ref"])
-        signer = str(block["owner"]["address"])
-        constellation = str(block["constellation"]["id"])
-        disclosures: Mapping[str, Any] = block["disclosures"]
-        withheld = [str(w) for w in block.get("withheld") or ()]
+        entries = block["disclosures"]
+        if not isinstance(entries, Mapping):
+            raise TypeError("disclosures is not an object")
+        disclosures = {}
+        for path, entry in entries.items():
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("proof"), list):
+                raise TypeError(f"disclosure {path!r} is not an object with a proof list")
+            value = entry.get("value") if path in SELF_DESCRIBING else view.get(path)
+            disclosures[str(path)] = FieldDisclosure(
+                str(path), value, _raw(str(entry["salt"])), [_raw(str(p)) for p in entry["proof"]]
+            )
+        anchor = block.get("anchor")
+        parsed_anchor = None
+        if anchor:
+            if not isinstance(anchor, Mapping) or not isinstance(anchor.get("proof"), list):
+                raise TypeError("anchor is not an object with a proof list")
+            number = anchor.get("blockNumber")
+            if number is not None and (not isinstance(number, int) or isinstance(number, bool) or number < 0):
+                raise TypeError("anchor.blockNumber is not a block number")
+            parsed_anchor = (
+                _raw(str(anchor["root"])),
+                [_raw(str(p)) for p in anchor["proof"]],
+                number,
+                anchor.get("chainId"),
+            )
+        withheld = block.get("withheld") or []
+        if not isinstance(withheld, list) or not all(isinstance(w, str) for w in withheld):
+            raise TypeError("withheld is not a list of field names")
+        return _Parsed(
+            ref=_raw(str(block["ref"])),
+            root=_raw(str(block["recordRoot"])),
+            signer=str(block["owner"]["address"]),
+            constellation=str(block["constellation"]["id"]),
+            withheld=list(withheld),
+            disclosures=disclosures,
+            anchor=parsed_anchor,
+        )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise MalformedView(f"the {RECORD_KEY!r} block is malformed: {exc}") from None
-    verdict = ViewVerdict(ref=block["ref"], withheld=withheld)
 
-    shown = [n for n in view if n not in NOT_DISCLOSED and n != RECORD_KEY]
-    unproven = [n for n in shown if n not in disclosures and not (n == "eventID" and HASH_FIELD in disclosures)]
-    bad: list[str] = []
-    for path, entry in disclosures.items():
-        value = entry.get("value") if path == HASH_FIELD else view.get(path)
-        try:
-            item = FieldDisclosure(path, value, _raw(entry["salt"]), [_raw(p) for p in entry["proof"]])
-        except (KeyError, TypeError, ValueError, AttributeError):
-            bad.append(path)
-            continue
-        if (path != HASH_FIELD and path not in view) or not verify_disclosure(root, item):
-            bad.append(path)
-    hashed = HASH_FIELD in disclosures and "eventID" in view and "eventID" not in disclosures
-    if hashed and view["eventID"] != hash_id(str(disclosures[HASH_FIELD].get("value"))):
+
+def verify_event_view(view: Any, reader: AnchorReader | None) -> ViewVerdict:
+    """Checks a (possibly redacted) event view: each shown field against the record root, the
+    withheld list against the committed field list, the leaf against root, signer and
+    constellation, the leaf's proof into the batch root, and the batch root on chain —
+    anchored by the trusted anchorer (or the signer itself) for the record's constellation
+    (`reader` None: everything but the chain)."""
+    parsed = _parse(view)
+    verdict = ViewVerdict(ref=_hex(parsed.ref), withheld=parsed.withheld)
+    verdict.unproven = sorted(n for n in NOT_DISCLOSED if n in view)
+    disclosures = parsed.disclosures
+
+    listed = disclosures.get(FIELDS_FIELD)
+    names = listed.value if listed is not None else None
+    derived_id = HASH_FIELD in disclosures and "eventID" in view and "eventID" not in disclosures
+    shown = {n for n in view if n not in NOT_DISCLOSED and n != RECORD_KEY} - ({"eventID"} if derived_id else set())
+    bad = sorted(
+        path
+        for path, item in disclosures.items()
+        if (path not in SELF_DESCRIBING and path not in view) or not verify_disclosure(parsed.root, item)
+    )
+    unproven = sorted(shown - set(disclosures))
+    bad += [name for name in SELF_DESCRIBING if name in view]  # they live in the disclosures only
+    if derived_id and view["eventID"] != hash_id(str(disclosures[HASH_FIELD].value)):
         bad.append("eventID")
     verdict.add(
         "disclosed_fields",
         not bad and not unproven,
-        f"{len(disclosures)} disclosed fields prove into record root {block['recordRoot']}"
+        f"{len(disclosures)} disclosed fields prove into record root {_hex(parsed.root)}"
         if not bad and not unproven
         else f"fields that do not prove into the record root: {sorted(bad + unproven)}",
     )
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        verdict.add("field_list", False, f"the view does not disclose the committed field list {FIELDS_FIELD!r}")
+    else:
+        missing = sorted(set(names) - shown)
+        complete = missing == sorted(parsed.withheld) and shown <= set(names)
+        verdict.add(
+            "field_list",
+            complete,
+            f"the record commits {len(names)} fields: {len(shown)} shown, {len(missing)} withheld, as the view says"
+            if complete
+            else f"the view's withheld list {sorted(parsed.withheld)} is not what the record withholds: {missing}",
+        )
     try:
-        leaf = event_leaf(root, signer, constellation)
-        leaf_ok = leaf == ref
+        leaf = event_leaf(parsed.root, parsed.signer, parsed.constellation)
+        leaf_ok = leaf == parsed.ref
     except ValueError:
         leaf, leaf_ok = b"", False
     verdict.add(
@@ -319,20 +403,15 @@ def verify_event_view(view: Mapping[str, Any], reader: AnchorReader | None) -> V
         if leaf_ok
         else "the record's ref is not the leaf of its record root, signer and constellation",
     )
-    anchor = block.get("anchor")
-    if not anchor:
+    if parsed.anchor is None:
         verdict.add("merkle_proof", None, "the record is not in a sealed batch yet")
         verdict.add("anchored", None, "not anchored yet")
         return verdict
-    try:
-        batch_root = _raw(anchor["root"])
-        proof = [_raw(p) for p in anchor["proof"]]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MalformedView(f"the anchor block is malformed: {exc}") from None
+    batch_root, proof, block, named_chain = parsed.anchor
     verdict.add(
         "merkle_proof",
         verify_proof(batch_root, leaf, proof),
-        f"leaf {anchor.get('leafIndex')} proves into batch root {anchor['root']} (sorted-pair keccak256)",
+        f"the leaf proves into batch root {_hex(batch_root)} (sorted-pair keccak256)",
     )
     if reader is None:
         verdict.chain_unavailable = True
@@ -340,25 +419,36 @@ def verify_event_view(view: Mapping[str, Any], reader: AnchorReader | None) -> V
         return verdict
     try:
         chain_id = reader.chain_id
-        if anchor.get("chainId") not in (None, chain_id):
-            verdict.add(
-                "anchored", False, f"the view names chain {anchor.get('chainId')}; the endpoint is chain {chain_id}"
-            )
+        if named_chain not in (None, chain_id):
+            verdict.add("anchored", False, f"the view names chain {named_chain}; the endpoint is chain {chain_id}")
             return verdict
         by, at, count = reader.anchor(batch_root)
-        on_chain = reader.verify(batch_root, leaf, proof) if at else False
+        if not at:
+            verdict.add("anchored", None, f"root {_hex(batch_root)} is not on chain {chain_id} yet")
+            return verdict
+        on_chain = reader.verify(batch_root, leaf, proof)
+        anchored_for = reader.constellation_of(batch_root, block)
     except ChainUnavailable as exc:
         verdict.chain_unavailable = True
         verdict.add("anchored", None, str(exc))
         return verdict
-    if not at:
-        verdict.add("anchored", None, f"root {anchor['root']} is not on chain {chain_id} yet")
-        return verdict
+    trusted = by in (reader.anchorer, Web3.to_checksum_address(parsed.signer)) if leaf_ok else False
+    ok = on_chain and trusted and anchored_for == parsed.constellation.lower()
     verdict.add(
         "anchored",
-        on_chain,
-        f"ProvenanceAnchor {reader.contract} on chain {chain_id}: root of {count} leaves anchored by {by} "
-        f"at {at}; verify(root, leaf, proof) is {on_chain}",
+        ok,
+        f"ProvenanceAnchor {reader.contract} on chain {chain_id}: root of {count} leaves anchored at {at} by {by} "
+        f"for constellation {anchored_for}; verify(root, leaf, proof) is {on_chain}"
+        + (
+            ""
+            if trusted
+            else f"; the anchoring account is neither the trusted anchorer {reader.anchorer} nor the signer"
+        )
+        + (
+            ""
+            if anchored_for == parsed.constellation.lower()
+            else "; anchored for another constellation than the record's"
+        ),
     )
     return verdict
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from service.chain.contracts import Role
 from service.db.models import AccessLogEntry, Member, SharingGrant
-from service.domain.constellations import constellations_of
+from service.domain.constellations import constellations_of, current_roles
 from service.epcis.categories import CATEGORIES
 
 EVENT_CATEGORIES = tuple(CATEGORIES)
@@ -291,7 +291,15 @@ def grants_reaching(*, session: Session, reader: Reader, now: datetime) -> list[
             or_(SharingGrant.revoked_at.is_(None), SharingGrant.revoked_at > now),
         )
     )
-    return [GrantTerms.of(row) for row in rows]
+    grants = [GrantTerms.of(row) for row in rows]
+    return [g for g in grants if not g.is_default or _coordinates(session, g.owner_id, g.constellation)]
+
+
+def _coordinates(session: Session, member_id: str, cid: str) -> bool:
+    """Whether the maker of a default still coordinates its constellation: defaults lapse with
+    the role (a later coordinator sets its own)."""
+    address = session.scalar(select(Member.address).where(Member.id == member_id))
+    return address is not None and bool(current_roles(session=session, cid=cid, address=address) & Role.COORDINATOR)
 
 
 def reader_of(*, session: Session, member: Member | None, operator: bool = False, purpose: str = "") -> Reader:

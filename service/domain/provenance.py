@@ -189,7 +189,10 @@ def trace(
                         seen_edges.add((source, target, record))
                         fields = (ROLE_FIELDS[near_role], ROLE_FIELDS[far_role])
                         result.edges.append(Edge(source, target, relation, record, ref, fields))
-                        crossed.setdefault(ref, (owner, cid, set()))[2].update(fields)
+                        read = crossed.setdefault(ref, (owner, cid, set()))[2]
+                        read.update(fields)
+                        if since is not None or until is not None:
+                            read.add("eventTime")  # the bound read its time
                         if target not in result.nodes:
                             if len(result.nodes) >= max_nodes:
                                 result.truncated = True

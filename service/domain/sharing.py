@@ -185,6 +185,29 @@ def grant_message(
     )
 
 
+def _has_data(session: Session, owner: Member, cid: str) -> bool:
+    """Whether a former member still has records in the constellation (it may still narrow)."""
+    event = select(EpcisEvent.id).where(EpcisEvent.owner_id == owner.id, EpcisEvent.constellation == cid).limit(1)
+    issued = select(Attestation.uid).where(Attestation.issuer_id == owner.id, Attestation.constellation == cid).limit(1)
+    return session.scalar(event) is not None or session.scalar(issued) is not None
+
+
+def _check_attestation_category(session: Session, category: str) -> None:
+    """`attestation:<schema>` or `attestation:<schema>/<field>` naming a known schema and field."""
+    name, slash, field_name = category.removeprefix("attestation:").partition("/")
+    try:
+        schema = get_schema(session=session, name=name)
+    except NotFound:
+        raise ValidationFailed(f"category {category!r} names no attestation schema {name!r}") from None
+    if slash:
+        properties = schema.json_schema.get("properties")
+        known = sorted(properties) if isinstance(properties, dict) else []
+        if field_name not in known:
+            raise ValidationFailed(
+                f"category {category!r}: schema {name!r} has no field {field_name!r}; its fields: {known}"
+            )
+
+
 def prepare_grant(
     *, session: Session, chain: Chain, owner: Member, grant_in: GrantCreate, ttl: int, now: datetime | None = None
 ) -> tuple[dict[str, Any], SharingGrant]:
@@ -199,7 +222,7 @@ def prepare_grant(
     except NotFound as exc:
         raise ValidationFailed(str(exc)) from None
     held = current_roles(session=session, cid=constellation.id, address=owner.address)
-    if not held:
+    if not held and not (grant_in.effect == "withhold" and _has_data(session, owner, constellation.id)):
         raise PolicyDenied(
             f"{owner.name} is not a member of constellation {constellation.slug!r}: it has no data there to share"
         )
@@ -210,11 +233,7 @@ def prepare_grant(
         raise ValidationFailed(f"audience member {audience.member_id} does not exist")
     for category in grant_in.categories:
         if category.startswith("attestation:"):
-            name = category.removeprefix("attestation:").split("/", 1)[0]
-            try:
-                get_schema(session=session, name=name)
-            except NotFound:
-                raise ValidationFailed(f"category {category!r} names no attestation schema {name!r}") from None
+            _check_attestation_category(session, category)
     valid_from = grant_in.valid_from or now
     if grant_in.valid_until is not None and grant_in.valid_until <= now:
         raise ValidationFailed("valid_until is in the past")

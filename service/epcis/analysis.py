@@ -13,7 +13,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
-from service.domain.commitments import HASH_FIELD, RecordCommitment
+from service.domain.commitments import FIELDS_FIELD, HASH_FIELD, RecordCommitment
 from service.epcis.event_hash import HashContext, event_digest
 from service.epcis.identifiers import canonical_id
 
@@ -77,9 +77,11 @@ def stored_payload(event: dict[str, Any], document_context: Sequence[Any]) -> di
 
 
 def committed_fields(payload: dict[str, Any], digest: str) -> dict[str, Any]:
-    """What an event's record root commits to: every top-level field but its @context, and
-    the event's CBV 2.0 hash (hex) as the field `#eventHash`."""
-    fields = {name: value for name, value in payload.items() if name != "@context"}
+    """What an event's record root commits to: every top-level field (its @context too), the
+    event's CBV 2.0 hash (hex) as `#eventHash`, and the sorted list of its field names as
+    `#fields`."""
+    fields = dict(payload)
+    fields[FIELDS_FIELD] = sorted(fields)
     fields[HASH_FIELD] = digest
     return fields
 
@@ -90,12 +92,15 @@ def commit_event(payload: dict[str, Any], digest: str) -> RecordCommitment:
     return RecordCommitment.commit(committed_fields(payload, digest))
 
 
-def analyse(events: Sequence[dict[str, Any]], context: HashContext) -> list[AnalysedEvent]:
-    """Hashes and commits each event (a pure function: it runs in the pool's workers)."""
+def analyse(
+    events: Sequence[dict[str, Any]], context: HashContext, document_context: Sequence[Any] = ()
+) -> list[AnalysedEvent]:
+    """Hashes each event and commits it as it will be stored (with its document's namespaces);
+    a pure function: it runs in the pool's workers."""
     analysed = []
     for event in events:
         digest = event_digest(event, context)
-        commitment = commit_event(event, digest)
+        commitment = commit_event(stored_payload(event, document_context), digest)
         analysed.append(
             AnalysedEvent(
                 digest, commitment.root, {p: s.hex() for p, s in commitment.salts.items()}, identifiers_of(event)
@@ -123,17 +128,20 @@ def pool(*, replace_broken: bool = False) -> ProcessPoolExecutor:
         return _pool
 
 
-def analyse_all(events: list[dict[str, Any]], context: HashContext) -> list[AnalysedEvent]:
+def analyse_all(
+    events: list[dict[str, Any]], context: HashContext, document_context: Sequence[Any] = ()
+) -> list[AnalysedEvent]:
     """`analyse` over every event, in slices across the pool for large documents."""
     if len(events) < PARALLEL_FROM:
-        return analyse(events, context)
+        return analyse(events, context, document_context)
     for attempt in range(2):
         executor = pool(replace_broken=attempt > 0)
         slices = max(2, executor._max_workers)  # type: ignore[attr-defined]
         size = -(-len(events) // slices)
         try:
             futures = [
-                executor.submit(analyse, events[start : start + size], context) for start in range(0, len(events), size)
+                executor.submit(analyse, events[start : start + size], context, document_context)
+                for start in range(0, len(events), size)
             ]
             return [item for future in futures for item in future.result()]
         except BrokenProcessPool:

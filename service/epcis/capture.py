@@ -31,9 +31,10 @@ from service.epcis.validation import validate_document
 from service.errors import MalformedInput, PayloadTooLarge, PolicyDenied, ValidationFailed
 
 
-def record_id(constellation: str, hex_digest: str) -> str:
-    """The stored record of an event in a constellation: sha256(constellation ‖ ":" ‖ hash)."""
-    return hashlib.sha256(f"{constellation}:{hex_digest}".encode()).hexdigest()
+def record_id(constellation: str, owner_id: str, hex_digest: str) -> str:
+    """The stored record of an owner's event in a constellation. Internal: never shown (it is
+    an unsalted digest of the event hash)."""
+    return hashlib.sha256(f"{constellation}:{owner_id}:{hex_digest}".encode()).hexdigest()
 
 
 @dataclass
@@ -68,8 +69,9 @@ def prepare(
     if not events:
         raise MalformedInput("the document holds no events")
     context = HashContext.from_document(document)
+    document_context = context_list(document.get("@context")) if "epcisBody" in document else []
     try:
-        analysed = analyse_all(events, context)
+        analysed = analyse_all(events, context, document_context)
     except ValueError as exc:
         raise MalformedInput(f"cannot compute the event hash: {exc}") from exc
     try:
@@ -85,7 +87,6 @@ def prepare(
         if reason is not None:
             raise PolicyDenied(f"event #{index}: {reason}")
     typed = capture_message(chain=chain, constellation=constellation.id, hashes=[a.hash_hex for a in analysed])
-    document_context = context_list(document.get("@context")) if "epcisBody" in document else []
     return PreparedCapture(constellation, events, analysed, context, document_context, typed)
 
 
@@ -178,8 +179,10 @@ def capture(
         chunk = prepared.hashes[start : start + 500]
         known.update(
             session.scalars(
-                select(EpcisEvent.event_hash).where(
-                    EpcisEvent.constellation == prepared.constellation.id, EpcisEvent.event_hash.in_(chunk)
+                select(EpcisEvent.event_hash).where(  # the caller's own: others' say nothing (no oracle)
+                    EpcisEvent.constellation == prepared.constellation.id,
+                    EpcisEvent.owner_id == member.id,
+                    EpcisEvent.event_hash.in_(chunk),
                 )
             )
         )
@@ -190,7 +193,7 @@ def capture(
         if digest in known:
             continue
         known.add(digest)
-        record = record_id(prepared.constellation.id, digest)
+        record = record_id(prepared.constellation.id, member.id, digest)
         rows.append(
             {
                 "id": record,

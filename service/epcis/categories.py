@@ -1,10 +1,8 @@
-"""The data categories of an EPCIS event: the unit of commitment (each category is one salted
-leaf of the event's record root) and of sharing (a grant names categories). One table; an
-event field not named here is an extension."""
+"""The data categories of an EPCIS event: the unit of sharing (a grant names categories; each
+field of an event is one salted leaf of its record root). One table; an event field not named
+here is an extension."""
 
 from __future__ import annotations
-
-from typing import Any
 
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "what": (
@@ -29,17 +27,8 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "extensions": (),
 }
 CATEGORY_OF: dict[str, str] = {name: category for category, names in CATEGORIES.items() for name in names}
-NOT_COMMITTED = frozenset({"@context"})
 
 
 def category_of(field: str) -> str:
+    """The category of an event field; the @context goes with the extensions it names."""
     return CATEGORY_OF.get(field, "extensions")
-
-
-def split(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The event's fields grouped by category (only the categories it has)."""
-    grouped: dict[str, dict[str, Any]] = {}
-    for name, value in event.items():
-        if name not in NOT_COMMITTED:
-            grouped.setdefault(category_of(name), {})[name] = value
-    return grouped

@@ -210,7 +210,13 @@ def query(*, session: Session, access: Access, params: Mapping[str, str]) -> Pag
             conditions.append(EpcisEvent.leaf < after if descending else EpcisEvent.leaf > after)
         else:
             column = ORDER_COLUMNS[order_by]
-            last = select(column).where(EpcisEvent.leaf == after).scalar_subquery()
+            # The token's record must be one whose time the reader sees: a token naming any
+            # other record would rank a withheld time against the reader's own.
+            last = session.scalar(
+                select(column).where(EpcisEvent.leaf == after, access.sees("when", owner, constellation))
+            )
+            if last is None:
+                raise MalformedInput("nextPageToken is not one this service issued")
             beyond = (column < last) if descending else (column > last)
             tie = (EpcisEvent.leaf < after) if descending else (EpcisEvent.leaf > after)
             conditions.append(or_(beyond, and_(column == last, tie)))

@@ -8,6 +8,7 @@ tampered ones), the preview, the access log, and bad grants refused with nothing
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -21,7 +22,10 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
+from service.chain.contracts import Role
+from service.chain.deployment import Chain
 from service.db.models import Attestation, EpcisEvent, SharingGrant
+from service.domain.commitments import RecordCommitment, event_leaf
 from service.domain.gs1 import check_digit
 from service.runtime import Runtime
 
@@ -313,10 +317,15 @@ def test_every_read_endpoint_shows_each_reader_exactly_its_categories(world: Wor
                 continue
             event = listed[row.leaf]
             assert _shown(event) == fields, (reader, row.payload.get("epcList"))
-            withheld = sorted({f for f in row.payload if f not in ("@context", "type")} - fields - {"recordTime"})
+            context = expected is None or bool({"extensions", "ilmd"} & expected)
+            assert ("@context" in event) is context
+            withheld = sorted({f for f in row.payload if f != "type"} - fields - ({"@context"} if context else set()))
             assert event["constellate:record"]["withheld"] == ([] if expected is None else withheld)
             assert set(event["constellate:record"]["disclosures"]) == (
-                (fields - {"recordTime", "eventID"}) | {"type"} | ({"#eventHash"} if expected is None else set())
+                (fields - {"recordTime", "eventID"})
+                | {"type", "#fields"}
+                | ({"@context"} if context else set())
+                | ({"#eventHash"} if expected is None else set())
             )
             # the event by reference: the same view
             by_ref = world.get(reader, f"/epcis/events/{row.leaf}")
@@ -329,7 +338,7 @@ def test_every_read_endpoint_shows_each_reader_exactly_its_categories(world: Wor
             # verification as this reader may see it
             verdict = world.get(reader, f"/verify/events/{row.leaf}")
             assert verdict.status_code == 200
-            assert verdict.json()["status"] == "verified", verdict.json()
+            assert verdict.json()["status"] == "verified", [c for c in verdict.json()["checks"] if not c["ok"]]
             assert verdict.json()["disclosure"] == ("full" if expected is None else "partial")
             world.assert_no_leak(verdict.text, reader)
 
@@ -470,25 +479,109 @@ def test_a_redacted_view_verifies_anywhere_and_tampering_fails_naming_the_check(
     assert _failed(_post_verify(api, one_byte)) == ["disclosed_fields"]
     invented = deepcopy(view)
     invented["bizStep"] = "commissioning"  # a withheld field cannot be slipped in unproven
-    assert _failed(_post_verify(api, invented)) == ["disclosed_fields"]
+    assert _failed(_post_verify(api, invented)) == ["disclosed_fields", "field_list"]
     other_salt = deepcopy(view)
     other_salt["constellate:record"]["disclosures"]["eventTime"]["salt"] = "0x" + "00" * 16
     assert _failed(_post_verify(api, other_salt)) == ["disclosed_fields"]
     other_owner = deepcopy(view)
     other_owner["constellate:record"]["owner"]["address"] = "0x" + "22" * 20
     assert _failed(_post_verify(api, other_owner)) == ["leaf", "merkle_proof", "anchored"]
-    assert api.client.post("/verify/record", json={"type": "ObjectEvent"}).status_code == 400
+    fewer = deepcopy(view)  # passing a redacted view off as complete
+    fewer["constellate:record"]["withheld"] = []
+    assert _failed(_post_verify(api, fewer)) == ["field_list"]
+    dropped = deepcopy(view)  # or hiding a shown field as if it were withheld
+    del dropped["bizLocation"]
+    assert _failed(_post_verify(api, dropped)) == ["disclosed_fields", "field_list"]
+    shifted = deepcopy(view)  # a byte moved from the constellation id into the address
+    block = shifted["constellate:record"]
+    block["owner"]["address"] += block["constellation"]["id"][2:4]
+    block["constellation"]["id"] = "0x" + block["constellation"]["id"][4:]
+    assert "leaf" in _failed(_post_verify(api, shifted))
+    assert _post_verify(api, view)["unproven"] == ["recordTime"]
+    record = view["constellate:record"]
+    for malformed in (
+        {"type": "ObjectEvent"},
+        [view],
+        {**view, "constellate:record": {**record, "disclosures": []}},
+        {**view, "constellate:record": {**record, "anchor": {"root": 1, "proof": [2]}}},
+        {**view, "constellate:record": {**record, "withheld": "all"}},
+    ):
+        assert api.client.post("/verify/record", json=malformed).status_code == 400, malformed
 
-    # The CLI does the same with only the chain.
+    # The CLI does the same with only the chain, the contract and the anchorer pinned.
     good, bad = tmp_path / "good.json", tmp_path / "bad.json"
     good.write_text(json.dumps(view))
     bad.write_text(json.dumps(one_byte))
-    rpc = world.runtime.settings.rpc_url
-    ran = _cli("verify", "record", str(good), "--rpc-url", rpc)
+    trust = api.client.get("/verify/trust").json()
+    pins = ["--rpc-url", world.runtime.settings.rpc_url, "--contract", trust["provenanceAnchor"]]
+    ran = _cli("verify", "record", str(good), *pins, "--anchorer", trust["anchorer"])
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "verified (partial disclosure)" in ran.stdout and "ok   anchored" in ran.stdout
-    ran = _cli("verify", "record", str(bad), "--rpc-url", rpc)
+    ran = _cli("verify", "record", str(bad), *pins, "--anchorer", trust["anchorer"])
     assert ran.returncode == 1 and "FAIL disclosed_fields" in ran.stdout
+    ran = _cli("verify", "record", str(good), *pins, "--anchorer", "0x" + "33" * 20)
+    assert ran.returncode == 1 and "FAIL anchored" in ran.stdout and "neither the trusted anchorer" in ran.stdout
+
+
+def test_a_root_anchored_by_anyone_else_does_not_verify(world: World, api: Api, chain: Chain) -> None:
+    """A stranger makes its own constellation, anchors a root over a forged leaf naming the
+    farm and the coffee constellation, and presents a view of it: refused."""
+    w3 = chain.w3
+    stranger = w3.eth.accounts[7]
+    own = bytes.fromhex("77" * 32)
+    chain.registry.contract.functions.createConstellation(own, "Forgers").transact({"from": stranger})
+    chain.registry.contract.functions.grantRoles(own, stranger, Role.SUPPLIER).transact({"from": stranger})
+    fields = {"type": "ObjectEvent", "bizStep": "destroying", "#fields": ["bizStep", "type"]}
+    commitment = RecordCommitment.commit(fields)
+    leaf = event_leaf(commitment.root, world.x.signer, world.x.constellation)
+    chain.anchor.contract.functions.anchor(own, leaf, 1, bytes(32)).transact({"from": stranger})
+    disclosures = {
+        item.path: {
+            **({"value": item.value} if item.path == "#fields" else {}),
+            "salt": "0x" + item.salt.hex(),
+            "proof": ["0x" + p.hex() for p in item.proof],
+        }
+        for item in commitment.disclose(["type", "bizStep", "#fields"])
+    }
+    forged = {
+        "type": "ObjectEvent",
+        "bizStep": "destroying",
+        "constellate:record": {
+            "ref": "0x" + leaf.hex(),
+            "constellation": {"id": world.x.constellation},
+            "owner": {"address": world.x.signer},
+            "withheld": [],
+            "recordRoot": "0x" + commitment.root.hex(),
+            "disclosures": disclosures,
+            "anchor": {"root": "0x" + leaf.hex(), "proof": [], "blockNumber": w3.eth.block_number},
+        },
+    }
+    verdict = _post_verify(api, forged)
+    assert _failed(verdict) == ["anchored"], verdict
+    assert "neither the trusted anchorer" in verdict["checks"][-1]["detail"]
+    assert "another constellation" in verdict["checks"][-1]["detail"]
+
+
+def test_no_oracle_in_capture_or_page_tokens(world: World, api: Api) -> None:
+    """roaster_b sees only the time of the farm's event X. Capturing a guess of the whole event
+    says nothing (it becomes roaster_b's own record); a page token naming a record whose time
+    the reader may not see is refused."""
+    guess = _event(ITEM_X, LOT_X, place=journey.FARM_1)
+    for disposition in ("active", "destroyed"):
+        document = {**journey.document([{**guess, "disposition": disposition}]), "@context": CONTEXT}
+        response = api.client.post(
+            "/epcis/capture",
+            content=json.dumps(document).encode(),
+            headers={
+                **world.headers["roaster_b"],
+                "Constellate-Constellation": "coffee",
+                "Content-Type": "application/json",
+            },
+        )
+        assert response.status_code == 202 and response.json()["duplicates"] == 0, response.text
+    token = base64.urlsafe_b64encode(json.dumps([world.x.leaf]).encode()).decode().rstrip("=")
+    assert world.get("certifier", "/epcis/events", orderBy="eventTime", nextPageToken=token).status_code == 400
+    assert world.get("farm", "/epcis/events", orderBy="eventTime", nextPageToken=token).status_code == 200
 
 
 def _failed(verdict: dict[str, Any]) -> list[str]:
@@ -554,6 +647,7 @@ def test_bad_grants_are_refused_naming_the_problem_and_nothing_is_stored(world: 
         ({"default": True}, 403, "only a coordinator"),
         ({"categories": ["secrets"]}, 422, "unknown categories"),
         ({"categories": ["attestation:no-such-schema"]}, 422, "no attestation schema"),
+        ({"categories": ["attestation:certification/colour"]}, 422, "has no field 'colour'"),
         ({"default": True, "effect": "withhold"}, 422, "a constellation default shares"),
     ]
     for change, code, words in cases:
@@ -570,3 +664,20 @@ def test_the_public_reads_without_credentials_and_a_bad_key_is_refused(world: Wo
     bad = api.client.get("/epcis/events", headers={"Authorization": "Bearer cst_nope"})
     assert bad.status_code == 401
     assert api.client.get("/epcis/events", headers={"Authorization": f"Bearer {ADMIN_KEY}"}).status_code == 200
+
+
+def test_defaults_lapse_when_their_coordinator_loses_the_role(world: World, api: Api) -> None:
+    assert _shown(world.get("shop", f"/epcis/events/{world.x.leaf}").json()) >= {"eventTime", "bizStep"}
+    successor, successor_h = api.onboard("Successor")
+    for member, roles in ((successor, ["coordinator"]), (world.members["brand"], ["brand"])):
+        put = api.client.put(
+            f"/constellations/coffee/members/{member['id']}", json={"roles": roles}, headers=world.headers["brand"]
+        )
+        assert put.status_code == 200, put.text
+    assert world.get("shop", f"/epcis/events/{world.x.leaf}").status_code == 404
+    api.grant(successor_h, "coffee", ["when"], default=True)
+    assert _shown(world.get("shop", f"/epcis/events/{world.x.leaf}").json()) == {
+        "eventTime",
+        "eventTimeZoneOffset",
+        "recordTime",
+    }
