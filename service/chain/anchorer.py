@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from eth_utils import to_checksum_address
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,19 +85,27 @@ def _send(session: Session, chain: Chain, batch: AnchorBatch, report: AnchorRepo
     root = bytes.fromhex(batch.root[2:])
     if chain.anchor.get_anchor(root).anchored_at:
         found = session.execute(
-            select(ChainAnchor.tx_hash, ChainAnchor.block_number, ChainAnchor.constellation, ChainAnchor.leaves)
+            select(
+                ChainAnchor.tx_hash,
+                ChainAnchor.block_number,
+                ChainAnchor.constellation,
+                ChainAnchor.leaves,
+                ChainAnchor.by,
+            )
             .where(ChainAnchor.root == batch.root)
             .limit(1)
         ).first()
         if found is None:  # until the indexer has it, the batch waits for the next round
             return
-        tx_hash, block_number, constellation, leaves = found
-        if constellation != batch.constellation or leaves != batch.leaf_count:
-            # Someone anchored this root first with other parameters (front-running the mempool):
-            # the anchoring cannot be ours and the contract refuses a second one, so the events
-            # go back to be sealed into a new batch, under a new root.
+        tx_hash, block_number, constellation, leaves, by = found
+        ours = to_checksum_address(by) == to_checksum_address(chain.sender.address)
+        if constellation != batch.constellation or leaves != batch.leaf_count or not ours:
+            # Someone anchored this root first (front-running the mempool): the anchoring is not
+            # ours — verifiers trust only this service's anchorer (or a record's own signer) —
+            # and the contract refuses a second one, so the events go back to be sealed into a
+            # new batch, under a new root.
             batch.status = "contested"
-            batch.last_error = f"root anchored in tx {tx_hash} for {constellation} with {leaves} leaves"
+            batch.last_error = f"root anchored in tx {tx_hash} by {by} for {constellation} with {leaves} leaves"
             session.execute(
                 update(EpcisEvent)
                 .where(EpcisEvent.batch_id == batch.id)

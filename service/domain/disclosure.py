@@ -10,6 +10,7 @@ readers who see them all, and so is an eventID that is that hash)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +66,12 @@ def is_hash_id(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("ni:///")
 
 
+def shows_anything(access: Access, row: EpcisEvent) -> bool:
+    """Whether the reader sees any field of the event: else it does not learn the event exists."""
+    visible = access.visible(row.owner_id, row.constellation, event_categories(row.payload))
+    return visible is None or bool(visible)
+
+
 @dataclass(frozen=True)
 class AnchorRef:
     """Where the anchors live: what a view names so its reader can check it on chain."""
@@ -108,7 +115,7 @@ def event_view(
     payload = row.payload
     present = event_categories(payload)
     visible = access.visible(row.owner_id, row.constellation, present)
-    if visible is not None and not visible:
+    if not shows_anything(access, row):
         return None  # nothing of this record reaches the reader: not even that it exists
     full = visible is None or present <= visible
     event: dict[str, Any] = {}
@@ -299,6 +306,13 @@ class _Parsed:
     anchor: tuple[bytes, list[bytes], int | None, Any] | None  # batch root, proof, block, leaf index
 
 
+def _strict(value: Any, size: int, name: str) -> str:
+    """0x and exactly `size` bytes of hex, nothing else (no spaces bytes.fromhex would skip)."""
+    if not isinstance(value, str) or re.fullmatch(rf"0x[0-9a-fA-F]{{{size * 2}}}", value) is None:
+        raise ValueError(f"{name} is not 0x and {size} bytes of hex")
+    return value
+
+
 def _parse(view: Any) -> _Parsed:
     """The record block, every value of the type it must have, or MalformedView naming the problem."""
     if not isinstance(view, Mapping):
@@ -336,16 +350,33 @@ def _parse(view: Any) -> _Parsed:
         if not isinstance(withheld, list) or not all(isinstance(w, str) for w in withheld):
             raise TypeError("withheld is not a list of field names")
         return _Parsed(
-            ref=_raw(str(block["ref"])),
-            root=_raw(str(block["recordRoot"])),
-            signer=str(block["owner"]["address"]),
-            constellation=str(block["constellation"]["id"]),
+            ref=_raw(_strict(block["ref"], 32, "ref")),
+            root=_raw(_strict(block["recordRoot"], 32, "recordRoot")),
+            signer=_strict(block["owner"]["address"], 20, "owner.address"),
+            constellation=_strict(block["constellation"]["id"], 32, "constellation.id"),
             withheld=list(withheld),
             disclosures=disclosures,
             anchor=parsed_anchor,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise MalformedView(f"the {RECORD_KEY!r} block is malformed: {exc}") from None
+
+
+LABELS = (
+    ("owner", "id"),
+    ("owner", "name"),
+    ("constellation", "slug"),
+    ("anchor", "txHash"),
+    ("anchor", "blockNumber"),
+)
+"""Names in a view the service adds for its readers: what it proves is the signer's address,
+the constellation id and the anchoring on chain, not these."""
+
+
+def _labels(block: Mapping[str, Any]) -> list[str]:
+    return [
+        f"{outer}.{inner}" for outer, inner in LABELS if isinstance(block.get(outer), Mapping) and inner in block[outer]
+    ]
 
 
 def verify_event_view(view: Any, reader: AnchorReader | None) -> ViewVerdict:
@@ -356,12 +387,13 @@ def verify_event_view(view: Any, reader: AnchorReader | None) -> ViewVerdict:
     (`reader` None: everything but the chain)."""
     parsed = _parse(view)
     verdict = ViewVerdict(ref=_hex(parsed.ref), withheld=parsed.withheld)
-    verdict.unproven = sorted(n for n in NOT_DISCLOSED if n in view)
+    verdict.unproven = sorted(n for n in NOT_DISCLOSED if n in view) + _labels(view[RECORD_KEY])
     disclosures = parsed.disclosures
 
     listed = disclosures.get(FIELDS_FIELD)
     names = listed.value if listed is not None else None
-    derived_id = HASH_FIELD in disclosures and "eventID" in view and "eventID" not in disclosures
+    committed_id = not isinstance(names, list) or "eventID" in names
+    derived_id = HASH_FIELD in disclosures and "eventID" in view and "eventID" not in disclosures and not committed_id
     shown = {n for n in view if n not in NOT_DISCLOSED and n != RECORD_KEY} - ({"eventID"} if derived_id else set())
     bad = sorted(
         path

@@ -156,10 +156,15 @@ def verify_event(*, session: Session, chain: Chain | None, row: EpcisEvent) -> V
         "contract": chain.address_of("ProvenanceAnchor"),
         "chain_id": chain.chain_id,
     }
+    trusted = to_checksum_address(record.by) in (
+        to_checksum_address(chain.sender.address),
+        to_checksum_address(row.signer),
+    )
     verdict.add(
         "anchored",
-        on_chain_proof and record.leaf_count == batch.leaf_count,
+        on_chain_proof and record.leaf_count == batch.leaf_count and trusted,
         f"ProvenanceAnchor.verify(root, leaf, proof) is {on_chain_proof} for a root of {record.leaf_count} leaves "
-        f"anchored at {verdict.anchor['anchored_at']}",
+        f"anchored at {verdict.anchor['anchored_at']} by {record.by}"
+        + ("" if trusted else ", neither this service's anchorer nor the signer"),
     )
     return verdict

@@ -69,10 +69,11 @@ def context_list(value: Any) -> list[Any]:
 
 def stored_payload(event: dict[str, Any], document_context: Sequence[Any]) -> dict[str, Any]:
     """The event as captured, carrying the namespaces of its document beside its own, so the row
-    alone is enough to recompute its hash and read its extensions."""
+    alone is enough to recompute its hash and read its extensions. A recordTime the capturer
+    sent is dropped: the repository sets it (EPCIS), and the CBV hash leaves it out."""
     own = context_list(event.get("@context"))
     merged = [c for c in document_context if not (isinstance(c, str) and c in STANDARD_CONTEXTS)] + own
-    body = {k: v for k, v in event.items() if k != "@context"}
+    body = {k: v for k, v in event.items() if k not in ("@context", "recordTime")}  # recordTime is ours to set
     return {"@context": merged, **body} if merged else body
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from service.db.models import EpcisEvent, EventIdentifier
-from service.domain.disclosure import NAMESPACE, EventView, is_hash_id
+from service.domain.disclosure import NAMESPACE, EventView, is_hash_id, shows_anything
 from service.domain.policy import EVENT_CATEGORIES, Access
 from service.epcis import policy
 from service.epcis.analysis import ROLE_FIELDS, STANDARD_CONTEXT
@@ -204,29 +204,49 @@ def query(*, session: Session, access: Access, params: Mapping[str, str]) -> Pag
             raise MalformedInput(f"perPage must be between 1 and {MAX_PER_PAGE}")
     keys = [ORDER_COLUMNS[order_by], EpcisEvent.leaf] if order_by else [EpcisEvent.leaf]
     descending = direction == "DESC"
+    column = ORDER_COLUMNS[order_by] if order_by else None
+
+    def beyond(last_leaf: str, last_key: Any) -> Any:
+        """Rows after (last_key, last_leaf) in the page order."""
+        tie = (EpcisEvent.leaf < last_leaf) if descending else (EpcisEvent.leaf > last_leaf)
+        if column is None:
+            return tie
+        return or_((column < last_key) if descending else (column > last_key), and_(column == last_key, tie))
+
+    start: list[Any] = []
     if "nextPageToken" in params:
         after = PageToken.decode(params["nextPageToken"]).after
-        if order_by is None:
-            conditions.append(EpcisEvent.leaf < after if descending else EpcisEvent.leaf > after)
-        else:
-            column = ORDER_COLUMNS[order_by]
+        key = None
+        if column is not None:
             # The token's record must be one whose time the reader sees: a token naming any
             # other record would rank a withheld time against the reader's own.
-            last = session.scalar(
+            key = session.scalar(
                 select(column).where(EpcisEvent.leaf == after, access.sees("when", owner, constellation))
             )
-            if last is None:
+            if key is None:
                 raise MalformedInput("nextPageToken is not one this service issued")
-            beyond = (column < last) if descending else (column > last)
-            tie = (EpcisEvent.leaf < after) if descending else (EpcisEvent.leaf > after)
-            conditions.append(or_(beyond, and_(column == last, tie)))
+        start.append(beyond(after, key))
     ordering = [k.desc() if descending else k.asc() for k in keys]
-    rows = list(session.scalars(select(EpcisEvent).where(*conditions).order_by(*ordering).limit(per_page + 1)))
-    token = None
-    if len(rows) > per_page:
-        rows = rows[:per_page]
-        token = PageToken(rows[-1].leaf).encode()
-    return Page(rows, token)
+    # Rows the SQL prefilter lets through but that show the reader none of their fields are
+    # skipped here, never counted, and never name a page token.
+    found: list[EpcisEvent] = []
+    more = False
+    while True:
+        batch = list(
+            session.scalars(select(EpcisEvent).where(*conditions, *start).order_by(*ordering).limit(per_page + 1))
+        )
+        for row in batch:
+            if shows_anything(access, row):
+                if len(found) == per_page:
+                    more = True
+                    break
+                found.append(row)
+        if more or len(batch) <= per_page:
+            break
+        last = batch[-1]
+        start = [beyond(last.leaf, getattr(last, column.key) if column is not None else None)]
+    token = PageToken(found[-1].leaf).encode() if more else None
+    return Page(found, token)
 
 
 def is_leaf(value: str) -> bool:

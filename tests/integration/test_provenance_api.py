@@ -218,3 +218,33 @@ def test_a_root_anchored_first_by_someone_else_is_detected_and_its_events_sealed
     for event in _all_events(coffee):
         verdict = coffee.get(f"/verify/events/{quote(event['eventID'], safe='')}")
         assert verdict["status"] == "verified" and verdict["anchor"]["root"] != root
+
+
+def test_a_root_anchored_first_by_another_member_with_the_same_parameters_is_not_adopted(
+    coffee: Journey, chain: Chain
+) -> None:
+    """A writer of the constellation copies a sealed root from the mempool and anchors it first
+    with the very same parameters: the anchoring is not the service's (outside verifiers would
+    refuse it), so the batch is contested and its events are anchored again by the service."""
+    from service.chain.anchorer import seal_batches
+
+    rival = chain.w3.eth.accounts[8]
+    member, _ = coffee.api.onboard("Rival Writer", address=rival)
+    put = coffee.api.client.put(
+        f"/constellations/coffee/members/{member['id']}", json={"roles": ["supplier"]}, headers=coffee.brand_h
+    )
+    assert put.status_code == 200, put.text
+    with coffee.runtime.sessions() as session, session.begin():
+        (batch,) = seal_batches(session=session, max_leaves=1000, max_age=0, flush=True)
+        root, cid, count, contested_id = batch.root, batch.constellation, batch.leaf_count, batch.id
+    chain.anchor.contract.functions.anchor(bytes.fromhex(cid[2:]), bytes.fromhex(root[2:]), count, bytes(32)).transact(
+        {"from": rival}
+    )
+    first = coffee.runtime.relay(flush=True)
+    assert first is not None and first.anchoring is not None and first.anchoring.contested == 1
+    coffee.runtime.relay(flush=True)
+    with coffee.runtime.sessions() as session:
+        assert session.get(AnchorBatch, contested_id).status == "contested"  # type: ignore[union-attr]
+    for event in _all_events(coffee):
+        verdict = coffee.get(f"/verify/events/{quote(event['eventID'], safe='')}")
+        assert verdict["status"] == "verified" and verdict["anchor"]["root"] != root

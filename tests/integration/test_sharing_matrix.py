@@ -496,8 +496,12 @@ def test_a_redacted_view_verifies_anywhere_and_tampering_fails_naming_the_check(
     block = shifted["constellate:record"]
     block["owner"]["address"] += block["constellation"]["id"][2:4]
     block["constellation"]["id"] = "0x" + block["constellation"]["id"][4:]
-    assert "leaf" in _failed(_post_verify(api, shifted))
-    assert _post_verify(api, view)["unproven"] == ["recordTime"]
+    assert api.client.post("/verify/record", json=shifted).status_code == 400  # 21 and 31 bytes: not a view
+    unproven = _post_verify(api, view)["unproven"]  # what the service adds for readers, not proven
+    assert unproven[0] == "recordTime" and {"owner.name", "constellation.slug"} <= set(unproven)
+    spaced = deepcopy(view)
+    spaced["constellate:record"]["owner"]["address"] += "\n"
+    assert api.client.post("/verify/record", json=spaced).status_code == 400
     record = view["constellate:record"]
     for malformed in (
         {"type": "ObjectEvent"},
@@ -681,3 +685,49 @@ def test_defaults_lapse_when_their_coordinator_loses_the_role(world: World, api:
         "eventTimeZoneOffset",
         "recordTime",
     }
+
+
+def test_records_that_show_nothing_never_name_a_page_token(world: World, api: Api) -> None:
+    """Shared only `sensor`, the certifier sees event X (it has sensor data) and nothing of the
+    roast (it has none): no page, no token, no lookup names the roast."""
+    api.grant(
+        world.headers["farm"], "coffee", ["sensor"], audience={"kind": "member", "member_id": world.id("certifier")}
+    )
+    seen, tokens, params = [], [], {"perPage": "1"}
+    while True:
+        response = world.get("certifier", "/epcis/events", **params)
+        assert response.status_code == 200
+        seen += [
+            e["constellate:record"]["ref"]
+            for e in response.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        ]
+        token = response.headers.get("GS1-Next-Page-Token")
+        if token is None:
+            break
+        tokens.append(json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))[0])
+        params = {"perPage": "1", "nextPageToken": token}
+    assert world.x.leaf in seen and world.roast.leaf not in seen
+    assert world.roast.leaf not in tokens
+    assert world.get("certifier", f"/epcis/events/{world.roast.leaf}").status_code == 404
+
+
+def test_views_of_events_with_their_own_event_id_and_record_time_verify_and_cannot_be_relabelled(
+    world: World, api: Api
+) -> None:
+    event = {
+        **_event(ITEM_X[:-1] + "9", LOT_X, place=journey.FARM_1),
+        "eventID": "urn:uuid:5a7c3e52-0f1b-4b7e-9d7e-3f8c1e2a4b6d",
+    }
+    event["recordTime"] = "2020-01-01T00:00:00Z"  # the repository sets it; the capturer's is dropped
+    world.capture("farm", "coffee", [event])
+    world.runtime.relay(flush=True)
+    view = world.get("farm", "/epcis/events/urn:uuid:5a7c3e52-0f1b-4b7e-9d7e-3f8c1e2a4b6d").json()
+    assert view["recordTime"] != "2020-01-01T00:00:00Z"
+    assert _post_verify(api, view)["status"] == "verified"
+    relabelled = deepcopy(view)  # claim the hash ID as eventID, hiding the committed one
+    del relabelled["constellate:record"]["disclosures"]["eventID"]
+    relabelled["eventID"] = (
+        "ni:///sha-256;" + relabelled["constellate:record"]["disclosures"]["#eventHash"]["value"] + "?ver=CBV2.0"
+    )
+    relabelled["constellate:record"]["withheld"] = ["eventID"]
+    assert _post_verify(api, relabelled)["status"] == "failed"
