@@ -388,6 +388,12 @@ def test_traces_cross_only_events_whose_linking_fields_the_reader_sees(world: Wo
         up = world.get(reader, "/trace/upstream", id=OUTPUT_X).json()
         assert (LOT_X in up["origins"]) is crosses, reader
         world.assert_no_leak(json.dumps(down) + json.dumps(up), reader)
+    verified = world.get("farm", "/verify/trace", id=OUTPUT_X, direction="upstream").json()
+    assert verified["status"] == "verified" and verified["events"] == 2  # the roast and the commissioning
+    partial = world.get("roaster_a", "/verify/trace", id=ITEM_X).json()
+    assert partial["status"] == "verified" and {v["disclosure"] for v in partial["verdicts"]} == {"partial"}
+    assert all(v["hashID"] is None for v in partial["verdicts"])
+    assert world.get("brand", "/verify/trace", id=ITEM_X).status_code == 404  # nothing it may see names the item
     for reader in READERS:
         custody = world.get(reader, "/trace/custody", id=ITEM_X)
         assert custody.status_code == 200
