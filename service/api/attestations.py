@@ -77,8 +77,7 @@ def _public(
 
 def _own(session: Session, row: Attestation) -> attestations.Readable:
     """The issuer's own attestation, in full (it just made or revoked it)."""
-    name = session.scalar(select(AttestationSchema.name).where(AttestationSchema.uid == row.schema_uid)) or ""
-    return attestations.Readable(row, name, None)
+    return attestations.Readable(row, attestations.schema_name_of(session, row), None)
 
 
 def _relay_now(runtime: Runtime) -> None:
@@ -96,7 +95,6 @@ def list_schemas(
 ) -> list[AttestationSchemaPublic]:
     principal.require("read")
     runtime.ensure_schemas()
-    from service.db.models import AttestationSchema
 
     return [
         AttestationSchemaPublic.of(r)
@@ -296,15 +294,8 @@ def list_attestations(
 
 
 def _issued_by_caller(session: Session, principal: Principal, uid: str) -> Attestation:
-    """The caller's own attestation: 403 for one it may see but did not issue, 404 otherwise."""
-    row = attestations.get(session=session, uid=uid)
-    if row.issuer_id != principal.member.id:
-        reader = policy.reader_of(session=session, member=principal.member, operator="admin" in principal.scopes)
-        schema = session.scalar(select(AttestationSchema.name).where(AttestationSchema.uid == row.schema_uid)) or ""
-        if attestations.view_of(policy.access_for(session=session, reader=reader), row, schema) is None:
-            raise NotFound(f"no attestation {uid}")  # outsiders do not learn it exists
-        raise PolicyDenied(f"only the issuer of attestation {uid} revokes it")
-    return row
+    reader = policy.reader_of(session=session, member=principal.member, operator="admin" in principal.scopes)
+    return attestations.issued_by(session=session, access=policy.access_for(session=session, reader=reader), uid=uid)
 
 
 @router.get("/{uid}", response_model=AttestationPublic, summary="One attestation, its status and on-chain proof")

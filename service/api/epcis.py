@@ -238,9 +238,7 @@ def _verdict(session: Session, runtime: Runtime, view: EventView, chain: Chain |
     redacted view is checked as its reader would check it, with only the chain."""
     ref = view.document[disclosure.RECORD_KEY]["ref"]
     if view.full:
-        row = session.scalar(select(EpcisEvent).where(EpcisEvent.leaf == ref))
-        assert row is not None
-        verdict = verification.verify_event(session=session, chain=chain, row=row)
+        verdict = verification.verify_event(session=session, chain=chain, row=view.row)
         return {
             "ref": ref,
             "eventID": verdict.event_id,

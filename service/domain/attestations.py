@@ -310,6 +310,21 @@ class Readable:
             return []
         return sorted(set(concrete_categories(self.row, self.schema_name).values()) - self.shown)
 
+    @property
+    def decision(self) -> Decision:
+        """This read, for the access log."""
+        parts = concrete_categories(self.row, self.schema_name)
+        shown = set(parts.values()) if self.shown is None else set(self.shown)
+        categories = [category for category, path in parts.items() if path in shown]
+        row = self.row
+        return Decision(
+            row.issuer_id, row.constellation, "attestation", row.uid, sorted(shown), self.withheld, categories
+        )
+
+
+def schema_name_of(session: Session, row: Attestation) -> str:
+    return session.scalar(select(AttestationSchema.name).where(AttestationSchema.uid == row.schema_uid)) or ""
+
 
 def view_of(access: Access, row: Attestation, schema_name: str) -> Readable | None:
     """What of one attestation the reader sees; None: nothing (it does not learn it exists)."""
@@ -324,23 +339,7 @@ def view_of(access: Access, row: Attestation, schema_name: str) -> Readable | No
 
 
 def _log(session: Session, access: Access, found: list[Readable], endpoint: str) -> None:
-    decisions = []
-    for item in found:
-        paths = set(concrete_categories(item.row, item.schema_name).values())
-        shown = paths if item.shown is None else item.shown
-        categories = [c for c, path in concrete_categories(item.row, item.schema_name).items() if path in shown]
-        decisions.append(
-            Decision(
-                item.row.issuer_id,
-                item.row.constellation,
-                "attestation",
-                item.row.uid,
-                sorted(shown),
-                item.withheld,
-                categories,
-            )
-        )
-    access.log(session, endpoint=endpoint, decisions=decisions)
+    access.log(session, endpoint=endpoint, decisions=[item.decision for item in found])
 
 
 def _may_see(access: Access) -> Any:
@@ -353,12 +352,24 @@ def _may_see(access: Access) -> Any:
 def read(*, session: Session, access: Access, uid: str, endpoint: str) -> Readable:
     """One attestation as the reader may see it (404 if it may see none of it), logged."""
     row = get(session=session, uid=uid)
-    schema_name = session.scalar(select(AttestationSchema.name).where(AttestationSchema.uid == row.schema_uid)) or ""
+    schema_name = schema_name_of(session, row)
     found = view_of(access, row, schema_name)
     if found is None:
         raise NotFound(f"no attestation {uid} that you may see")  # outsiders do not learn it exists
     _log(session, access, [found], endpoint)
     return found
+
+
+def issued_by(*, session: Session, access: Access, uid: str) -> Attestation:
+    """The reader's own attestation (to revoke): 403 for one it may see but did not issue,
+    404 for one it may not see (it does not learn it exists)."""
+    row = get(session=session, uid=uid)
+    if row.issuer_id == access.reader.member_id:
+        return row
+    schema_name = schema_name_of(session, row)
+    if view_of(access, row, schema_name) is None:
+        raise NotFound(f"no attestation {uid}")
+    raise PolicyDenied(f"only the issuer of attestation {uid} revokes it")
 
 
 def evidence_for(*, session: Session, access: Access, sha256: str) -> EvidenceDocument:

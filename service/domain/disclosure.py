@@ -100,6 +100,7 @@ class EventView:
     document: dict[str, Any]
     decision: Decision
     full: bool
+    row: EpcisEvent
 
 
 def event_view(
@@ -115,7 +116,7 @@ def event_view(
     payload = row.payload
     present = event_categories(payload)
     visible = access.visible(row.owner_id, row.constellation, present)
-    if not shows_anything(access, row):
+    if visible is not None and not visible:  # as shows_anything, without deciding twice
         return None  # nothing of this record reaches the reader: not even that it exists
     full = visible is None or present <= visible
     event: dict[str, Any] = {}
@@ -171,7 +172,7 @@ def event_view(
         withheld=withheld,
         shown_categories=sorted(present if visible is None else visible & present) or ["type"],
     )
-    return EventView(event, decision, full)
+    return EventView(event, decision, full, row)
 
 
 # --- verification with only the chain ---------------------------------------------------------
@@ -303,7 +304,7 @@ class _Parsed:
     constellation: str
     withheld: list[str]
     disclosures: dict[str, FieldDisclosure]
-    anchor: tuple[bytes, list[bytes], int | None, Any] | None  # batch root, proof, block, leaf index
+    anchor: tuple[bytes, list[bytes], int | None, Any] | None  # batch root, proof, block, chain id
 
 
 def _strict(value: Any, size: int, name: str) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from service.chain import typed_data
 from service.chain.contracts import Role
 from service.chain.deployment import Chain
-from service.db.models import AccessLogEntry, Attestation, AttestationSchema, EpcisEvent, Member, SharingGrant
+from service.db.models import AccessLogEntry, Attestation, EpcisEvent, Member, SharingGrant
 from service.domain import attestations, disclosure, policy
 from service.domain.commitments import canonical_json
 from service.domain.constellations import current_roles, get_constellation
@@ -410,20 +410,8 @@ def preview(*, session: Session, owner: Member, reader: str, record: str, where:
         )
     attestation = session.get(Attestation, ref)
     if attestation is not None and attestation.issuer_id == owner.id:
-        schema_name = session.scalar(
-            select(AttestationSchema.name).where(AttestationSchema.uid == attestation.schema_uid)
-        )
-        found = attestations.view_of(access, attestation, schema_name or "")
-        decision = None
-        if found is not None:
-            paths = set(attestations.concrete_categories(attestation, found.schema_name).values())
-            shown = paths if found.shown is None else set(found.shown)
-            categories = [
-                c for c, p in attestations.concrete_categories(attestation, found.schema_name).items() if p in shown
-            ]
-            decision = policy.Decision(
-                owner.id, attestation.constellation, "attestation", ref, sorted(shown), found.withheld, categories
-            )
+        found = attestations.view_of(access, attestation, attestations.schema_name_of(session, attestation))
+        decision = found.decision if found is not None else None
         return _preview(access, reader, ref, "attestation", owner.id, attestation.constellation, decision, None)
     raise NotFound(f"no record {record} of yours (an event reference or an attestation uid)")
 
