@@ -60,6 +60,24 @@ class Settings(BaseSettings):
     indexer_batch_blocks: int = Field(default=2000, ge=1, description="Largest block range of one eth_getLogs call.")
     tx_timeout_seconds: float = Field(default=60.0, gt=0, description="How long to wait for a transaction receipt.")
     tx_max_retries: int = Field(default=4, ge=0, description="Retries of a transaction on transient RPC errors.")
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Where the public reaches this service: the base of the Digital Link URLs in QR codes and pages.",
+    )
+    public_rpc_url: str | None = Field(
+        default=None,
+        description="The JSON-RPC URL pages tell readers to verify against (default: rpc_url).",
+    )
+    explorer_tx_url: str | None = Field(
+        default=None,
+        description="A block explorer's transaction URL with {tx} for the hash (e.g. https://etherscan.io/tx/{tx}); none on a local chain.",
+    )
+    journey_cache_entries: int = Field(
+        default=1024,
+        ge=0,
+        description="Journeys kept rendered per process (0: none); any data change invalidates them.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port the API listens on.")
 

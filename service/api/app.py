@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from service import __version__
-from service.api import attestations, auth, constellations, epcis, grants, health, members
+from service.api import attestations, auth, constellations, epcis, grants, health, members, products
 from service.api.errors import install_error_handlers, problem_response
 from service.errors import PayloadTooLarge
 from service.runtime import Runtime
 from service.settings import Settings, get_settings
+from service.web import pages
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.engine = runtime.engine
-    install_error_handlers(app)
+    install_error_handlers(app, html=pages.error_page)
 
     @app.middleware("http")
     async def refuse_oversized_bodies(
@@ -62,4 +63,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(epcis.trace_router)
     app.include_router(grants.router)
     app.include_router(grants.log_router)
+    app.include_router(products.router)
+    pages.install(app)
     return app

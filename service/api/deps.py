@@ -46,8 +46,12 @@ def optional_principal(
 ) -> Principal | None:
     """The member behind the request's API key; None without one (401 with an invalid one)."""
     token = bearer.credentials if bearer else header
-    if not token:
-        return None
+    return principal_of(runtime, session, token) if token else None
+
+
+def principal_of(runtime: Runtime, session: Session, token: str) -> Principal:
+    """The member behind an API key token (the bootstrap admin key acts as the operator); 401
+    for an unknown, malformed or revoked one."""
     admin = runtime.settings.admin_api_key
     if admin is not None and hmac.compare_digest(token.encode(), admin.get_secret_value().encode()):
         with session.begin():
@@ -85,6 +89,10 @@ def reader_access(
 ) -> Access:
     """What the caller may see now — a member, the operator, or the public (no API key) — for
     the policy engine to decide every read of this request."""
+    return access_of(session, principal, purpose)
+
+
+def access_of(session: Session, principal: Principal | None, purpose: str | None) -> Access:
     if purpose is not None and not PURPOSE.match(purpose):
         raise MalformedInput("Constellate-Purpose is at most 200 letters, digits, spaces and simple punctuation")
     if principal is not None:

@@ -373,13 +373,19 @@ def _step(view: EventView) -> dict[str, Any]:
 def trace_downstream(
     session: SessionDep, runtime: RuntimeDep, access: ReaderAccess, params: TraceQuery
 ) -> dict[str, Any]:
-    result = _trace(session, access, params, "downstream", "trace.downstream")
+    return recall_report(session, runtime, access, params, "trace.downstream")
+
+
+def recall_report(
+    session: Session, runtime: Runtime, access: Access, params: TraceParams, endpoint: str
+) -> dict[str, Any]:
+    """Everything made from or packed with an input that the reader may see, each with its last
+    known custodian and location (the recall report of the API and of the brand's page)."""
+    result = _trace(session, access, params, "downstream", endpoint)
     reached = [node for node in result.nodes if node != result.start]
     sightings = provenance.last_sightings(session=session, identifiers=reached, access=access)
     rows = list({row.id: row for row in sightings.values()}.values())
-    views = {
-        v.document[disclosure.RECORD_KEY]["ref"]: v for v in _views(session, runtime, access, rows, "trace.downstream")
-    }
+    views = {v.document[disclosure.RECORD_KEY]["ref"]: v for v in _views(session, runtime, access, rows, endpoint)}
 
     def last_known(node: str) -> dict[str, Any] | None:
         seen = sightings.get(node)

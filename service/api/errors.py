@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from service.db.session import DatabaseUnavailable
 from service.errors import (
@@ -65,7 +67,21 @@ def problem_response(exc: ConstellateError) -> JSONResponse:
     return JSONResponse(status_code=status, content=body, media_type="application/problem+json")
 
 
-def install_error_handlers(app: FastAPI) -> None:
+HtmlErrors = Callable[[Request, int, str, str], Response]
+
+
+def install_error_handlers(app: FastAPI, html: HtmlErrors | None = None) -> None:
+    """Domain errors as problem JSON; as a page for a browser (Accept: text/html), if `html`."""
+
     @app.exception_handler(ConstellateError)
-    async def constellate_error(_request: Request, exc: ConstellateError) -> JSONResponse:
+    async def constellate_error(request: Request, exc: ConstellateError) -> Response:
+        if html is not None and "text/html" in request.headers.get("accept", ""):
+            name = exc.error_name if isinstance(exc, ContractReverted) else type(exc).__name__
+            return html(request, status_of(exc), _title(name), str(exc))
         return problem_response(exc)
+
+
+def _title(name: str) -> str:
+    """MalformedInput -> Malformed input."""
+    words = "".join(f" {c.lower()}" if c.isupper() else c for c in name).strip()
+    return words[:1].upper() + words[1:]

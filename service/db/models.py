@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -485,3 +486,31 @@ class AccessLogEntry(Base):
     basis: Mapped[list[str]] = mapped_column(JSON)
     """The grants that disclosed what was shown ("owner", "operator" for full reads)."""
     endpoint: Mapped[str] = mapped_column(String(100))
+
+
+class DataRevision(Base):
+    """One row: a number every committed write to the data pages show bumps (service/db/session.py).
+    A cached page is served only while the number it was built at is still current, so a new
+    event, a revocation or a grant shows on the next request — across every API replica."""
+
+    __tablename__ = "data_revision"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class Product(Base):
+    """Trade item master data (what a GS1 registry would hold): the name and net content of a
+    GTIN, registered by the member that brands it. Public: it is printed on the pack."""
+
+    __tablename__ = "products"
+    gtin: Mapped[str] = mapped_column(String(14), primary_key=True)
+    """GTIN-14."""
+    owner_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    brand: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    net_content: Mapped[float | None] = mapped_column(Float)
+    """How much of `net_content_unit` one unit of the product holds (e.g. 0.25 kilogram)."""
+    net_content_unit: Mapped[str | None] = mapped_column(String(16))
+    """A PACT declared unit: kilogram, liter, ..."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

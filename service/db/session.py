@@ -7,10 +7,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
+from service.db.models import DataRevision
 from service.errors import ConstellateError
 
 
@@ -42,8 +43,62 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+QUIET_TABLES = frozenset(
+    {
+        "access_log",
+        "api_keys",
+        "data_revision",
+        "indexed_blocks",
+        "indexer_checkpoints",
+        "leases",
+        "managed_keys",
+        "siwe_nonces",
+    }
+)
+"""Tables whose writes change nothing a page shows: they do not bump the data revision."""
+_CHANGED = "constellate.changed"
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    """Sessions that bump the data revision in every transaction that writes page data."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+    @event.listens_for(factory, "after_flush")
+    def _flushed(session: Session, _context: Any) -> None:
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            if obj.__table__.name not in QUIET_TABLES:
+                session.info[_CHANGED] = True
+                return
+
+    @event.listens_for(factory, "do_orm_execute")
+    def _executed(state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            table = getattr(state.statement, "table", None)
+            if getattr(table, "name", None) not in QUIET_TABLES:
+                state.session.info[_CHANGED] = True
+
+    @event.listens_for(factory, "before_commit")
+    def _bump(session: Session) -> None:
+        session.flush()  # what is still pending counts too
+        if session.info.pop(_CHANGED, False):
+            bump_revision(session)
+
+    @event.listens_for(factory, "after_rollback")
+    def _forget(session: Session) -> None:
+        session.info.pop(_CHANGED, None)
+
+    return factory
+
+
+def bump_revision(session: Session) -> None:
+    """The next data revision, in the caller's transaction (the row lock orders the commits)."""
+    bumped = session.execute(update(DataRevision).where(DataRevision.id == 1).values(value=DataRevision.value + 1))
+    if bumped.rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(insert(DataRevision).values(id=1, value=1))
+
+
+def current_revision(session: Session) -> int:
+    return session.scalar(select(DataRevision.value).where(DataRevision.id == 1)) or 0
 
 
 @contextmanager
@@ -62,4 +117,12 @@ def ping(engine: Engine) -> None:
         raise DatabaseUnavailable(f"database is unreachable: {exc.__class__.__name__}: {exc}") from exc
 
 
-__all__ = ["DatabaseUnavailable", "make_engine", "make_session_factory", "ping", "transaction"]
+__all__ = [
+    "DatabaseUnavailable",
+    "bump_revision",
+    "current_revision",
+    "make_engine",
+    "make_session_factory",
+    "ping",
+    "transaction",
+]

@@ -8,6 +8,7 @@ import base64
 import binascii
 import hashlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -404,14 +405,17 @@ def search(
     session: Session,
     access: Access,
     subject: str | None = None,
+    subjects: Collection[str] | None = None,
     issuer_id: str | None = None,
     schema_uid: str | None = None,
     limit: int = 100,
     offset: int = 0,
     endpoint: str = "attestations.search",
+    log: bool = True,
 ) -> list[Readable]:
-    """Attestations matching every given filter that the reader may see something of, logged.
-    Filters name only what every visible attestation shows (subject, issuer, schema)."""
+    """Attestations matching every given filter that the reader may see something of, logged
+    (unless the caller logs its reads itself). Filters name only what every visible
+    attestation shows (subject, issuer, schema); `subjects`: any of these."""
     query = (
         select(Attestation, AttestationSchema.name)
         .join(AttestationSchema, AttestationSchema.uid == Attestation.schema_uid)
@@ -420,6 +424,8 @@ def search(
     )
     if subject is not None:
         query = query.where(Attestation.subject == subject)
+    if subjects is not None:
+        query = query.where(Attestation.subject.in_(list(subjects)))
     if issuer_id is not None:
         query = query.where(Attestation.issuer_id == issuer_id)
     if schema_uid is not None:
@@ -436,7 +442,8 @@ def search(
         found.append(item)
         if len(found) == limit:
             break
-    _log(session, access, found, endpoint)
+    if log:
+        _log(session, access, found, endpoint)
     return found
 
 

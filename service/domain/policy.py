@@ -228,16 +228,10 @@ class Access:
 
     # --- the access log ---------------------------------------------------------------------
 
-    def log(
-        self,
-        session: Session,
-        *,
-        endpoint: str,
-        decisions: Iterable[Decision],
-    ) -> None:
-        """Records each read decision (who read which record, what was shown and withheld, for
-        which purpose, on which grants) and commits, before the answer leaves the service."""
-        rows = [
+    def entries(self, *, endpoint: str, decisions: Iterable[Decision]) -> list[dict[str, Any]]:
+        """The access-log rows of read decisions (who read which record, what was shown and
+        withheld, for which purpose, on which grants)."""
+        return [
             {
                 "at": self.now,
                 "owner_id": d.owner_id,
@@ -254,9 +248,22 @@ class Access:
             }
             for d in decisions
         ]
-        if rows:
-            session.execute(insert(AccessLogEntry), rows)
-            session.commit()
+
+    def log(
+        self,
+        session: Session,
+        *,
+        endpoint: str,
+        decisions: Iterable[Decision],
+    ) -> None:
+        """Records each read decision and commits, before the answer leaves the service."""
+        write_log(session, self.entries(endpoint=endpoint, decisions=decisions))
+
+
+def write_log(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(AccessLogEntry), rows)
+        session.commit()
 
 
 @dataclass(frozen=True)

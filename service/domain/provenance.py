@@ -148,9 +148,11 @@ def trace(
     max_nodes: int = 100_000,
     since: datetime | None = None,
     until: datetime | None = None,
+    log: bool = True,
 ) -> Trace:
     """Walks the graph from `start` (any identifier form) through events the reader may see,
-    at most `max_depth` steps and `max_nodes` identifiers; logs the events it crossed."""
+    at most `max_depth` steps and `max_nodes` identifiers; logs the events it crossed (unless
+    the caller logs its reads itself)."""
     root = canonical_id(start)
     result = Trace(start=root, direction=direction, nodes={root: 0})
     if direction == "downstream":
@@ -205,6 +207,8 @@ def trace(
         result.truncated = True
 
     walk()
+    if not log:
+        return result
     access.log(
         session,
         endpoint=endpoint,
@@ -259,16 +263,56 @@ def _roles_by_category(roles: Collection[str]) -> dict[str, tuple[str, ...]]:
 def custody_chain(*, session: Session, identifier: str, access: Access) -> list[EpcisEvent]:
     """Every event naming the item in a field the reader may see (the caller renders and
     orders them: by time where the time is shown)."""
-    item = canonical_id(identifier)
-    named_in_sight = [
-        and_(
-            EpcisEvent.id.in_(
-                select(EventIdentifier.record_id).where(
-                    EventIdentifier.identifier == item, EventIdentifier.role.in_(roles)
-                )
-            ),
-            access.sees(category, EpcisEvent.owner_id, EpcisEvent.constellation),
-        )
-        for category, roles in _roles_by_category(ITEM_ROLES).items()
-    ]
-    return list(session.scalars(select(EpcisEvent).where(or_(*named_in_sight)).order_by(EpcisEvent.leaf)))
+    return events_naming(session=session, identifiers=[identifier], access=access)
+
+
+def events_naming(*, session: Session, identifiers: Collection[str], access: Access) -> list[EpcisEvent]:
+    """Every event naming any of the items in a field the reader may see, in reference order."""
+    items = list(dict.fromkeys(canonical_id(i) for i in identifiers))
+    found: dict[str, EpcisEvent] = {}
+    for chunk in _chunks(items):
+        named_in_sight = [
+            and_(
+                EpcisEvent.id.in_(
+                    select(EventIdentifier.record_id).where(
+                        EventIdentifier.identifier.in_(chunk), EventIdentifier.role.in_(roles)
+                    )
+                ),
+                access.sees(category, EpcisEvent.owner_id, EpcisEvent.constellation),
+            )
+            for category, roles in _roles_by_category(ITEM_ROLES).items()
+        ]
+        for row in session.scalars(select(EpcisEvent).where(or_(*named_in_sight))):
+            found.setdefault(row.id, row)
+    return sorted(found.values(), key=lambda row: row.leaf)
+
+
+def containers_of(
+    *, session: Session, identifiers: Collection[str], access: Access, max_depth: int = 5
+) -> dict[str, str]:
+    """The containers (pallets, cases, shipments) the items were packed into, transitively,
+    through aggregations the reader may see: each container with the item it holds. Only
+    upward: a container's other contents are not its items' journey."""
+    found: dict[str, str] = {}
+    frontier = list(dict.fromkeys(canonical_id(i) for i in identifiers))
+    for _ in range(max_depth):
+        reached: list[str] = []
+        for chunk in _chunks(frontier):
+            query = _edge_query(
+                chunk,
+                CHILD_ROLES,
+                ("parent",),
+                types=("AggregationEvent", "AssociationEvent"),
+                actions=CONTAINING_ACTIONS,
+                access=access,
+                since=None,
+                until=None,
+            )
+            for source, target, *_ in session.execute(query):
+                if target not in found and target not in frontier and target != source:
+                    found[target] = source
+                    reached.append(target)
+        if not reached:
+            break
+        frontier = reached
+    return found

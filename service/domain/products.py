@@ -1,0 +1,59 @@
+"""Trade item master data: a GTIN's name, brand and net content, registered by the member that
+brands it (the first to register a GTIN holds it; only it updates it). Public, as the pack is."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy.orm import Session
+
+from service.db.models import Product
+from service.domain.gs1 import normalise_gtin
+from service.errors import NotFound, PolicyDenied
+
+DeclaredUnit = Literal[
+    "liter", "kilogram", "cubic meter", "kilowatt hour", "megajoule", "ton kilometer", "square meter"
+]
+
+
+class ProductIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    gtin: str = Field(description="GTIN-8, -12, -13 or -14 (check digit verified; stored as GTIN-14)")
+    name: str = Field(min_length=1, max_length=200)
+    brand: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    net_content: float | None = Field(default=None, gt=0, description="Amount of net_content_unit in one unit")
+    net_content_unit: DeclaredUnit | None = Field(default=None, description="A PACT declared unit")
+
+    @field_validator("gtin")
+    @classmethod
+    def _gtin(cls, value: str) -> str:
+        return normalise_gtin(value)
+
+    @model_validator(mode="after")
+    def _net_content(self) -> ProductIn:
+        if (self.net_content is None) != (self.net_content_unit is None):
+            raise ValueError("net_content and net_content_unit go together")
+        return self
+
+
+def register(*, session: Session, owner_id: str, product_in: ProductIn) -> Product:
+    """Registers or updates a GTIN's master data (403 if another member holds the GTIN)."""
+    product = session.get(Product, product_in.gtin)
+    if product is not None and product.owner_id != owner_id:
+        raise PolicyDenied(f"GTIN {product_in.gtin} is registered by another member")
+    if product is None:
+        product = Product(gtin=product_in.gtin, owner_id=owner_id)
+        session.add(product)
+    for name in ("name", "brand", "description", "net_content", "net_content_unit"):
+        setattr(product, name, getattr(product_in, name))
+    session.flush()
+    return product
+
+
+def get(*, session: Session, gtin: str) -> Product:
+    product = session.get(Product, normalise_gtin(gtin))
+    if product is None:
+        raise NotFound(f"no product {gtin}")
+    return product

@@ -1,0 +1,317 @@
+"""A journey as a document: the JSON the API answers and the page renders (one source, so the
+two always agree), and the per-process cache that serves it again while nothing changed.
+
+The cache is correct by construction: an entry is served only while the data revision it was
+built at is the database's current one (every committed write that a page could show bumps it,
+service/db/session.py) and before the next moment it would change by itself (a claim expiring,
+a grant starting or ending). So a new event, a revocation or a grant shows on the next request,
+on every replica."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.db.models import Member, SharingGrant
+from service.domain import attestations, disclosure, journeys
+from service.domain.gs1 import ItemKey
+from service.domain.journeys import Journey, item_key
+from service.epcis import policy as epcis_policy
+
+PUBLIC_LOG_SECONDS = 60.0
+"""Identical public reads of a journey are logged at most this often per process: a page that
+many customers scan is one disclosure to the public, not thousands."""
+
+
+def _stamp(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def _label(term: str | None) -> str | None:
+    return term.replace("_", " ").capitalize() if term else None
+
+
+def _places(session: Session, ids: set[str]) -> dict[str, str]:
+    """Location identifiers named after the member whose GLN they carry."""
+    glns = {}
+    for place in ids:
+        subject = journeys.location_subject(place)
+        if subject:
+            glns[place] = subject.rsplit("/", 1)[-1]
+    if not glns:
+        return {}
+    names = dict(session.execute(select(Member.gln, Member.name).where(Member.gln.in_(set(glns.values())))).all())
+    return {place: names[gln] for place, gln in glns.items() if gln in names}
+
+
+def _identifier(identifier: str) -> dict[str, Any]:
+    key = item_key(identifier)
+    entry: dict[str, Any] = {"id": identifier}
+    if key is not None:
+        entry |= {"gtin": key.gtin, "lot": key.lot, "serial": key.serial, "path": key.digital_link("")}
+    return entry
+
+
+def _step(view: disclosure.EventView, places: dict[str, str]) -> dict[str, Any]:
+    event = view.document
+    block = event[disclosure.RECORD_KEY]
+    location = (event.get("bizLocation") or {}).get("id") or (event.get("readPoint") or {}).get("id")
+    items = [
+        *(event.get("epcList") or ()),
+        *([event["parentID"]] if event.get("parentID") else []),
+        *(event.get("childEPCs") or ()),
+        *(event.get("inputEPCList") or ()),
+        *(event.get("outputEPCList") or ()),
+    ]
+    quantities = [
+        {"item": q.get("epcClass"), "quantity": q.get("quantity"), "uom": q.get("uom"), "list": name}
+        for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+        for q in event.get(name) or ()
+    ]
+    anchor = block.get("anchor")
+    return {
+        "ref": block["ref"],
+        "eventType": event["type"],
+        "eventTime": event.get("eventTime"),
+        "action": event.get("action"),
+        "bizStep": epcis_policy.biz_step_term(event.get("bizStep")),
+        "bizStepLabel": _label(epcis_policy.biz_step_term(event.get("bizStep"))),
+        "disposition": epcis_policy.disposition_term(event.get("disposition")),
+        "who": {"id": block["owner"]["id"], "name": block["owner"]["name"]},
+        "where": {"id": location, "name": places.get(location) if location else None},
+        "items": items,
+        "quantities": quantities,
+        "withheld": block["withheld"],
+        "hashID": event.get("eventID") if disclosure.is_hash_id(event.get("eventID")) else None,
+        "anchored": anchor is not None,
+        "anchor": anchor,
+        "event": event,
+    }
+
+
+def _claim(
+    session: Session, claim: attestations.Readable, status: str, names: dict[str, str], tx_url: str | None
+) -> dict[str, Any]:
+    row = claim.row
+    shown = claim.shown
+    return {
+        "uid": row.uid,
+        "schema": claim.schema_name,
+        "status": status,
+        "issuer": {"id": row.issuer_id, "name": names.get(row.issuer_id, ""), "address": row.issuer_address},
+        "subject": {"kind": row.subject_kind, "id": row.subject},
+        "body": {k: v for k, v in row.body.items() if shown is None or attestations.body_path(k) in shown},
+        "withheld": claim.withheld,
+        "expiresAt": _stamp(datetime.fromtimestamp(row.expires_at, UTC)) if row.expires_at else None,
+        "txHash": row.anchored_tx,
+        "revokedTx": row.revoked_tx,
+        "proof": f"/attestations/{row.uid}",
+        "explorer": tx_url.format(tx=row.anchored_tx) if tx_url and row.anchored_tx else None,
+    }
+
+
+def document(
+    session: Session,
+    journey: Journey,
+    *,
+    base: str,
+    trust: dict[str, Any],
+    reader: dict[str, Any],
+    revision: int,
+    tx_url: str | None,
+) -> dict[str, Any]:
+    """The journey as JSON: what the page shows, and each event view with its proofs, so a
+    reader can check it with `constellate verify journey` and only the chain."""
+    places_named = {
+        (v.document.get(n) or {}).get("id") for v in journey.steps for n in ("bizLocation", "readPoint")
+    } - {None}
+    places = _places(session, places_named)  # type: ignore[arg-type]
+    issuer_ids = {c.row.issuer_id for c in journey.claims}
+    names = (
+        dict(session.execute(select(Member.id, Member.name).where(Member.id.in_(issuer_ids))).all())
+        if issuer_ids
+        else {}
+    )
+    claims = [_claim(session, c, journey.claim_status[c.row.uid], names, tx_url) for c in journey.claims]
+    by_subject: dict[str, list[str]] = {}
+    for claim in claims:
+        by_subject.setdefault(claim["subject"]["id"], []).append(claim["uid"])
+    withheld = journey.withheld
+    for owner_id, entry in withheld.items():
+        entry["name"] = entry["name"] or names.get(owner_id, "")
+    product = journey.product
+    footprint = journey.footprint.as_json()
+    unit = journeys.per_unit(journey.footprint, product)
+    footprint["kgCO2ePerUnit"] = round(unit, 6) if unit is not None else None
+    roots: dict[str, dict[str, Any]] = {}
+    for view in journey.steps:
+        anchor = view.document[disclosure.RECORD_KEY].get("anchor")
+        if anchor:
+            entry = roots.setdefault(
+                anchor["root"], {**{k: anchor[k] for k in ("root", "txHash", "blockNumber")}, "events": 0}
+            )
+            entry["events"] += 1
+            entry["explorer"] = tx_url.format(tx=anchor["txHash"]) if tx_url and anchor.get("txHash") else None
+    key = journey.key
+    path = key.digital_link("")
+    statuses = [c["status"] for c in claims]
+    return {
+        "item": {
+            "gtin": key.gtin,
+            "lot": key.lot,
+            "serial": key.serial,
+            "kind": key.kind,
+            "digitalLink": journey.identifier,
+            "path": path,
+            "url": base.rstrip("/") + path,
+        },
+        "product": (
+            {
+                "gtin": product.gtin,
+                "name": product.name,
+                "brand": product.brand,
+                "description": product.description,
+                "netContent": product.net_content,
+                "netContentUnit": product.net_content_unit,
+            }
+            if product is not None
+            else None
+        ),
+        "reader": reader,
+        "summary": {
+            "steps": len(journey.steps),
+            "origins": len(journey.origins),
+            "claims": {s: statuses.count(s) for s in ("valid", "pending", "expired", "revoked")},
+            "withheldFields": sum(e["fields"] for e in withheld.values()),
+            "anchored": sum(1 for v in journey.steps if v.document[disclosure.RECORD_KEY].get("anchor")),
+        },
+        "steps": [_step(v, places) for v in journey.steps],
+        "lineage": [
+            {**_identifier(node), "depth": depth, "claims": by_subject.get(node, [])}
+            for node, depth in journey.lineage.items()
+        ],
+        "edges": [{"from": e.source, "to": e.target, "relation": e.relation, "ref": e.ref} for e in journey.edges],
+        "containers": [{"id": c, "holds": item} for c, item in journey.containers.items()],
+        "origins": [{**_identifier(o), "claims": by_subject.get(o, [])} for o in journey.origins],
+        "lots": [_identifier(lot) for lot in journey.lots],
+        "claims": claims,
+        "footprint": footprint,
+        "withheld": [
+            {"owner": owner, **entry} for owner, entry in sorted(withheld.items(), key=lambda kv: kv[1]["name"])
+        ],
+        "verify": {
+            **trust,
+            "roots": list(roots.values()),
+            "command": (
+                f"constellate verify journey {base.rstrip('/')}{path} --rpc-url {trust.get('rpcUrl') or 'RPC_URL'}"
+                f" --contract {trust.get('provenanceAnchor') or 'PROVENANCE_ANCHOR'} --anchorer {trust.get('anchorer') or 'ANCHORER'}"
+            ),
+        },
+        "truncated": journey.truncated,
+        "revision": revision,
+        "generatedAt": _stamp(journey.built_at),
+    }
+
+
+def linkset(key: ItemKey, *, base: str, title: str | None) -> dict[str, Any]:
+    """The GS1 resolver linkset (RFC 9264) of an item: where its journey, its traceability data
+    and its claims live."""
+    root = base.rstrip("/")
+    path = key.digital_link("")
+    page = root + path
+    anchor = key.digital_link()
+    item_links = {
+        "https://gs1.org/voc/defaultLink": [{"href": page, "title": title or "Product journey", "type": "text/html"}],
+        "https://gs1.org/voc/pip": [{"href": page, "title": "Product information and journey", "type": "text/html"}],
+        "https://gs1.org/voc/traceability": [
+            {"href": page, "title": "Verified journey (JSON)", "type": "application/json"},
+        ],
+        "https://gs1.org/voc/epcis": [
+            {
+                "href": f"{root}/epcis/events?MATCH_anyEPC={anchor}",
+                "title": "EPCIS events",
+                "type": "application/ld+json",
+            }
+        ],
+        "https://gs1.org/voc/certificationInfo": [
+            {
+                "href": f"{root}/attestations?subject={anchor}",
+                "title": "Certifications and claims",
+                "type": "application/json",
+            }
+        ],
+        "https://gs1.org/voc/sustainabilityInfo": [
+            {"href": page + "#footprint", "title": "Carbon footprint", "type": "text/html"}
+        ],
+    }
+    return {"linkset": [{"anchor": anchor, **item_links}]}
+
+
+# --- the cache --------------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    revision: int
+    expires: float | None
+    """Monotonic-free wall time (epoch seconds) after which the entry is stale, or None."""
+    body: dict[str, Any]
+    log_rows: list[dict[str, Any]]
+    """The access-log rows of this read, without their time and purpose."""
+    rendered: dict[str, bytes] = field(default_factory=dict)
+    logged_at: float = 0.0
+
+
+class JourneyCache:
+    """Rendered journeys per reader and item, valid for one data revision (LRU, thread-safe)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[tuple[str, str], Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str], revision: int) -> Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry.revision != revision or (entry.expires is not None and time.time() >= entry.expires):
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple[str, str], entry: Entry) -> None:
+        if self.capacity <= 0:
+            return
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+
+    def rendered(self, entry: Entry, name: str, render: Callable[[], bytes]) -> bytes:
+        found = entry.rendered.get(name)
+        if found is None:
+            found = entry.rendered[name] = render()
+        return found
+
+
+def next_grant_change(session: Session, now: datetime) -> datetime | None:
+    """The next moment a grant starts, ends or its revocation takes effect: reads change then."""
+    moments = session.execute(
+        select(
+            func.min(SharingGrant.valid_from).filter(SharingGrant.valid_from > now),
+            func.min(SharingGrant.valid_until).filter(SharingGrant.valid_until > now),
+            func.min(SharingGrant.revoked_at).filter(SharingGrant.revoked_at > now),
+        )
+    ).one()
+    return min((m for m in moments if m is not None), default=None)

@@ -1,0 +1,415 @@
+"""The pages: the GS1 Digital Link resolver (journey pages, JSON, linkset), QR codes and labels,
+partner sign-in, the brand's recall report and the coordinator's view. Server-rendered with
+Jinja2, no script, no external font or CDN: they work on a closed network.
+
+Pages read as the API does, through the policy engine: the public by default; a member signed
+in with an API key (the `Authorization` or `X-API-Key` header, or the HttpOnly cookie the sign-in
+form sets — accepted only on GET pages, never on the API, so a cross-site form cannot use it)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+import segno
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+
+from service.api import epcis as epcis_api
+from service.api.deps import PURPOSE, access_of, principal_of
+from service.db.models import Product
+from service.db.session import current_revision
+from service.domain import journeys
+from service.domain.gs1 import ItemKey, parse_item_path
+from service.domain.members import Principal
+from service.domain.policy import write_log
+from service.errors import ConstellateError, MalformedInput, NotAuthenticated, NotFound, ValidationFailed
+from service.runtime import Runtime
+from service.web import journeys as documents
+
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(tags=["journeys"])
+COOKIE = "constellate_key"
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(("html", "svg")),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+HTML = "text/html; charset=utf-8"
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(page(request, template, **context), status_code=status_code)
+
+
+def page(request: Request, template: str, **context: Any) -> str:
+    context.setdefault("viewer", getattr(request.state, "viewer", None))
+    context.setdefault("request_path", request.url.path)
+    return TEMPLATES.get_template(template).render(**context)
+
+
+def wants_html(request: Request) -> bool:
+    """A browser's request: text/html preferred to JSON (an absent Accept header means a page)."""
+    accept = request.headers.get("accept", "")
+    if not accept:
+        return True
+    return "text/html" in accept and "application/json" not in accept.split(",")[0]
+
+
+def error_page(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
+    return render(request, "error.html", status, status=status, title=title, detail=detail)
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _token(request: Request, *, cookie: bool) -> str | None:
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return request.headers.get("x-api-key") or (request.cookies.get(COOKIE) if cookie else None)
+
+
+def viewer_of(request: Request, session: Session, *, cookie: bool = True) -> Principal | None:
+    """The member reading the page, if signed in; a stale cookie reads as the public."""
+    token = _token(request, cookie=cookie)
+    if not token:
+        return None
+    try:
+        principal = principal_of(_runtime(request), session, token)
+    except NotAuthenticated:
+        if token == request.cookies.get(COOKIE) and not request.headers.get("authorization"):
+            return None  # a revoked key in an old cookie: the page reads as the public
+        raise
+    request.state.viewer = {"kind": "member", "name": principal.member.name, "id": principal.member.id}
+    return principal
+
+
+def _item(request: Request, prefix: str = "") -> ItemKey:
+    raw = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+    path = raw[len(prefix) :] if prefix and raw.startswith(prefix) else raw
+    try:
+        return parse_item_path(path.split("?", 1)[0])
+    except ValidationFailed as exc:
+        raise MalformedInput(f"not a valid GS1 Digital Link: {exc}") from None
+
+
+# --- the resolver ------------------------------------------------------------------------------
+
+
+def _reader_json(principal: Principal | None) -> dict[str, Any]:
+    if principal is None:
+        return {"kind": "public", "name": None}
+    kind = "operator" if "admin" in principal.scopes else "member"
+    return {"kind": kind, "name": principal.member.name, "id": principal.member.id}
+
+
+def _trust(runtime: Runtime) -> dict[str, Any]:
+    where = runtime.anchor_ref()
+    return {
+        "chainId": where.chain_id if where else None,
+        "provenanceAnchor": where.contract if where else None,
+        "anchorer": runtime.chain.sender.address if where else None,
+        "rpcUrl": runtime.settings.public_rpc_url or runtime.settings.rpc_url,
+    }
+
+
+def journey_entry(request: Request, session: Session, key: ItemKey) -> documents.Entry:
+    """The journey of `key` for the request's reader: from the cache while the data revision is
+    current, else built; the read is logged either way (public reads coalesced)."""
+    runtime = _runtime(request)
+    purpose = request.headers.get("constellate-purpose")
+    if purpose is not None and not PURPOSE.match(purpose):
+        raise MalformedInput("Constellate-Purpose is at most 200 letters, digits, spaces and simple punctuation")
+    principal = viewer_of(request, session)
+    reader = _reader_json(principal)
+    path = key.digital_link("")
+    cache: documents.JourneyCache = request.app.state.journeys
+    cache_key = (f"{reader['kind']}:{reader.get('id') or ''}", path)
+    revision = current_revision(session)
+    session.rollback()
+    entry = cache.get(cache_key, revision)
+    if entry is None:
+        access = access_of(session, principal, purpose)
+        journey = journeys.build(session=session, access=access, key=key, where=runtime.anchor_ref())
+        if not (journey.steps or journey.claims or journey.lots or journey.product):
+            raise NotFound(f"nothing about {path} is known to this service, or shared with you")
+        body = documents.document(
+            session,
+            journey,
+            base=runtime.settings.public_base_url,
+            trust=_trust(runtime),
+            reader=reader,
+            revision=revision,
+            tx_url=runtime.settings.explorer_tx_url,
+        )
+        changes = [m for m in (journey.next_change(), documents.next_grant_change(session, access.now)) if m]
+        session.rollback()
+        rows = access.entries(endpoint="journey", decisions=journey.log_decisions(path[:80]))
+        entry = documents.Entry(revision, min(changes).timestamp() if changes else None, body, rows)
+        cache.put(cache_key, entry)
+    now = time.time()
+    if reader["kind"] != "public" or now - entry.logged_at >= documents.PUBLIC_LOG_SECONDS:
+        at = datetime.now(UTC)
+        write_log(session, [{**row, "at": at, "purpose": purpose or ""} for row in entry.log_rows])
+        entry.logged_at = now
+    return entry
+
+
+def _wants_linkset(request: Request) -> bool:
+    return "application/linkset+json" in request.headers.get("accept", "") or request.query_params.get("linkType") in (
+        "all",
+        "linkset",
+    )
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return request.query_params.get("format") == "json" or (
+        ("application/json" in accept or "application/ld+json" in accept) and not wants_html(request)
+    )
+
+
+def resolve(request: Request) -> Response:
+    key = _item(request)
+    runtime = _runtime(request)
+    if _wants_linkset(request):
+        with runtime.sessions() as session:
+            product = session.get(Product, key.gtin)
+            title = product.name if product else None
+        body = documents.linkset(key, base=runtime.settings.public_base_url, title=title)
+        return Response(orjson.dumps(body), media_type="application/linkset+json", headers={"Vary": "Accept"})
+    with runtime.sessions() as session:
+        entry = journey_entry(request, session, key)
+        if _wants_json(request):
+            body = documents.JourneyCache.rendered(
+                request.app.state.journeys, entry, "json", lambda: orjson.dumps(entry.body)
+            )
+            return Response(body, media_type="application/json", headers={"Vary": "Accept, Authorization, Cookie"})
+        html = documents.JourneyCache.rendered(
+            request.app.state.journeys,
+            entry,
+            "html",
+            lambda: page(request, "journey.html", j=entry.body).encode(),
+        )
+        return Response(html, media_type=HTML, headers={"Vary": "Accept, Authorization, Cookie"})
+
+
+for _path in ("/01/{gtin}", "/01/{gtin}/10/{lot}", "/01/{gtin}/21/{serial}", "/01/{gtin}/10/{lot}/21/{serial}"):
+    api_router.add_api_route(
+        _path,
+        resolve,
+        methods=["GET"],
+        summary="GS1 Digital Link: the journey (HTML; JSON with Accept: application/json; linkset)",
+        response_class=Response,
+    )
+
+
+# --- QR codes and labels -----------------------------------------------------------------------
+
+
+def _qr(key: ItemKey, runtime: Runtime) -> segno.QRCode:
+    return segno.make(key.digital_link(runtime.settings.public_base_url), error="m", micro=False)
+
+
+QR_MEDIA = {".svg": "image/svg+xml", ".png": "image/png"}
+
+
+@router.get("/qr/{rest:path}")
+def qr_code(request: Request, rest: str, scale: int = 8) -> Response:
+    """The item's Digital Link URL (on the public base) as a QR code: `.svg` or `.png`."""
+    runtime = _runtime(request)
+    raw = request.scope.get("raw_path", b"").decode("latin-1")
+    suffix = next((s for s in QR_MEDIA if raw.endswith(s)), None)
+    if suffix is None:
+        raise MalformedInput("a QR code is /qr/01/{gtin}[/10/{lot}][/21/{serial}].svg or .png")
+    path = raw[len("/qr") : -len(suffix)]
+    if not 1 <= scale <= 40:
+        raise MalformedInput("scale is 1 to 40 pixels per module")
+    try:
+        key = parse_item_path(path)
+    except ValidationFailed as exc:
+        raise MalformedInput(f"not a valid GS1 Digital Link: {exc}") from None
+    buffer = io.BytesIO()
+    code = _qr(key, runtime)
+    if suffix == ".svg":
+        code.save(
+            buffer,
+            kind="svg",
+            scale=scale,
+            border=4,
+            xmldecl=False,
+            title=key.digital_link(runtime.settings.public_base_url),
+        )
+    else:
+        code.save(buffer, kind="png", scale=scale, border=4)
+    return Response(buffer.getvalue(), media_type=QR_MEDIA[suffix], headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/label/{rest:path}")
+def label(request: Request, rest: str) -> Response:
+    """A printable label: the QR code, the human-readable GTIN, lot and serial, the product name."""
+    runtime = _runtime(request)
+    key = _item(request, "/label")
+    with runtime.sessions() as session:
+        viewer_of(request, session)
+        product = session.get(Product, key.gtin)
+    code = _qr(key, runtime)
+    buffer = io.BytesIO()
+    code.save(buffer, kind="svg", scale=4, border=4, xmldecl=False, svgns=True, title="QR code")
+    return render(
+        request,
+        "label.html",
+        key=key,
+        url=key.digital_link(runtime.settings.public_base_url),
+        product=product,
+        svg=buffer.getvalue().decode(),
+        path=key.digital_link(""),
+    )
+
+
+# --- sign-in -----------------------------------------------------------------------------------
+
+
+def _next(raw: str | None) -> str:
+    """Only a path of this site (never //host or a scheme): no open redirect."""
+    return raw if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw else "/"
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "login.html", next=_next(next), error=None)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    token = (form.get("api_key") or [""])[0].strip()
+    target = _next((form.get("next") or ["/"])[0])
+    runtime = _runtime(request)
+    try:
+        with runtime.sessions() as session:
+            principal_of(runtime, session, token)
+    except ConstellateError:
+        return render(request, "login.html", 401, next=target, error="That API key is not valid.")
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=runtime.settings.public_base_url.startswith("https://"),
+        max_age=8 * 3600,
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/")
+def home(request: Request) -> HTMLResponse:
+    with _runtime(request).sessions() as session:
+        viewer_of(request, session)
+    return render(request, "home.html")
+
+
+# --- the brand's recall report -----------------------------------------------------------------
+
+RECALL_COLUMNS = (
+    "id",
+    "depth",
+    "lastEventTime",
+    "bizStep",
+    "disposition",
+    "custodian",
+    "location",
+    "recordedBy",
+    "record",
+)
+
+
+def _recall_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for item in report["affected"]:
+        last = item.get("lastKnown") or {}
+        rows.append(
+            {
+                "id": item["id"],
+                "depth": item["depth"],
+                "lastEventTime": last.get("eventTime"),
+                "bizStep": last.get("bizStep"),
+                "disposition": last.get("disposition"),
+                "custodian": last.get("custodian"),
+                "location": last.get("bizLocation") or last.get("readPoint"),
+                "recordedBy": last.get("recordedBy"),
+                "record": last.get("record"),
+            }
+        )
+    return rows
+
+
+@router.get("/recall/{rest:path}")
+def recall(request: Request, rest: str) -> Response:
+    """Every downstream item of a lot, its last custodian and location: a page, or CSV
+    (`.csv`, or Accept: text/csv). For signed-in members."""
+    runtime = _runtime(request)
+    raw = request.scope.get("raw_path", b"").decode("latin-1")
+    as_csv = raw.endswith(".csv") or "text/csv" in request.headers.get("accept", "")
+    path = raw[len("/recall") :].removesuffix(".csv")
+    try:
+        key = parse_item_path(path)
+    except ValidationFailed as exc:
+        raise MalformedInput(f"not a valid GS1 Digital Link: {exc}") from None
+    with runtime.sessions() as session:
+        principal = viewer_of(request, session)
+        if principal is None:
+            if wants_html(request) and not as_csv:
+                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            raise NotAuthenticated("a recall report is for members: sign in or send an API key")
+        access = access_of(session, principal, request.headers.get("constellate-purpose") or "recall")
+        params = epcis_api.TraceParams(id=key.digital_link())
+        report = epcis_api.recall_report(session, runtime, access, params, "recall")
+    rows = _recall_rows(report)
+    if as_csv:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=RECALL_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+        name = f"recall-{key.gtin}-{key.lot or 'all'}.csv".replace("/", "_")
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return render(request, "recall.html", key=key, report=report, rows=rows, path=key.digital_link(""))
+
+
+def _csv_safe(value: Any) -> Any:
+    """Cells a spreadsheet would run as a formula are quoted with a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def install(app: Any) -> None:
+    """Mounts the pages, and answers errors on them as pages (JSON stays JSON)."""
+    app.state.journeys = documents.JourneyCache(app.state.settings.journey_cache_entries)
+    app.include_router(api_router)
+    app.include_router(router)

@@ -1,0 +1,259 @@
+"""Journeys through the GS1 Digital Link resolver on a real Anvil and both databases: what the
+public and a brand see under the sharing policies, the carbon roll-up, claim badges, QR codes,
+linksets, recall reports, and a cache that never serves a stale page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from service.db.models import AccessLogEntry
+from service.domain.gs1 import ItemKey
+
+from . import journey
+from .conftest import Api
+from .test_provenance_api import Journey
+
+PCF = {
+    "declaredUnit": "kilogram",
+    "unitaryProductAmount": 1,
+    "referencePeriodStart": "2026-01-01T00:00:00Z",
+    "referencePeriodEnd": "2026-12-31T00:00:00Z",
+    "geographyCountry": "ET",
+    "boundaryProcessesDescription": "cradle to farm gate",
+    "primaryDataShare": 80,
+}
+ROAST_PATH = f"/01/{journey.ROASTED}/10/R-0042"
+JSON = {"Accept": "application/json"}
+
+
+class Shop(Journey):
+    """The coffee journey; the roaster brands the roasted coffee; the farm and the roaster
+    publish what and when to the public (the roaster also where and why), the shop nothing; a
+    certifier certifies one farm lot; the farm attests both lots' footprints."""
+
+    def __init__(self, api: Api) -> None:
+        super().__init__(api)
+        self.certifier, self.certifier_h = api.onboard("Bureau Veritas")
+        client = api.client
+        response = client.put(
+            f"/constellations/coffee/members/{self.certifier['id']}",
+            json={"roles": ["certifier"]},
+            headers=self.brand_h,
+        )
+        assert response.status_code == 200, response.text
+        response = client.put(
+            "/products",
+            json={
+                "gtin": journey.ROASTED,
+                "name": "Yirgacheffe Espresso <b>Roast</b>",
+                "brand": "Roastery",
+                "net_content": 0.25,
+                "net_content_unit": "kilogram",
+            },
+            headers=self.roaster_h,
+        )
+        assert response.status_code == 200, response.text
+        api.grant(self.farm_h, "coffee", ["what", "when", "quantities", "attestations"], audience={"kind": "public"})
+        api.grant(self.roaster_h, "coffee", ["what", "when", "where", "why", "quantities"], audience={"kind": "public"})
+        api.grant(self.certifier_h, "coffee", ["attestations"], audience={"kind": "public"})
+        self.certificate = self.attest(
+            self.certifier_h,
+            "certification",
+            journey.LOT_1,
+            {"standard": "Fairtrade", "certificateId": "FT-1", "issuingBody": "FLOCERT", "validUntil": "2027-12-31"},
+        )
+        self.pcf_1 = self.attest(
+            self.farm_h, "product-carbon-footprint", journey.LOT_1, {**PCF, "pCfExcludingBiogenic": 3.0}
+        )
+        self.pcf_2 = self.attest(
+            self.farm_h, "product-carbon-footprint", journey.LOT_2, {**PCF, "pCfExcludingBiogenic": 5.0}
+        )
+        self.runtime.relay(flush=True)
+
+    def attest(self, headers: dict[str, str], schema: str, lot: str, body: dict[str, Any]) -> str:
+        key = ItemKey(lot.split("/01/")[1].split("/")[0], lot.rsplit("/10/", 1)[1])
+        response = self.api.client.post(
+            "/attestations",
+            json={
+                "constellation": "coffee",
+                "schema": schema,
+                "subject": {"kind": "item", "gtin": key.gtin, "lot": key.lot},
+                "body": body,
+            },
+            headers=headers,
+        )
+        assert response.status_code == 201, response.text
+        return str(response.json()["uid"])
+
+    def page(self, path: str, headers: dict[str, str] | None = None) -> Any:
+        response = self.api.client.get(path, headers=headers or {})
+        assert response.status_code == 200, response.text
+        return response
+
+
+@pytest.fixture
+def shop(api: Api) -> Shop:
+    return Shop(api)
+
+
+def test_the_public_journey_shows_only_what_owners_published(shop: Shop) -> None:
+    body = shop.page(ROAST_PATH, JSON).json()
+    assert body["item"] == {
+        "gtin": journey.ROASTED,
+        "lot": "R-0042",
+        "serial": None,
+        "kind": "lgtin",
+        "digitalLink": journey.ROAST_LOT,
+        "path": ROAST_PATH,
+        "url": "http://127.0.0.1:8000" + ROAST_PATH,
+    }
+    assert body["product"]["name"] == "Yirgacheffe Espresso <b>Roast</b>"
+    assert body["reader"] == {"kind": "public", "name": None}
+    owners = {s["who"]["name"] for s in body["steps"]}
+    assert owners == {"Farms Cooperative", "Roastery"}  # the shop shares nothing with the public
+    assert len(body["steps"]) == 9
+    times = [s["eventTime"] for s in body["steps"]]
+    assert times == sorted(times)
+    farm_steps = [s for s in body["steps"] if s["who"]["name"] == "Farms Cooperative"]
+    assert all(s["where"]["id"] is None and s["bizStep"] is None for s in farm_steps)
+    assert all({"bizStep", "disposition"} <= set(s["withheld"]) for s in farm_steps)
+    withheld = {w["name"]: w["fields"] for w in body["withheld"]}
+    assert withheld["Farms Cooperative"] == sum(len(s["withheld"]) for s in farm_steps) > 0
+    assert set(body["summary"]) >= {"steps", "origins", "claims", "withheldFields"}
+    assert {o["id"] for o in body["origins"]} == {journey.LOT_1, journey.LOT_2}
+    assert all(s["anchored"] and s["anchor"]["root"] for s in body["steps"])
+    assert body["verify"]["command"].startswith(
+        f"constellate verify journey http://127.0.0.1:8000{ROAST_PATH} --rpc-url "
+    )
+    assert not any(s["hashID"] for s in body["steps"] if s["withheld"])  # the hash digests withheld fields
+
+
+def test_claims_carry_badges_and_the_footprint_rolls_up_by_quantity(shop: Shop) -> None:
+    body = shop.page(ROAST_PATH, JSON).json()
+    claims = {c["uid"]: c for c in body["claims"]}
+    assert claims[shop.certificate]["status"] == "valid"
+    assert claims[shop.certificate]["issuer"]["name"] == "Bureau Veritas"
+    assert claims[shop.certificate]["txHash"]
+    footprint = body["footprint"]
+    # (600 kg x 3.0 + 600 kg x 5.0) / 1000 kg of roasted coffee, both inputs attested and anchored
+    assert footprint["status"] == "verified" and footprint["source"] == "rolled up"
+    assert footprint["kgCO2ePerDeclaredUnit"] == pytest.approx(4.8)
+    assert footprint["kgCO2ePerUnit"] == pytest.approx(1.2)  # a 250 g pack
+    assert {i["identifier"]: i["kgCO2e"] for i in footprint["inputs"]} == {journey.LOT_1: 1800.0, journey.LOT_2: 3000.0}
+
+    revoked = shop.api.client.post(f"/attestations/{shop.pcf_2}/revoke", json={}, headers=shop.farm_h)
+    assert revoked.status_code in (200, 202), revoked.text
+    shop.runtime.relay(flush=True)
+    body = shop.page(ROAST_PATH, JSON).json()  # the next request: no stale cache
+    assert {c["uid"]: c["status"] for c in body["claims"]}[shop.pcf_2] == "revoked"
+    assert body["footprint"]["status"] == "partly verified"
+    assert body["footprint"]["kgCO2ePerDeclaredUnit"] == pytest.approx(1.8)  # a lower bound
+
+
+def test_the_brand_sees_everything_shared_with_it(shop: Shop) -> None:
+    public = shop.page(ROAST_PATH, JSON).json()
+    brand = shop.page(ROAST_PATH, {**JSON, **shop.brand_h}).json()
+    assert brand["reader"]["kind"] == "member" and brand["reader"]["name"] == "Roaster Brand"
+    assert len(brand["steps"]) == 10 > len(public["steps"])
+    assert brand["summary"]["withheldFields"] == 0 < public["summary"]["withheldFields"]
+    assert {n["id"] for n in brand["lineage"]} == {journey.ROAST_LOT, journey.LOT_1, journey.LOT_2}
+    assert {c["id"] for c in brand["containers"]} == {journey.SSCC}
+
+
+def test_a_new_event_and_a_new_grant_show_on_the_next_request(shop: Shop) -> None:
+    before = shop.page(ROAST_PATH, JSON).json()
+    assert shop.page(ROAST_PATH, JSON).json()["revision"] == before["revision"]  # served again
+    shop.api.grant(shop.shop_h, "coffee", ["what", "when"], audience={"kind": "public"})
+    after = shop.page(ROAST_PATH, JSON).json()
+    assert after["revision"] > before["revision"]
+    assert len(after["steps"]) == len(before["steps"]) + 1
+    assert "Coffee Shop" in {s["who"]["name"] for s in after["steps"]}
+
+
+def test_journey_reads_are_logged_per_owner(shop: Shop) -> None:
+    shop.page(ROAST_PATH, {**JSON, **shop.brand_h, "Constellate-Purpose": "quality audit"})
+    shop.page(ROAST_PATH, {**JSON, **shop.brand_h, "Constellate-Purpose": "quality audit"})
+    with shop.runtime.sessions() as session:
+        rows = session.scalars(
+            select(AccessLogEntry).where(AccessLogEntry.endpoint == "journey", AccessLogEntry.reader_kind == "member")
+        ).all()
+    assert len(rows) == 2 * 4  # two reads (the second from the cache): three event owners, the certifier
+    assert {r.purpose for r in rows} == {"quality audit"}
+    assert {r.record_ref for r in rows} == {ROAST_PATH}
+
+
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [
+        ("/01/09506000134353/10/R-0042", "check digit"),
+        ("/01/12345/10/X", "digits"),
+        ("/01/09506000134352/10/" + "L" * 21, "character set"),
+    ],
+)
+def test_a_malformed_link_gets_a_400_page_naming_the_problem(shop: Shop, path: str, problem: str) -> None:
+    page = shop.api.client.get(path, headers={"Accept": "text/html"})
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+    assert problem in page.text
+    problem_json = shop.api.client.get(path, headers=JSON)
+    assert problem_json.status_code == 400 and problem in problem_json.json()["detail"]
+
+
+def test_unknown_items_are_404_and_nothing_leaks_to_the_public(shop: Shop) -> None:
+    assert shop.api.client.get(f"/01/{journey.GREEN}/10/NOPE", headers=JSON).status_code == 404
+
+
+def test_linkset_and_qr_codes(shop: Shop) -> None:
+    linkset = shop.page(ROAST_PATH, {"Accept": "application/linkset+json"})
+    assert linkset.headers["content-type"].startswith("application/linkset+json")
+    entry = linkset.json()["linkset"][0]
+    assert entry["anchor"] == journey.ROAST_LOT
+    assert entry["https://gs1.org/voc/defaultLink"][0]["href"] == "http://127.0.0.1:8000" + ROAST_PATH
+    svg = shop.page(f"/qr{ROAST_PATH}.svg")
+    assert svg.headers["content-type"] == "image/svg+xml" and svg.text.lstrip().startswith("<svg")
+    png = shop.page(f"/qr{ROAST_PATH}.png")
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    label = shop.page(f"/label{ROAST_PATH}", {"Accept": "text/html"})
+    assert "(01) " + journey.ROASTED in label.text and "&lt;b&gt;Roast&lt;/b&gt;" in label.text
+    assert shop.api.client.get(f"/qr{ROAST_PATH}.gif").status_code == 400
+
+
+def test_the_recall_report_as_page_and_csv(shop: Shop) -> None:
+    lot_1 = f"/01/{journey.GREEN}/10/FARM1-2026"
+    assert shop.api.client.get(f"/recall{lot_1}.csv").status_code == 401
+    report = shop.page(f"/recall{lot_1}.csv", shop.brand_h)
+    assert report.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(report.text)))
+    assert {r["id"] for r in rows} == {journey.ROAST_LOT, journey.SSCC}
+    pallet = next(r for r in rows if r["id"] == journey.SSCC)
+    assert pallet["bizStep"] == "receiving" and pallet["recordedBy"] == "Coffee Shop"
+    page = shop.page(f"/recall{lot_1}", {**shop.brand_h, "Accept": "text/html"})
+    assert journey.SSCC in page.text
+
+
+def test_sign_in_sets_a_cookie_that_pages_read_and_the_api_does_not(shop: Shop) -> None:
+    client = shop.api.client
+    token = shop.brand_h["Authorization"].split(" ", 1)[1]
+    refused = client.post(
+        "/login", content="api_key=cst_nope_nope&next=/", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert refused.status_code == 401
+    response = client.post(
+        "/login",
+        content=f"api_key={token}&next=//evil.example/",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert "httponly" in response.headers["set-cookie"].lower()
+    try:
+        brand = client.get(ROAST_PATH, headers=JSON).json()
+        assert brand["reader"]["name"] == "Roaster Brand"
+        assert client.get("/grants").status_code == 401  # the API never takes the cookie
+    finally:
+        client.cookies.clear()
+    assert client.get(ROAST_PATH, headers=JSON).json()["reader"]["kind"] == "public"
