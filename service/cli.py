@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -192,13 +192,71 @@ def verify_record(
             verdict = verify_event_view(view, reader)
         except (OSError, ValueError, MalformedView) as exc:
             _fail(exc)
-        typer.echo(f"{path}: {verdict.status} ({'partial' if verdict.withheld else 'full'} disclosure)")
-        for check in verdict.checks:
-            mark = {True: "ok  ", False: "FAIL", None: "----"}[check.ok]
-            typer.echo(f"  {mark} {check.name}: {check.detail}")
-        if verdict.unproven:
-            typer.echo(f"  note: {', '.join(verdict.unproven)} set by the service, not proven")
+        _print_verdict(str(path), verdict)
         failed = failed or verdict.status != "verified"
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def _print_verdict(label: str, verdict: Any) -> None:
+    typer.echo(f"{label}: {verdict.status} ({'partial' if verdict.withheld else 'full'} disclosure)")
+    for check in verdict.checks:
+        mark = {True: "ok  ", False: "FAIL", None: "----"}[check.ok]
+        typer.echo(f"  {mark} {check.name}: {check.detail}")
+    if verdict.unproven:
+        typer.echo(f"  note: {', '.join(verdict.unproven)} set by the service, not proven")
+
+
+def _load_journey(source: str) -> Any:
+    if source.startswith(("http://", "https://")):
+        import httpx
+
+        response = httpx.get(source, headers={"Accept": "application/json"}, follow_redirects=True, timeout=30)
+        if response.status_code != 200:
+            raise ValueError(f"{source} answered {response.status_code}: {response.text[:200]}")
+        return response.json()
+    return json.loads(sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8"))
+
+
+@verify_app.command("journey")
+def verify_journey(
+    source: Annotated[str, typer.Argument(help="A journey: its URL (JSON is asked for), a JSON file, or '-'.")],
+    rpc_url: Annotated[str, typer.Option("--rpc-url", help="A JSON-RPC endpoint of the chain the journey names.")],
+    contract: Annotated[str, typer.Option(help="The ProvenanceAnchor address you trust (the service publishes it).")],
+    anchorer: Annotated[
+        str, typer.Option(help="The account you trust to anchor (the service's; a signer may anchor its own).")
+    ],
+) -> None:
+    """Checks every step of a journey with only the chain: each step's event view as
+    `verify record` does, and that the step's summary (who, when, what, where, withheld) says
+    exactly what its proven view says. Prints every check; exit 1 unless every step verifies."""
+    from service.chain.rpc import connect
+    from service.domain.disclosure import AnchorReader, MalformedView, verify_event_view
+    from service.web.journeys import summary_mismatches
+
+    try:
+        reader = AnchorReader(connect(rpc_url), contract, anchorer)
+        journey = _load_journey(source)
+        steps = journey["steps"]
+        if not isinstance(steps, list):
+            raise ValueError("steps is not a list")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        _fail(exc)
+    failed = False
+    for number, step in enumerate(steps, start=1):
+        try:
+            verdict = verify_event_view(step["event"], reader)
+        except (ValueError, KeyError, TypeError, MalformedView) as exc:
+            typer.echo(f"step {number}: failed (the view cannot be read: {exc})")
+            failed = True
+            continue
+        _print_verdict(f"step {number} ({step.get('bizStep') or step.get('eventType')})", verdict)
+        mismatches = summary_mismatches(step)
+        mark = "FAIL" if mismatches else "ok  "
+        detail = "differs from the proven view in " + ", ".join(mismatches) if mismatches else "matches the proven view"
+        typer.echo(f"  {mark} summary: {detail}")
+        failed = failed or verdict.status != "verified" or bool(mismatches)
+    typer.echo(f"{len(steps)} steps: {'FAILED' if failed else 'all verified'}")
     if failed:
         raise typer.Exit(code=1)
 

@@ -60,8 +60,8 @@ def _identifier(identifier: str) -> dict[str, Any]:
     return entry
 
 
-def _step(view: disclosure.EventView, places: dict[str, str]) -> dict[str, Any]:
-    event = view.document
+def step_summary(event: dict[str, Any]) -> dict[str, Any]:
+    """What a step says, from its event view alone (so a verifier recomputes it)."""
     block = event[disclosure.RECORD_KEY]
     location = (event.get("bizLocation") or {}).get("id") or (event.get("readPoint") or {}).get("id")
     items = [
@@ -77,24 +77,45 @@ def _step(view: disclosure.EventView, places: dict[str, str]) -> dict[str, Any]:
         for q in event.get(name) or ()
     ]
     anchor = block.get("anchor")
+    biz_step = epcis_policy.biz_step_term(event.get("bizStep"))
     return {
         "ref": block["ref"],
         "eventType": event["type"],
         "eventTime": event.get("eventTime"),
         "action": event.get("action"),
-        "bizStep": epcis_policy.biz_step_term(event.get("bizStep")),
-        "bizStepLabel": _label(epcis_policy.biz_step_term(event.get("bizStep"))),
+        "bizStep": biz_step,
+        "bizStepLabel": _label(biz_step),
         "disposition": epcis_policy.disposition_term(event.get("disposition")),
         "who": {"id": block["owner"]["id"], "name": block["owner"]["name"]},
-        "where": {"id": location, "name": places.get(location) if location else None},
+        "where": {"id": location},
         "items": items,
         "quantities": quantities,
         "withheld": block["withheld"],
         "hashID": event.get("eventID") if disclosure.is_hash_id(event.get("eventID")) else None,
         "anchored": anchor is not None,
         "anchor": anchor,
-        "event": event,
     }
+
+
+def summary_mismatches(step: dict[str, Any]) -> list[str]:
+    """The summary fields of a journey step that do not say what its event view says (a place's
+    display name is the service's label, not a committed field)."""
+    expected = step_summary(step["event"])
+    found = []
+    for name, value in expected.items():
+        actual = step.get(name)
+        if name == "where":
+            actual = {"id": (actual or {}).get("id")}
+        if actual != value:
+            found.append(name)
+    return found
+
+
+def _step(view: disclosure.EventView, places: dict[str, str]) -> dict[str, Any]:
+    summary = step_summary(view.document)
+    location = summary["where"]["id"]
+    summary["where"] = {"id": location, "name": places.get(location) if location else None}
+    return {**summary, "event": view.document}
 
 
 def _claim(

@@ -47,6 +47,31 @@ TEMPLATES = Environment(
 HTML = "text/html; charset=utf-8"
 
 
+def item_label(identifier: str | None) -> str:
+    """A GS1 identifier as people read it: "GTIN 09506000134352 · lot R-0042", "SSCC …", "GLN …"."""
+    if not identifier:
+        return ""
+    key = journeys.item_key(identifier)
+    if key is not None:
+        return " · ".join(
+            part
+            for part in (
+                f"GTIN {key.gtin}",
+                f"lot {key.lot}" if key.lot else "",
+                f"serial {key.serial}" if key.serial else "",
+            )
+            if part
+        )
+    for ai, name in (("/00/", "SSCC"), ("/414/", "GLN"), ("/417/", "party GLN")):
+        prefix = "https://id.gs1.org" + ai
+        if identifier.startswith(prefix):
+            return f"{name} {identifier[len(prefix) :].replace('/254/', ' · ')}"
+    return identifier
+
+
+TEMPLATES.filters["item"] = item_label
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(page(request, template, **context), status_code=status_code)
 

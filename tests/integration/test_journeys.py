@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import subprocess
+import sys
+from copy import deepcopy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -257,3 +262,39 @@ def test_sign_in_sets_a_cookie_that_pages_read_and_the_api_does_not(shop: Shop) 
     finally:
         client.cookies.clear()
     assert client.get(ROAST_PATH, headers=JSON).json()["reader"]["kind"] == "public"
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_the_journey_verifies_with_only_the_chain_and_tampering_is_named(shop: Shop, tmp_path: Path) -> None:
+    body = shop.page(ROAST_PATH, JSON).json()
+    pins = [
+        "--rpc-url",
+        shop.runtime.settings.rpc_url,
+        "--contract",
+        body["verify"]["provenanceAnchor"],
+        "--anchorer",
+        body["verify"]["anchorer"],
+    ]
+    good = tmp_path / "journey.json"
+    good.write_text(json.dumps(body))
+    ran = _cli("verify", "journey", str(good), *pins)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert f"{len(body['steps'])} steps: all verified" in ran.stdout and "ok   summary" in ran.stdout
+
+    relabelled = deepcopy(body)
+    relabelled["steps"][0]["eventTime"] = "2020-01-01T00:00:00Z"  # the summary lies, the view does not
+    forged = deepcopy(body)
+    forged["steps"][-1]["event"]["eventTime"] = "2020-01-01T00:00:00Z"  # the view lies
+    for tampered, check in (
+        (relabelled, "FAIL summary: differs from the proven view in eventTime"),
+        (forged, "FAIL disclosed_fields"),
+    ):
+        path = tmp_path / "tampered.json"
+        path.write_text(json.dumps(tampered))
+        ran = _cli("verify", "journey", str(path), *pins)
+        assert ran.returncode == 1 and check in ran.stdout, ran.stdout

@@ -1,0 +1,184 @@
+"""The pages in a real browser (Debian's headless Chromium, driven by Playwright) against the
+service listening on 127.0.0.1: the customer's journey page agrees with the JSON journey, its
+badges, withheld counts and footprint roll-up change on the next request after a revocation;
+QR codes decode (zbarimg) to the Digital Link URL; markup in data is shown, never run.
+Screenshots are kept in build/test-artifacts/ (or $CONSTELLATE_TEST_ARTIFACTS)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from service.settings import PROJECT_ROOT
+
+from . import journey
+from .conftest import Api
+from .test_journeys import ROAST_PATH, Shop
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("CONSTELLATE_TEST_ARTIFACTS", PROJECT_ROOT / "build" / "test-artifacts"))
+
+pytestmark = [
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not os.environ.get("CONSTELLATE_REQUIRE_BROWSER"),
+        reason="no chromium: run ./scripts/test (it installs Debian's chromium and zbar-tools)",
+    ),
+]
+
+
+class Served:
+    """The app on a free port of 127.0.0.1, in a thread, until the block ends."""
+
+    def __init__(self, app: Any) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone first
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _texts(page: Any, selector: str) -> list[str]:
+    return [t.strip() for t in page.locator(selector).all_inner_texts()]
+
+
+def test_the_customer_page_agrees_with_the_json_and_changes_on_revocation(
+    api: Api, browser_page: Any, tmp_path: Path
+) -> None:
+    shop = Shop(api)
+    page = browser_page
+    with Served(api.client.app) as base:
+        body = httpx.get(base + ROAST_PATH, headers={"Accept": "application/json"}).json()
+        response = page.goto(base + ROAST_PATH)
+        assert response is not None and response.status == 200
+        _shot(page, "journey-public")
+
+        # The page and the JSON journey say the same thing, step by step.
+        refs = page.locator("[data-testid=step]").evaluate_all("els => els.map(e => e.dataset.ref)")
+        assert refs == [s["ref"] for s in body["steps"]]
+        assert _texts(page, "[data-testid=who]") == [s["who"]["name"] for s in body["steps"]]
+        whens = page.locator("[data-testid=when] time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+        assert whens == [s["eventTime"] for s in body["steps"] if s["eventTime"]]
+        assert page.inner_text("[data-testid=step-count]") == str(len(body["steps"]))
+        withheld = {
+            row.get_attribute("data-owner"): int(row.locator("[data-testid=withheld-fields]").inner_text())
+            for row in page.locator("[data-testid=withheld-row]").all()
+        }
+        assert withheld == {w["name"]: w["fields"] for w in body["withheld"]}
+        assert withheld["Farms Cooperative"] > 0 and "Coffee Shop" not in withheld
+        assert page.inner_text("[data-testid=reader]") == "Public view"
+
+        # Badges and the roll-up.
+        badges = {
+            c.get_attribute("data-uid"): c.locator("[data-testid=badge]").inner_text()
+            for c in page.locator("[data-testid=claim]").all()
+        }
+        assert badges == {c["uid"]: c["status"] for c in body["claims"]}
+        assert badges[shop.certificate] == "valid" and badges[shop.pcf_2] == "valid"
+        assert page.inner_text("[data-testid=footprint-value]") == "4.80"
+        assert page.inner_text("[data-testid=footprint-status]") == "verified"
+        assert page.inner_text("[data-testid=footprint-unit]") == "1.200"
+
+        # Markup in data is text: the product name's <b> is shown, not rendered.
+        assert page.locator("h1 b").count() == 0 and "<b>Roast</b>" in page.inner_text("h1")
+
+        # Accessible structure: one h1, a language, every form control labelled.
+        assert page.locator("h1").count() == 1 and page.get_attribute("html", "lang") == "en"
+        assert page.evaluate(
+            "() => [...document.querySelectorAll('input:not([type=hidden])')].every(i => i.labels && i.labels.length)"
+        )
+        assert page.evaluate("() => [...document.querySelectorAll('link[href^=http],script[src]')].length") == 0
+
+        # A revocation shows on the next request.
+        assert api.client.post(f"/attestations/{shop.pcf_2}/revoke", json={}, headers=shop.farm_h).status_code in (
+            200,
+            202,
+        )
+        shop.runtime.relay(flush=True)
+        page.reload()
+        assert page.locator(f"[data-uid='{shop.pcf_2}'] [data-testid=badge]").inner_text() == "revoked"
+        assert page.inner_text("[data-testid=footprint-status]") == "partly verified"
+        assert page.inner_text("[data-testid=footprint-value]") == "1.80"
+        _shot(page, "journey-after-revocation")
+
+        # A malformed link: a 400 page that says what is wrong.
+        bad = page.goto(base + f"/01/{journey.ROASTED[:-1]}0/10/R-0042")
+        assert bad is not None and bad.status == 400
+        assert "check digit" in page.inner_text("[data-testid=problem]")
+        _shot(page, "journey-malformed")
+
+        # The QR code on the label decodes to the Digital Link URL on the public base.
+        page.goto(base + f"/label{ROAST_PATH}")
+        assert page.locator("[data-testid=label] svg").count() == 1
+        _shot(page, "label")
+        png = tmp_path / "qr.png"
+        png.write_bytes(httpx.get(base + f"/qr{ROAST_PATH}.png").content)
+        decoded = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True, check=True)
+        assert decoded.stdout.strip() == body["item"]["url"] == shop.runtime.settings.public_base_url + ROAST_PATH
+
+
+def test_the_brand_signs_in_and_sees_its_view_trace_and_recall(api: Api, browser_page: Any) -> None:
+    shop = Shop(api)
+    page = browser_page
+    token = shop.brand_h["Authorization"].split(" ", 1)[1]
+    with Served(api.client.app) as base:
+        page.goto(base + f"/login?next={ROAST_PATH}")
+        page.get_by_label("API key").fill(token)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(base + ROAST_PATH)
+        assert page.inner_text("[data-testid=reader]") == "Shared with Roaster Brand"
+        assert page.locator("[data-testid=step]").count() == 10
+        assert page.inner_text("[data-testid=withheld-total]") == "0"
+        assert journey.LOT_1 in page.inner_text("[data-testid=lineage]")
+        _shot(page, "journey-brand")
+
+        page.goto(base + f"/recall/01/{journey.GREEN}/10/FARM1-2026")
+        affected = _texts(page, "[data-testid=affected] td:first-child")
+        assert set(affected) == {journey.ROAST_LOT, journey.SSCC}
+        _shot(page, "recall")
+        with page.expect_download() as download:
+            page.click("[data-testid=csv-link]")
+        assert download.value.suggested_filename == f"recall-{journey.GREEN}-FARM1-2026.csv"
+
+        page.get_by_role("button", name="Sign out").click()
+        page.goto(base + ROAST_PATH)
+        assert page.inner_text("[data-testid=reader]") == "Public view"
