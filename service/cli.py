@@ -294,14 +294,28 @@ def db_upgrade(database_url: DatabaseUrl = None) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (one per core).")] = 1,
 ) -> None:
-    """Run the API server."""
+    """Run the API server. Several workers share the database; one of them leads anchoring."""
+    import os
+
     import uvicorn
 
     from service.api.app import create_app
 
     settings = _settings(host=host, port=port)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+        return
+    os.environ["CONSTELLATE_HOST"], os.environ["CONSTELLATE_PORT"] = settings.host, str(settings.port)
+    uvicorn.run(
+        "service.api.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 @app.command()

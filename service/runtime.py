@@ -12,6 +12,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 
+from eth_account import Account
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -81,6 +82,12 @@ class Runtime:
             manifest = DeploymentManifest.load(self.settings.manifest_path)
             self._anchor_ref = AnchorRef(manifest.chain_id, manifest.contracts["ProvenanceAnchor"].address)
         return self._anchor_ref
+
+    def anchorer_address(self) -> str | None:
+        """The account that anchors (the relayer's), without a chain call: pages name it even
+        while the chain is down."""
+        key = self.settings.relayer_private_key
+        return Account.from_key(key.get_secret_value()).address if key is not None else None
 
     def reachable_chain(self) -> Chain | None:
         """The chain, or None while it cannot be reached (readers then say what they could not check)."""

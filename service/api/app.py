@@ -2,18 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service import __version__
-from service.api import attestations, auth, constellations, epcis, grants, health, members, products
+from service.api import (
+    attestations,
+    auth,
+    constellations,
+    coordination,
+    epcis,
+    grants,
+    health,
+    members,
+    products,
+)
 from service.api.errors import install_error_handlers, problem_response
 from service.errors import PayloadTooLarge
 from service.runtime import Runtime
 from service.settings import Settings, get_settings
 from service.web import pages
+
+
+class BodyLimit:
+    """A declared body beyond the largest accepted document is refused before it is read (pure
+    ASGI: no per-request task or stream wrapping on the hot paths)."""
+
+    def __init__(self, app: ASGIApp, limit: Callable[[], int]) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"").decode("latin-1")
+            limit = self.limit()
+            if declared.isdigit() and int(declared) > limit:
+                refusal = problem_response(
+                    PayloadTooLarge(f"the request body is {declared} bytes; the limit is {limit}")
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -40,17 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = runtime.engine
     install_error_handlers(app, html=pages.error_page)
 
-    @app.middleware("http")
-    async def refuse_oversized_bodies(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """A declared body beyond the largest accepted document is refused before it is read."""
-        declared = request.headers.get("content-length", "")
-        limit = runtime.settings.capture_max_bytes
-        if declared.isdigit() and int(declared) > limit:
-            return problem_response(PayloadTooLarge(f"the request body is {declared} bytes; the limit is {limit}"))
-        return await call_next(request)
+    app.add_middleware(BodyLimit, limit=lambda: runtime.settings.capture_max_bytes)
 
+    pages.install(app)  # first: the resolver is the hot path, matched before every other route
     app.include_router(health.router)
     app.include_router(members.router)
     app.include_router(auth.router)
@@ -64,5 +88,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(grants.router)
     app.include_router(grants.log_router)
     app.include_router(products.router)
-    pages.install(app)
+    app.include_router(coordination.router)
+    app.include_router(pages.router)
     return app

@@ -1,11 +1,14 @@
 """The attestation schema catalogue: built-in ESG schemas (certification, PACT product carbon
-footprint, labour audit, origin, recycled content) and members' custom schemas. A schema's
-JSON Schema validates bodies off chain; its definition, registered on the AttestationRegistry,
-pins the JSON Schema by hash so anyone can check which rules a body was held to."""
+footprint, labour audit, origin, recycled content, a member's commitment) and members' custom
+schemas. A schema's JSON Schema validates bodies off chain; its definition, registered on the
+AttestationRegistry, pins the JSON Schema by hash so anyone can check which rules a body was
+held to. A built-in added later is registered the next time the catalogue is used
+(`ensure_builtin_schemas`)."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from typing import Any
 
@@ -27,6 +30,7 @@ _DATETIME = {"type": "string", "format": "date-time"}
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 500}
 _COUNTRY = {"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2"}
 _DQR = {"type": "number", "minimum": 1, "maximum": 3}
+log = logging.getLogger(__name__)
 
 
 def _object(properties: dict[str, Any], required: list[str], **extra: Any) -> dict[str, Any]:
@@ -166,7 +170,34 @@ BUILTIN: dict[str, dict[str, Any]] = {
             ["material", "recycledSharePercent", "chainOfCustody"],
         ),
     },
+    "commitment": {
+        "title": "Commitment: a member's pledge to its constellation (e.g. 80 % Fairtrade-certified lots by 2027)",
+        "required_roles": 0,
+        "revocable": True,
+        "json_schema": _object(
+            {
+                "metric": {
+                    "enum": ["certified-share"],
+                    "description": "certified-share: the share of the pledging member's lots holding a valid certification",
+                },
+                "standard": {**_TEXT, "description": "Only certifications of this standard count (e.g. Fairtrade)"},
+                "gtins": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": "^[0-9]{14}$"},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                    "description": "The products (GTIN-14) whose lots the pledge covers",
+                },
+                "targetPercent": {"type": "number", "minimum": 0, "maximum": 100},
+                "deadline": _DATE,
+                "statement": _TEXT,
+            },
+            ["metric", "gtins", "targetPercent", "deadline", "statement"],
+        ),
+    },
 }
+"""A commitment is issued by the pledging member about itself (subject kind `member`); the
+coordinator's health views (service/domain/health.py) measure its progress."""
 
 
 class SchemaCreate(BaseModel):
@@ -236,17 +267,25 @@ def _register(
 
 def ensure_builtin_schemas(*, session: Session, chain: Chain) -> None:
     """Registers every built-in schema that the database or the chain lacks (idempotent)."""
-    known = set(session.scalars(select(AttestationSchema.name).where(AttestationSchema.builtin.is_(True))))
+    names = {
+        name: builtin for name, builtin in session.execute(select(AttestationSchema.name, AttestationSchema.builtin))
+    }
     for name, spec in BUILTIN.items():
-        if name not in known:
+        if name not in names:
             _register(session=session, chain=chain, name=name, builtin=True, registered_by=None, **spec)
+        elif not names[name]:
+            # a member registered a custom schema of this name before the built-in one was added:
+            # it keeps it (its attestations reference it), and the built-in stays unregistered
+            log.warning("built-in schema %r not registered: a custom schema holds the name", name)
     session.flush()
 
 
 def create_schema(*, session: Session, chain: Chain, member_id: str, schema_in: SchemaCreate) -> AttestationSchema:
     from service.domain.constellations import role_mask
 
-    if session.scalar(select(AttestationSchema).where(AttestationSchema.name == schema_in.name)):
+    if schema_in.name in BUILTIN or session.scalar(
+        select(AttestationSchema).where(AttestationSchema.name == schema_in.name)
+    ):
         raise Conflict(f"a schema named {schema_in.name!r} already exists")
     _check_json_schema(schema_in.json_schema)
     return _register(

@@ -319,7 +319,9 @@ class JourneyCache:
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)
 
-    def rendered(self, entry: Entry, name: str, render: Callable[[], bytes]) -> bytes:
+    @staticmethod
+    def rendered(entry: Entry, name: str, render: Callable[[], bytes]) -> bytes:
+        """The entry in one format, rendered once (a race renders twice; both are the same)."""
         found = entry.rendered.get(name)
         if found is None:
             found = entry.rendered[name] = render()

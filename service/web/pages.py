@@ -9,6 +9,7 @@ form sets — accepted only on GET pages, never on the API, so a cross-site form
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import time
 from datetime import UTC, datetime
@@ -22,12 +23,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from service.api import epcis as epcis_api
 from service.api.deps import PURPOSE, access_of, principal_of
 from service.db.models import Product
 from service.db.session import current_revision
-from service.domain import journeys
+from service.domain import health, journeys
 from service.domain.gs1 import ItemKey, parse_item_path
 from service.domain.members import Principal
 from service.domain.policy import write_log
@@ -145,51 +147,68 @@ def _trust(runtime: Runtime) -> dict[str, Any]:
     return {
         "chainId": where.chain_id if where else None,
         "provenanceAnchor": where.contract if where else None,
-        "anchorer": runtime.chain.sender.address if where else None,
+        "anchorer": runtime.anchorer_address() if where else None,
         "rpcUrl": runtime.settings.public_rpc_url or runtime.settings.rpc_url,
     }
 
 
-def journey_entry(request: Request, session: Session, key: ItemKey) -> documents.Entry:
+def journey_entry(request: Request, key: ItemKey) -> documents.Entry:
     """The journey of `key` for the request's reader: from the cache while the data revision is
     current, else built; the read is logged either way (public reads coalesced)."""
     runtime = _runtime(request)
     purpose = request.headers.get("constellate-purpose")
     if purpose is not None and not PURPOSE.match(purpose):
         raise MalformedInput("Constellate-Purpose is at most 200 letters, digits, spaces and simple punctuation")
-    principal = viewer_of(request, session)
+    principal = None
+    if _token(request, cookie=True):
+        with runtime.sessions() as session:
+            principal = viewer_of(request, session)
     reader = _reader_json(principal)
     path = key.digital_link("")
     cache: documents.JourneyCache = request.app.state.journeys
     cache_key = (f"{reader['kind']}:{reader.get('id') or ''}", path)
-    revision = current_revision(session)
-    session.rollback()
+    revision = current_revision(runtime.engine)  # before anything is read: a later write shows next time
     entry = cache.get(cache_key, revision)
     if entry is None:
-        access = access_of(session, principal, purpose)
-        journey = journeys.build(session=session, access=access, key=key, where=runtime.anchor_ref())
-        if not (journey.steps or journey.claims or journey.lots or journey.product):
-            raise NotFound(f"nothing about {path} is known to this service, or shared with you")
-        body = documents.document(
-            session,
-            journey,
-            base=runtime.settings.public_base_url,
-            trust=_trust(runtime),
-            reader=reader,
-            revision=revision,
-            tx_url=runtime.settings.explorer_tx_url,
-        )
-        changes = [m for m in (journey.next_change(), documents.next_grant_change(session, access.now)) if m]
-        session.rollback()
-        rows = access.entries(endpoint="journey", decisions=journey.log_decisions(path[:80]))
-        entry = documents.Entry(revision, min(changes).timestamp() if changes else None, body, rows)
+        with runtime.sessions() as session:
+            entry = _build_entry(runtime, session, key, principal, reader, purpose, revision)
         cache.put(cache_key, entry)
     now = time.time()
     if reader["kind"] != "public" or now - entry.logged_at >= documents.PUBLIC_LOG_SECONDS:
-        at = datetime.now(UTC)
-        write_log(session, [{**row, "at": at, "purpose": purpose or ""} for row in entry.log_rows])
         entry.logged_at = now
+        at = datetime.now(UTC)
+        with runtime.sessions() as session:
+            write_log(session, [{**row, "at": at, "purpose": purpose or ""} for row in entry.log_rows])
     return entry
+
+
+def _build_entry(
+    runtime: Runtime,
+    session: Session,
+    key: ItemKey,
+    principal: Principal | None,
+    reader: dict[str, Any],
+    purpose: str | None,
+    revision: int,
+) -> documents.Entry:
+    path = key.digital_link("")
+    access = access_of(session, principal, purpose)
+    journey = journeys.build(session=session, access=access, key=key, where=runtime.anchor_ref())
+    if not (journey.steps or journey.claims or journey.lots or journey.product):
+        raise NotFound(f"nothing about {path} is known to this service, or shared with you")
+    body = documents.document(
+        session,
+        journey,
+        base=runtime.settings.public_base_url,
+        trust=_trust(runtime),
+        reader=reader,
+        revision=revision,
+        tx_url=runtime.settings.explorer_tx_url,
+    )
+    changes = [m for m in (journey.next_change(), documents.next_grant_change(session, access.now)) if m]
+    session.rollback()
+    rows = access.entries(endpoint="journey", decisions=journey.log_decisions(path[:80]))
+    return documents.Entry(revision, min(changes).timestamp() if changes else None, body, rows)
 
 
 def _wants_linkset(request: Request) -> bool:
@@ -206,29 +225,63 @@ def _wants_json(request: Request) -> bool:
     )
 
 
-def resolve(request: Request) -> Response:
+async def resolve(request: Request) -> Response:
+    """The resolver. A public page already rendered at the current data revision is answered on
+    the event loop (one indexed read); anything else — building, signing in, logging — runs in
+    the thread pool."""
     key = _item(request)
-    runtime = _runtime(request)
     if _wants_linkset(request):
-        with runtime.sessions() as session:
-            product = session.get(Product, key.gtin)
-            title = product.name if product else None
-        body = documents.linkset(key, base=runtime.settings.public_base_url, title=title)
-        return Response(orjson.dumps(body), media_type="application/linkset+json", headers={"Vary": "Accept"})
+        return await run_in_threadpool(_linkset, request, key)
+    hit = _cached_public(request, key)
+    if hit is not None:
+        return hit
+    return await run_in_threadpool(_journey_response, request, key)
+
+
+def _linkset(request: Request, key: ItemKey) -> Response:
+    runtime = _runtime(request)
     with runtime.sessions() as session:
-        entry = journey_entry(request, session, key)
-        if _wants_json(request):
-            body = documents.JourneyCache.rendered(
-                request.app.state.journeys, entry, "json", lambda: orjson.dumps(entry.body)
-            )
-            return Response(body, media_type="application/json", headers={"Vary": "Accept, Authorization, Cookie"})
-        html = documents.JourneyCache.rendered(
-            request.app.state.journeys,
-            entry,
-            "html",
-            lambda: page(request, "journey.html", j=entry.body).encode(),
-        )
-        return Response(html, media_type=HTML, headers={"Vary": "Accept, Authorization, Cookie"})
+        product = session.get(Product, key.gtin)
+        title = product.name if product else None
+    body = documents.linkset(key, base=runtime.settings.public_base_url, title=title)
+    return Response(orjson.dumps(body), media_type="application/linkset+json", headers={"Vary": "Accept"})
+
+
+def _format(request: Request) -> tuple[str, str, bool]:
+    """(the rendering, its media type, gzip) the request asks for."""
+    kind, media = ("json", "application/json") if _wants_json(request) else ("html", HTML)
+    return kind, media, "gzip" in request.headers.get("accept-encoding", "")
+
+
+VARY = {"Vary": "Accept, Accept-Encoding, Authorization, Cookie", "Cache-Control": "no-cache"}
+
+
+def _cached_public(request: Request, key: ItemKey) -> Response | None:
+    if _token(request, cookie=True) or request.headers.get("constellate-purpose"):
+        return None
+    runtime = _runtime(request)
+    entry = request.app.state.journeys.get(("public:", key.digital_link("")), current_revision(runtime.engine))
+    if entry is None or time.time() - entry.logged_at >= documents.PUBLIC_LOG_SECONDS:
+        return None
+    kind, media, gzipped = _format(request)
+    body = entry.rendered.get(kind + (".gz" if gzipped else ""))
+    if body is None:
+        return None
+    return Response(body, media_type=media, headers={**VARY, "Content-Encoding": "gzip"} if gzipped else VARY)
+
+
+def _journey_response(request: Request, key: ItemKey) -> Response:
+    entry = journey_entry(request, key)
+    kind, media, gzipped = _format(request)
+    cache = documents.JourneyCache
+    if kind == "json":
+        plain = cache.rendered(entry, kind, lambda: orjson.dumps(entry.body))
+    else:
+        plain = cache.rendered(entry, kind, lambda: page(request, "journey.html", j=entry.body).encode())
+    if gzipped:
+        body = cache.rendered(entry, kind + ".gz", lambda: gzip.compress(plain, 6))
+        return Response(body, media_type=media, headers={**VARY, "Content-Encoding": "gzip"})
+    return Response(plain, media_type=media, headers=VARY)
 
 
 for _path in ("/01/{gtin}", "/01/{gtin}/10/{lot}", "/01/{gtin}/21/{serial}", "/01/{gtin}/10/{lot}/21/{serial}"):
@@ -433,8 +486,26 @@ def _csv_safe(value: Any) -> Any:
     return value
 
 
+# --- the coordinator's view --------------------------------------------------------------------
+
+
+@router.get("/coordinator/{slug}")
+def coordinator(request: Request, slug: str, weeks: int = 12) -> Response:
+    """The constellation map, metrics over time, partner scorecards and commitments (for a
+    member that coordinates the constellation now)."""
+    if not 1 <= weeks <= 104:
+        raise MalformedInput("weeks is 1 to 104")
+    runtime = _runtime(request)
+    with runtime.sessions() as session:
+        principal = viewer_of(request, session)
+        if principal is None and wants_html(request):
+            return RedirectResponse(f"/login?next=/coordinator/{slug}", status_code=303)
+        access = access_of(session, principal, request.headers.get("constellate-purpose"))
+        view = health.coordinator_view(session=session, access=access, slug=slug, weeks=weeks)
+    return render(request, "coordinator.html", view=view)
+
+
 def install(app: Any) -> None:
-    """Mounts the pages, and answers errors on them as pages (JSON stays JSON)."""
+    """The journey cache and the resolver (the other pages are `router`)."""
     app.state.journeys = documents.JourneyCache(app.state.settings.journey_cache_entries)
     app.include_router(api_router)
-    app.include_router(router)

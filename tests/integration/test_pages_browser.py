@@ -182,3 +182,44 @@ def test_the_brand_signs_in_and_sees_its_view_trace_and_recall(api: Api, browser
         page.get_by_role("button", name="Sign out").click()
         page.goto(base + ROAST_PATH)
         assert page.inner_text("[data-testid=reader]") == "Public view"
+
+
+def test_the_coordinator_sees_the_map_metrics_scorecards_and_commitments(api: Api, browser_page: Any) -> None:
+    from .test_coordination_api import SLUG, Cocoa
+
+    cocoa = Cocoa(api)
+    page = browser_page
+    metrics = cocoa.get("metrics")
+    cards = cocoa.get("scorecards")
+    pledges = cocoa.get("commitments")
+    with Served(api.client.app) as base:
+        page.goto(base + f"/coordinator/{SLUG}")
+        page.wait_for_url(f"{base}/login?next=/coordinator/{SLUG}")  # sign in first
+        page.get_by_label("API key").fill(cocoa.brand_h["Authorization"].split(" ", 1)[1])
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/coordinator/{SLUG}")
+        page.set_viewport_size({"width": 1280, "height": 900})
+        _shot(page, "coordinator")
+        assert page.inner_text("[data-testid=members]") == str(metrics["members"])
+        assert page.inner_text("[data-testid=events-total]") == str(metrics["events"]["total"])
+        svg = page.locator("[data-testid=map] svg")
+        assert svg.count() == 1 and svg.get_attribute("role") == "img"
+        labels = svg.text_content()
+        for card in cards:
+            assert card["member"]["name"] in labels  # names with markup are text, not elements
+        assert page.locator("[data-testid=map] sur").count() == 0
+        rows = page.locator("[data-testid=scorecard]")
+        assert rows.count() == len(cards)
+        assert [r.get_attribute("data-member") for r in rows.all()] == [c["member"]["name"] for c in cards]
+        weakest = {c["member"]["name"] for c in cards if c["weakest"]}
+        assert {r.get_attribute("data-member") for r in page.locator("[data-weakest=true]").all()} == weakest
+        statuses = [c.get_attribute("data-status") for c in page.locator("[data-testid=commitment]").all()]
+        assert statuses == [p["status"] for p in pledges]
+        # Another member is refused, with a page that says why.
+        page.get_by_role("button", name="Sign out").click()
+        page.goto(base + "/login")
+        page.get_by_label("API key").fill(cocoa.farm_h["Authorization"].split(" ", 1)[1])
+        page.get_by_role("button", name="Sign in").click()
+        refused = page.goto(base + f"/coordinator/{SLUG}")
+        assert refused is not None and refused.status == 403
+        assert "only a coordinator" in page.inner_text("[data-testid=problem]")
