@@ -30,3 +30,10 @@ def test_anchor_gas_benchmark_runs() -> None:
 
 def test_recall_benchmark_runs() -> None:
     assert "median" in _run("recall.py", "--events", "3000", "--runs", "3")
+
+
+def test_journey_benchmark_runs() -> None:
+    output = _run(
+        "journey.py", "--inputs", "3", "--per-input", "2", "--product-events", "3", "--seconds", "2", "--runs", "1"
+    )
+    assert "10 events" in output and "errors: 0" in output
