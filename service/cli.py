@@ -232,7 +232,7 @@ def verify_journey(
     exactly what its proven view says. Prints every check; exit 1 unless every step verifies."""
     from service.chain.rpc import connect
     from service.domain.disclosure import AnchorReader, MalformedView, verify_event_view
-    from service.web.journeys import summary_mismatches
+    from service.web.journeys import journey_problems, summary_mismatches
 
     try:
         reader = AnchorReader(connect(rpc_url), contract, anchorer)
@@ -242,7 +242,10 @@ def verify_journey(
             raise ValueError("steps is not a list")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         _fail(exc)
-    failed = False
+    problems = journey_problems(journey)
+    for problem in problems:
+        typer.echo(f"FAIL journey: {problem}")
+    failed = bool(problems)
     for number, step in enumerate(steps, start=1):
         try:
             verdict = verify_event_view(step["event"], reader)
@@ -257,6 +260,9 @@ def verify_journey(
         typer.echo(f"  {mark} summary: {detail}")
         failed = failed or verdict.status != "verified" or bool(mismatches)
     typer.echo(f"{len(steps)} steps: {'FAILED' if failed else 'all verified'}")
+    typer.echo(
+        "note: claims, the footprint and place names are not checked here (GET /attestations/{uid} proves a claim)"
+    )
     if failed:
         raise typer.Exit(code=1)
 

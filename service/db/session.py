@@ -71,11 +71,16 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
                 return
 
     @event.listens_for(factory, "do_orm_execute")
-    def _executed(state: ORMExecuteState) -> None:
-        if state.is_insert or state.is_update or state.is_delete:
-            table = getattr(state.statement, "table", None)
-            if getattr(table, "name", None) not in QUIET_TABLES:
-                state.session.info[_CHANGED] = True
+    def _executed(state: ORMExecuteState) -> Any:
+        if not (state.is_insert or state.is_update or state.is_delete):
+            return None
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in QUIET_TABLES:
+            return None
+        result = state.invoke_statement()
+        if getattr(result, "rowcount", -1) != 0:  # a statement that touched no row changes nothing
+            state.session.info[_CHANGED] = True
+        return result
 
     @event.listens_for(factory, "before_commit")
     def _bump(session: Session) -> None:

@@ -119,6 +119,8 @@ def _week_label(day: date) -> str:
 
 def deadline_end(deadline: date) -> datetime:
     """A deadline day ends at the following midnight (UTC): a pledge for 30 June has all of it."""
+    if deadline >= date.max:  # the schema lets 9999-12-31 through: its end is the end of time
+        return datetime.max.replace(tzinfo=UTC)
     return datetime.combine(deadline + timedelta(days=1), time.min, UTC)
 
 

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.db.models import EpcisEvent, EventIdentifier, Product
+from service.db.models import EpcisEvent, Product
 from service.domain import attestations, disclosure, provenance
 from service.domain.disclosure import AnchorRef, EventView
 from service.domain.gs1 import CANONICAL_HOST, ItemKey, LocationKey
@@ -104,25 +104,44 @@ class Footprint:
 def _amounts(
     document: dict[str, Any], epc_field: str, quantity_field: str, net: dict[str, Amount]
 ) -> dict[str, Amount | None]:
-    """Each identifier of a side of a transformation with its amount in declared units (None:
-    the amount cannot be known: no unit and no net content)."""
+    """Each identifier of a side of a transformation with its amount in declared units, entries
+    of the same identifier summed (None: the amount cannot be known — no unit and no net content,
+    or units that do not add up)."""
     found: dict[str, Amount | None] = {}
+
+    def add(identifier: str, amount: Amount | None) -> None:
+        if identifier not in found:
+            found[identifier] = amount
+            return
+        before = found[identifier]
+        same = before is not None and amount is not None and before.unit == amount.unit
+        found[identifier] = Amount(before.value + amount.value, amount.unit) if same else None  # type: ignore[union-attr]
+
     for entry in document.get(quantity_field) or ():
         identifier = canonical_id(entry.get("epcClass", ""))
         quantity = entry.get("quantity")
         unit = UNITS.get(entry.get("uom") or "")
         if isinstance(quantity, int | float) and unit is not None:
-            found[identifier] = Amount(float(quantity) * unit[1], unit[0])
+            add(identifier, Amount(float(quantity) * unit[1], unit[0]))
         elif isinstance(quantity, int | float):
             per = net.get(_class_of(identifier))
-            found[identifier] = Amount(float(quantity) * per.value, per.unit) if per else None
+            add(identifier, Amount(float(quantity) * per.value, per.unit) if per else None)
         else:
-            found[identifier] = None
+            add(identifier, None)
     for epc in document.get(epc_field) or ():
         identifier = canonical_id(epc)
         per = net.get(_class_of(identifier))
-        found[identifier] = Amount(per.value, per.unit) if per else None
+        add(identifier, Amount(per.value, per.unit) if per else None)
     return found
+
+
+TRANSFORMATION_FIELDS = ("inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList")
+
+
+def lot_of(identifier: str) -> str | None:
+    """The lot of a unit named with its lot (/10/…/21/…), else None."""
+    key = item_key(identifier)
+    return ItemKey(key.gtin, key.lot).digital_link() if key and key.serial and key.lot else None
 
 
 def _class_of(identifier: str) -> str:
@@ -164,6 +183,19 @@ class FootprintRollup:
 
     def _compute(self, identifier: str, visiting: frozenset[str]) -> Footprint:
         own = self.attested.get(identifier) or self.attested.get(_class_of(identifier))
+        lot = lot_of(identifier)
+        if own is None and identifier not in self.made_by and lot is not None and lot not in visiting:
+            of_lot = self.of(canonical_id(lot), visiting)  # a unit of a lot carries the lot's footprint per unit
+            return Footprint(
+                identifier,
+                of_lot.status,
+                of_lot.intensity,
+                of_lot.unit,
+                of_lot.source,
+                of_lot.attestations,
+                of_lot.inputs,
+                of_lot.note,
+            )
         if own is not None:
             return Footprint(
                 identifier,
@@ -181,9 +213,15 @@ class FootprintRollup:
         outputs = _amounts(document, "outputEPCList", "outputQuantityList", self.net)
         inputs = _amounts(document, "inputEPCList", "inputQuantityList", self.net)
         mine = outputs.get(identifier)
-        if mine is None:
+        if mine is None or mine.value <= 0:
             return Footprint(identifier, "missing", note="the quantity made is not known, so nothing can be allocated")
         total_out = sum(a.value for a in outputs.values() if a is not None and a.unit == mine.unit)
+        withheld = set(document.get(disclosure.RECORD_KEY, {}).get("withheld") or ())
+        certain = (
+            all(a is not None and a.unit == mine.unit and a.value > 0 for a in outputs.values())
+            and all(a is not None and a.value > 0 for a in inputs.values())
+            and not withheld & set(TRANSFORMATION_FIELDS)
+        )
         emitted = 0.0
         backed: list[str] = []
         parts: list[dict[str, Any]] = []
@@ -214,7 +252,7 @@ class FootprintRollup:
             return Footprint(
                 identifier, "missing", source="rolled up", inputs=parts, note="no input has a usable footprint"
             )
-        complete = len(backed) == len(inputs) and all(s == "verified" for s in backed)
+        complete = certain and len(backed) == len(inputs) and all(s == "verified" for s in backed)
         share = mine.value / total_out
         return Footprint(
             identifier,
@@ -227,7 +265,7 @@ class FootprintRollup:
             note=(
                 "inputs' footprints allocated by quantity; the processor's own emissions are not attested"
                 if complete
-                else "a lower bound: some inputs have no verified footprint"
+                else "partly backed: some inputs have no verified footprint, or some quantities are unknown or withheld"
             ),
         )
 
@@ -300,21 +338,53 @@ def _time_of(view: EventView) -> tuple[int, datetime | str]:
     return (0, parse_time("eventTime", when)) if when else (1, view.document[disclosure.RECORD_KEY]["ref"])
 
 
-def _lots_of(session: Session, access: Access, gtin: str) -> list[str]:
-    """The lots and units of a product class named in events whose identifiers the reader sees."""
-    prefix = ItemKey(gtin).digital_link() + "/"
-    rows = session.execute(
-        select(EventIdentifier.identifier)
-        .join(EpcisEvent, EpcisEvent.id == EventIdentifier.record_id)
-        .where(
-            EventIdentifier.identifier.startswith(prefix, autoescape=True),
-            access.sees("what", EpcisEvent.owner_id, EpcisEvent.constellation),
+def _vouchers(steps: list[EventView], products: dict[str, Product]) -> dict[str, set[str]]:
+    """Who may state an item's footprint: a member that recorded a step naming it (or, for a
+    class, one of its lots), or the member that brands its GTIN. Anyone else's footprint of
+    someone else's product is not taken into the roll-up (it still shows as a claim)."""
+    trusted: dict[str, set[str]] = {}
+    for view in steps:
+        document = view.document
+        named_items: list[Any] = [document.get("parentID")]
+        for name in ("epcList", "childEPCs", "inputEPCList", "outputEPCList"):
+            named_items += document.get(name) or []
+        for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
+            named_items += [q.get("epcClass") for q in document.get(name) or ()]
+        for named in (n for n in named_items if isinstance(n, str)):
+            identifier = canonical_id(named)
+            for subject in (identifier, _class_of(identifier)):
+                trusted.setdefault(subject, set()).add(view.row.owner_id)
+    for product in products.values():
+        trusted.setdefault(ItemKey(product.gtin).digital_link(), set()).add(product.owner_id)
+    return trusted
+
+
+def _footprints(
+    claims: list[attestations.Readable], status: dict[str, str], trusted: dict[str, set[str]]
+) -> dict[str, _Attested]:
+    """Per item (canonical), the newest footprint a voucher attested that the reader sees in
+    full (valid before pending; revoked, expired and failed ones do not count)."""
+    attested: dict[str, _Attested] = {}
+    for claim in claims:  # oldest first: a later one of the same standing replaces it
+        row, shown = claim.row, claim.shown
+        if claim.schema_name != FOOTPRINT_SCHEMA or status[row.uid] not in ("valid", "pending"):
+            continue
+        if shown is not None and not {"body/pCfExcludingBiogenic", "body/declaredUnit"} <= shown:
+            continue
+        subject = canonical_id(row.subject)
+        key = item_key(subject)
+        owners = trusted.get(subject, set()) | (
+            trusted.get(_class_of(subject), set()) if key and key.lot is None else set()
         )
-        .distinct()
-        .order_by(EventIdentifier.identifier)
-        .limit(200)
-    )
-    return [r for (r,) in rows]
+        if row.issuer_id not in owners:
+            continue
+        candidate = _Attested(
+            float(row.body["pCfExcludingBiogenic"]), str(row.body["declaredUnit"]), row.uid, status[row.uid] == "valid"
+        )
+        current = attested.get(subject)
+        if current is None or candidate.valid or not current.valid:
+            attested[subject] = candidate
+    return attested
 
 
 def build(
@@ -356,7 +426,9 @@ def build(
     sources = {e.source for e in edges}
     origins = [n for n in lineage if n not in sources and n not in starts] if edges else []
 
-    subjects = set(lineage) | {_class_of(n) for n in lineage}
+    items = set(lineage) | {_class_of(n) for n in lineage}
+    # claims name items as ItemKey writes them; events as EPCIS canonicalises them: ask for both
+    subjects = items | {k.digital_link() for k in (item_key(n) for n in items) if k is not None}
     subjects |= {member_subject(v.row.owner_id) for v in steps}
     for view in steps:
         for name in ("bizLocation", "readPoint"):
@@ -368,37 +440,22 @@ def build(
     status = {c.row.uid: attestations.status_of(session=session, row=c.row, now=now) for c in claims}
     claims = [c for c in claims if status[c.row.uid] != "failed"]  # refused by the chain: never a claim
 
-    attested: dict[str, _Attested] = {}
-    for claim in claims:
-        if claim.schema_name != FOOTPRINT_SCHEMA or status[claim.row.uid] not in ("valid", "pending"):
-            continue
-        body = claim.row.body
-        shown = claim.shown
-        if shown is not None and not {"body/pCfExcludingBiogenic", "body/declaredUnit"} <= shown:
-            continue
-        current = attested.get(claim.row.subject)
-        candidate = _Attested(
-            float(body["pCfExcludingBiogenic"]),
-            str(body["declaredUnit"]),
-            claim.row.uid,
-            status[claim.row.uid] == "valid",
-        )
-        if current is None or (candidate.valid and not current.valid):
-            attested[claim.row.subject] = candidate
     made_by: dict[str, EventView] = {}
     views_by_record = {v.row.id: v for v in steps}
-    for edge in edges:
-        if edge.relation == "made_from" and edge.record_id in views_by_record:
-            made_by.setdefault(edge.source, views_by_record[edge.record_id])
-    missing_views = {e.record_id for e in edges if e.relation == "made_from"} - set(views_by_record)
+    made = sorted((e for e in edges if e.relation == "made_from"), key=lambda e: e.ref)  # one rule, every replica
+    missing_views = {e.record_id for e in made} - set(views_by_record)
     if missing_views:  # a transformation seen only through its linking fields
         extra = list(session.scalars(select(EpcisEvent).where(EpcisEvent.id.in_(missing_views))))
-        for view in disclosure.render_events(session, access, extra, where=where, endpoint="journey", log=False):
-            for edge in edges:
-                if edge.record_id == view.row.id and edge.relation == "made_from":
-                    made_by.setdefault(edge.source, view)
+        views_by_record |= {
+            v.row.id: v
+            for v in disclosure.render_events(session, access, extra, where=where, endpoint="journey", log=False)
+        }
+    for edge in made:
+        if edge.record_id in views_by_record:
+            made_by.setdefault(edge.source, views_by_record[edge.record_id])
     gtins = {k.gtin for k in (item_key(n) for n in [*lineage, *made_by]) if k is not None}
     products = {p.gtin: p for p in session.scalars(select(Product).where(Product.gtin.in_(gtins)))} if gtins else {}
+    attested = _footprints(claims, status, _vouchers(steps, products))
     net = {
         ItemKey(p.gtin).digital_link(): Amount(p.net_content, p.net_content_unit)
         for p in products.values()
@@ -417,7 +474,11 @@ def build(
         claims=claims,
         claim_status=status,
         footprint=footprint,
-        lots=_lots_of(session, access, key.gtin) if key.lot is None and key.serial is None else [],
+        lots=(
+            provenance.items_named(session=session, prefix=ItemKey(key.gtin).digital_link() + "/", access=access)
+            if key.lot is None and key.serial is None
+            else []
+        ),
         truncated=truncated,
         built_at=now,
     )

@@ -23,7 +23,9 @@ class ProductIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     brand: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    net_content: float | None = Field(default=None, gt=0, description="Amount of net_content_unit in one unit")
+    net_content: float | None = Field(
+        default=None, gt=0, lt=1e9, allow_inf_nan=False, description="Amount of net_content_unit in one unit"
+    )
     net_content_unit: DeclaredUnit | None = Field(default=None, description="A PACT declared unit")
 
     @field_validator("gtin")

@@ -316,3 +316,23 @@ def containers_of(
             break
         frontier = reached
     return found
+
+
+def items_named(*, session: Session, prefix: str, access: Access, limit: int = 200) -> list[str]:
+    """The identifiers starting with `prefix` (the lots and units of a product class) named in
+    a field the reader sees."""
+    named_in_sight = or_(
+        *(
+            and_(EventIdentifier.role.in_(roles), access.sees(category, EpcisEvent.owner_id, EpcisEvent.constellation))
+            for category, roles in _roles_by_category(ITEM_ROLES).items()
+        )
+    )
+    rows = session.execute(
+        select(EventIdentifier.identifier)
+        .join(EpcisEvent, EpcisEvent.id == EventIdentifier.record_id)
+        .where(EventIdentifier.identifier.startswith(prefix, autoescape=True), named_in_sight)
+        .distinct()
+        .order_by(EventIdentifier.identifier)
+        .limit(limit)
+    )
+    return [identifier for (identifier,) in rows]

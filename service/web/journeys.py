@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from service.domain import attestations, disclosure, journeys
 from service.domain.gs1 import ItemKey
 from service.domain.journeys import Journey, item_key
 from service.epcis import policy as epcis_policy
+from service.epcis.identifiers import canonical_id
 
 PUBLIC_LOG_SECONDS = 60.0
 """Identical public reads of a journey are logged at most this often per process: a page that
@@ -39,17 +41,20 @@ def _label(term: str | None) -> str | None:
     return term.replace("_", " ").capitalize() if term else None
 
 
-def _places(session: Session, ids: set[str]) -> dict[str, str]:
-    """Location identifiers named after the member whose GLN they carry."""
+def _places(session: Session, named: dict[str, set[str]]) -> dict[str, str]:
+    """Location identifiers named after the member whose GLN they carry — only where that member
+    recorded the step itself (its name is on the step already): a place never reveals who else
+    runs it."""
     glns = {}
-    for place in ids:
+    for place in named:
         subject = journeys.location_subject(place)
         if subject:
             glns[place] = subject.rsplit("/", 1)[-1]
     if not glns:
         return {}
-    names = dict(session.execute(select(Member.gln, Member.name).where(Member.gln.in_(set(glns.values())))).all())
-    return {place: names[gln] for place, gln in glns.items() if gln in names}
+    rows = session.execute(select(Member.gln, Member.id, Member.name).where(Member.gln.in_(set(glns.values())))).all()
+    members = {gln: (member_id, name) for gln, member_id, name in rows}
+    return {place: members[gln][1] for place, gln in glns.items() if gln in members and members[gln][0] in named[place]}
 
 
 def _identifier(identifier: str) -> dict[str, Any]:
@@ -111,6 +116,36 @@ def summary_mismatches(step: dict[str, Any]) -> list[str]:
     return found
 
 
+def named_items(event: dict[str, Any]) -> set[str]:
+    """Every item an event view names (canonical), in the fields it shows."""
+    named: list[Any] = [event.get("parentID")]
+    for name in ("epcList", "childEPCs", "inputEPCList", "outputEPCList"):
+        named += event.get(name) or []
+    for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
+        named += [q.get("epcClass") for q in event.get(name) or () if isinstance(q, dict)]
+    return {canonical_id(n) for n in named if isinstance(n, str)}
+
+
+def journey_problems(journey: dict[str, Any]) -> list[str]:
+    """What makes a journey document not a journey of its item, whatever its steps prove: no
+    steps, a step twice, a step naming nothing of the item, its lineage or its containers."""
+    steps = journey.get("steps")
+    if not isinstance(steps, list) or not steps:
+        return ["the journey has no steps to verify"]
+    item = canonical_id(str((journey.get("item") or {}).get("digitalLink", "")))
+    related = {item} | {canonical_id(str(n.get("id", ""))) for n in journey.get("lineage") or () if isinstance(n, dict)}
+    related |= {canonical_id(str(c.get("id", ""))) for c in journey.get("containers") or () if isinstance(c, dict)}
+    problems = []
+    refs = [step.get("ref") if isinstance(step, dict) else None for step in steps]
+    if len(set(refs)) != len(refs):
+        problems.append("a step appears twice")
+    for number, step in enumerate(steps, start=1):
+        event = step.get("event") if isinstance(step, dict) else None
+        if not isinstance(event, dict) or not named_items(event) & related:
+            problems.append(f"step {number} names neither the item, its lineage nor a container it travelled in")
+    return problems
+
+
 def _step(view: disclosure.EventView, places: dict[str, str]) -> dict[str, Any]:
     summary = step_summary(view.document)
     location = summary["where"]["id"]
@@ -151,10 +186,13 @@ def document(
 ) -> dict[str, Any]:
     """The journey as JSON: what the page shows, and each event view with its proofs, so a
     reader can check it with `constellate verify journey` and only the chain."""
-    places_named = {
-        (v.document.get(n) or {}).get("id") for v in journey.steps for n in ("bizLocation", "readPoint")
-    } - {None}
-    places = _places(session, places_named)  # type: ignore[arg-type]
+    places_named: dict[str, set[str]] = {}
+    for view in journey.steps:
+        for name in ("bizLocation", "readPoint"):
+            place = (view.document.get(name) or {}).get("id")
+            if isinstance(place, str):
+                places_named.setdefault(place, set()).add(view.row.owner_id)
+    places = _places(session, places_named)
     issuer_ids = {c.row.issuer_id for c in journey.claims}
     names = (
         dict(session.execute(select(Member.id, Member.name).where(Member.id.in_(issuer_ids))).all())
@@ -257,14 +295,14 @@ def linkset(key: ItemKey, *, base: str, title: str | None) -> dict[str, Any]:
         ],
         "https://gs1.org/voc/epcis": [
             {
-                "href": f"{root}/epcis/events?MATCH_anyEPC={anchor}",
+                "href": f"{root}/epcis/events?{urlencode({'MATCH_anyEPC': anchor})}",
                 "title": "EPCIS events",
                 "type": "application/ld+json",
             }
         ],
         "https://gs1.org/voc/certificationInfo": [
             {
-                "href": f"{root}/attestations?subject={anchor}",
+                "href": f"{root}/attestations?{urlencode({'subject': anchor})}",
                 "title": "Certifications and claims",
                 "type": "application/json",
             }

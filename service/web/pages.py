@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,13 +23,14 @@ import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from service.api import epcis as epcis_api
 from service.api.deps import PURPOSE, access_of, principal_of
 from service.db.models import Product
-from service.db.session import current_revision
+from service.db.session import DatabaseUnavailable, current_revision
 from service.domain import health, journeys
 from service.domain.gs1 import ItemKey, parse_item_path
 from service.domain.members import Principal
@@ -152,6 +154,13 @@ def _trust(runtime: Runtime) -> dict[str, Any]:
     }
 
 
+def revision_now(runtime: Runtime) -> int:
+    try:
+        return current_revision(runtime.engine)
+    except SQLAlchemyError as exc:
+        raise DatabaseUnavailable(f"database is unreachable: {exc.__class__.__name__}") from None
+
+
 def journey_entry(request: Request, key: ItemKey) -> documents.Entry:
     """The journey of `key` for the request's reader: from the cache while the data revision is
     current, else built; the read is logged either way (public reads coalesced)."""
@@ -163,11 +172,13 @@ def journey_entry(request: Request, key: ItemKey) -> documents.Entry:
     if _token(request, cookie=True):
         with runtime.sessions() as session:
             principal = viewer_of(request, session)
+    if principal is not None:
+        principal.require("read")  # on every request: a cached page was built for another key too
     reader = _reader_json(principal)
     path = key.digital_link("")
     cache: documents.JourneyCache = request.app.state.journeys
     cache_key = (f"{reader['kind']}:{reader.get('id') or ''}", path)
-    revision = current_revision(runtime.engine)  # before anything is read: a later write shows next time
+    revision = revision_now(runtime)  # before anything is read: a later write shows next time
     entry = cache.get(cache_key, revision)
     if entry is None:
         with runtime.sessions() as session:
@@ -194,7 +205,8 @@ def _build_entry(
     path = key.digital_link("")
     access = access_of(session, principal, purpose)
     journey = journeys.build(session=session, access=access, key=key, where=runtime.anchor_ref())
-    if not (journey.steps or journey.claims or journey.lots or journey.product):
+    known = journey.steps or journey.claims or (key.kind == "gtin" and (journey.lots or journey.product))
+    if not known:  # a made-up lot of a real product gets no branded page
         raise NotFound(f"nothing about {path} is known to this service, or shared with you")
     body = documents.document(
         session,
@@ -260,7 +272,7 @@ def _cached_public(request: Request, key: ItemKey) -> Response | None:
     if _token(request, cookie=True) or request.headers.get("constellate-purpose"):
         return None
     runtime = _runtime(request)
-    entry = request.app.state.journeys.get(("public:", key.digital_link("")), current_revision(runtime.engine))
+    entry = request.app.state.journeys.get(("public:", key.digital_link("")), revision_now(runtime))
     if entry is None or time.time() - entry.logged_at >= documents.PUBLIC_LOG_SECONDS:
         return None
     kind, media, gzipped = _format(request)
@@ -284,14 +296,14 @@ def _journey_response(request: Request, key: ItemKey) -> Response:
     return Response(plain, media_type=media, headers=VARY)
 
 
-for _path in ("/01/{gtin}", "/01/{gtin}/10/{lot}", "/01/{gtin}/21/{serial}", "/01/{gtin}/10/{lot}/21/{serial}"):
-    api_router.add_api_route(
-        _path,
-        resolve,
-        methods=["GET"],
-        summary="GS1 Digital Link: the journey (HTML; JSON with Accept: application/json; linkset)",
-        response_class=Response,
-    )
+api_router.add_api_route(
+    "/01/{link:path}",
+    resolve,
+    methods=["GET"],
+    summary="GS1 Digital Link /01/{gtin}[/10/{lot}][/21/{serial}]: the journey (page; JSON; linkset)",
+    description="Parsed from the raw path, so a lot or serial may hold an encoded '/' (%2F).",
+    response_class=Response,
+)
 
 
 # --- QR codes and labels -----------------------------------------------------------------------
@@ -376,9 +388,13 @@ async def login(request: Request) -> Response:
     token = (form.get("api_key") or [""])[0].strip()
     target = _next((form.get("next") or ["/"])[0])
     runtime = _runtime(request)
-    try:
+
+    def check() -> None:
         with runtime.sessions() as session:
             principal_of(runtime, session, token)
+
+    try:
+        await run_in_threadpool(check)
     except ConstellateError:
         return render(request, "login.html", 401, next=target, error="That API key is not valid.")
     response = RedirectResponse(target, status_code=303)
@@ -470,7 +486,7 @@ def recall(request: Request, rest: str) -> Response:
         writer.writeheader()
         for row in rows:
             writer.writerow({k: _csv_safe(v) for k, v in row.items()})
-        name = f"recall-{key.gtin}-{key.lot or 'all'}.csv".replace("/", "_")
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", f"recall-{key.gtin}-{key.lot or 'all'}.csv")
         return Response(
             out.getvalue(),
             media_type="text/csv; charset=utf-8",

@@ -290,6 +290,14 @@ def test_the_journey_verifies_with_only_the_chain_and_tampering_is_named(shop: S
     relabelled["steps"][0]["eventTime"] = "2020-01-01T00:00:00Z"  # the summary lies, the view does not
     forged = deepcopy(body)
     forged["steps"][-1]["event"]["eventTime"] = "2020-01-01T00:00:00Z"  # the view lies
+    empty = {**body, "steps": []}
+    foreign = {**deepcopy(body), "item": {**body["item"], "digitalLink": journey.lot(journey.GREEN, "ELSEWHERE")}}
+    foreign["lineage"], foreign["containers"] = [], []
+    for wrong, problem in ((empty, "no steps to verify"), (foreign, "names neither the item")):
+        path = tmp_path / "wrong.json"
+        path.write_text(json.dumps(wrong))
+        ran = _cli("verify", "journey", str(path), *pins)
+        assert ran.returncode == 1 and "FAIL journey: " in ran.stdout and problem in ran.stdout, ran.stdout
     for tampered, check in (
         (relabelled, "FAIL summary: differs from the proven view in eventTime"),
         (forged, "FAIL disclosed_fields"),
@@ -298,3 +306,20 @@ def test_the_journey_verifies_with_only_the_chain_and_tampering_is_named(shop: S
         path.write_text(json.dumps(tampered))
         ran = _cli("verify", "journey", str(path), *pins)
         assert ran.returncode == 1 and check in ran.stdout, ran.stdout
+
+
+def test_a_product_class_lists_the_lots_the_reader_may_see(shop: Shop) -> None:
+    body = shop.page(f"/01/{journey.GREEN}", JSON).json()
+    assert body["item"]["kind"] == "gtin"
+    assert {lot["id"] for lot in body["lots"]} == {journey.LOT_1, journey.LOT_2}
+    assert {lot["path"] for lot in body["lots"]} == {
+        f"/01/{journey.GREEN}/10/FARM1-2026",
+        f"/01/{journey.GREEN}/10/FARM2-2026",
+    }
+    assert shop.api.client.get(f"/01/{journey.ROASTED}", headers=JSON).json()["lots"][0]["lot"] == "R-0042"
+
+
+def test_a_lot_with_an_encoded_slash_resolves_by_its_raw_path(shop: Shop) -> None:
+    response = shop.api.client.get(f"/01/{journey.ROASTED}/10/A%2FB", headers=JSON)
+    assert response.status_code == 404 and "/10/A%2FB" in response.json()["detail"]  # parsed, not misrouted
+    assert shop.api.client.get(f"/01/{journey.ROASTED}/10/A/B", headers=JSON).status_code == 400
