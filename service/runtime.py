@@ -11,6 +11,7 @@ import socket
 import threading
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from eth_account import Account
 from sqlalchemy import func, select
@@ -88,6 +89,16 @@ class Runtime:
         while the chain is down."""
         key = self.settings.relayer_private_key
         return Account.from_key(key.get_secret_value()).address if key is not None else None
+
+    def trust(self) -> dict[str, Any]:
+        """What an outside verifier pins — the chain, the ProvenanceAnchor, the anchoring
+        account — from the manifest and the relayer key, with no chain call."""
+        where = self.anchor_ref()
+        return {
+            "chainId": where.chain_id if where else None,
+            "provenanceAnchor": where.contract if where else None,
+            "anchorer": self.anchorer_address() if where else None,
+        }
 
     def reachable_chain(self) -> Chain | None:
         """The chain, or None while it cannot be reached (readers then say what they could not check)."""

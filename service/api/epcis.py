@@ -264,11 +264,8 @@ def verify_event(event_id: str, session: SessionDep, runtime: RuntimeDep, access
 
 @verify_router.get("/trust", summary="What a verifier pins: the chain, the ProvenanceAnchor and the anchoring account")
 def verify_trust(runtime: RuntimeDep) -> dict[str, Any]:
-    chain = runtime.chain
     return {
-        "chainId": chain.chain_id,
-        "provenanceAnchor": chain.address_of("ProvenanceAnchor"),
-        "anchorer": chain.sender.address,
+        **runtime.trust(),
         "command": "constellate verify record VIEW.json --rpc-url URL --contract <provenanceAnchor> --anchorer <anchorer>",
     }
 

@@ -107,3 +107,38 @@ def parse_item_path(path: str) -> ItemKey:
     return ItemKey.of(
         match["gtin"], unquote(lot) if lot is not None else None, unquote(serial) if serial is not None else None
     )
+
+
+ITEM_PREFIX = CANONICAL_HOST + "/01/"
+
+
+def item_of(identifier: str) -> ItemKey | None:
+    """The item (a class, a lot or a unit) a canonical Digital Link names; None for any other
+    identifier (an SSCC, a place, a URN that is not GS1)."""
+    if not identifier.startswith(ITEM_PREFIX):
+        return None
+    try:
+        return parse_item_path(identifier[len(CANONICAL_HOST) :])
+    except ValidationFailed:
+        return None
+
+
+def class_of(identifier: str) -> str:
+    """The product class (…/01/{gtin}) of a canonical item identifier; any other unchanged."""
+    if not identifier.startswith(ITEM_PREFIX):
+        return identifier
+    return ITEM_PREFIX + identifier[len(ITEM_PREFIX) :].split("/", 1)[0]
+
+
+def lot_of(identifier: str) -> str | None:
+    """The lot of a unit named with its lot (…/10/{lot}/21/{serial}); None otherwise. Canonical
+    lots and serials percent-encode "/", so the split is exact."""
+    if identifier.startswith(ITEM_PREFIX) and "/10/" in identifier and "/21/" in identifier:
+        return identifier.split("/21/", 1)[0]
+    return None
+
+
+def item_subjects(identifier: str) -> tuple[str, ...]:
+    """The canonical subjects that speak for an item: the item, its lot (a unit's serial
+    dropped) and its class — a certified lot certifies its units, a certified product its lots."""
+    return tuple(dict.fromkeys(s for s in (identifier, lot_of(identifier), class_of(identifier)) if s))

@@ -44,7 +44,7 @@ from service.db.models import (
 from service.domain import attestations
 from service.domain.attestations import Readable, body_path, view_of
 from service.domain.constellations import get_constellation, members_of
-from service.domain.gs1 import CANONICAL_HOST
+from service.domain.gs1 import ITEM_PREFIX, item_of, item_subjects
 from service.domain.policy import EVIDENCE, Access, GrantTerms, is_live
 from service.domain.provenance import ITEM_ROLES
 from service.epcis.analysis import ROLE_FIELDS
@@ -52,7 +52,6 @@ from service.epcis.categories import category_of
 from service.epcis.identifiers import canonical_id
 from service.errors import NotAuthenticated, NotFound, PolicyDenied, ValidationFailed
 
-GTIN_PREFIX = CANONICAL_HOST + "/01/"
 COVERAGE_ROLES = ("epc", "quantity", "output", "output_quantity")
 """Where an event names the goods it is about (not the containers, parties or inputs)."""
 SHIPPING = "shipping"
@@ -68,23 +67,10 @@ MAX_WEEKS = 520
 # --- pure helpers ---------------------------------------------------------------------------
 
 
-def subjects_of(identifier: str) -> tuple[str, ...]:
-    """The attestation subjects that speak for an item: the item itself, its lot (a unit's
-    serial dropped) and its class (the GTIN): a certified lot certifies its units, a certified
-    product every lot of it."""
-    if not identifier.startswith(GTIN_PREFIX):
-        return (identifier,)
-    gtin = identifier[len(GTIN_PREFIX) :].split("/", 1)[0]
-    lot = identifier.split("/21/", 1)[0]  # canonical lots and serials percent-encode "/"
-    return tuple(dict.fromkeys((identifier, lot, GTIN_PREFIX + gtin)))
-
-
 def lot_gtin(identifier: str) -> str | None:
     """The GTIN of a lot (…/01/{gtin}/10/{lot}); None for a class, a unit or anything else."""
-    if not identifier.startswith(GTIN_PREFIX):
-        return None
-    parts = identifier[len(GTIN_PREFIX) :].split("/")
-    return parts[0] if len(parts) == 3 and parts[1] == "10" else None
+    key = item_of(identifier)
+    return key.gtin if key is not None and key.lot is not None and key.serial is None else None
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -270,7 +256,7 @@ class Health:
             .where(
                 EpcisEvent.constellation == self.cid,
                 EventIdentifier.role.in_(COVERAGE_ROLES),
-                EventIdentifier.identifier.startswith(GTIN_PREFIX, autoescape=True),
+                EventIdentifier.identifier.startswith(ITEM_PREFIX, autoescape=True),
                 self._seen(EpcisEvent),
                 self._named(EventIdentifier, EpcisEvent, COVERAGE_ROLES),
             )
@@ -370,7 +356,7 @@ class Health:
         """Whether the item, its lot or its class holds a valid certification (of `standard`)."""
         return any(
             standard is None or standard in self.certifications.get(subject, ())
-            for subject in subjects_of(identifier)
+            for subject in item_subjects(identifier)
             if subject in self.certifications
         )
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from service.db.models import EpcisEvent, Product
 from service.domain import attestations, disclosure, provenance
 from service.domain.disclosure import AnchorRef, EventView
-from service.domain.gs1 import CANONICAL_HOST, ItemKey, LocationKey
+from service.domain.gs1 import CANONICAL_HOST, ItemKey, LocationKey, class_of, item_of, lot_of
 from service.domain.policy import Access, Decision
 from service.epcis.identifiers import canonical_id
 from service.epcis.query import parse_time
@@ -39,17 +38,6 @@ UNITS: dict[str, tuple[str, float]] = {
     "3B": ("megajoule", 1.0),
     "MTK": ("square meter", 1.0),
 }
-
-
-def item_key(identifier: str) -> ItemKey | None:
-    """The GS1 item of a canonical identifier (a class, a lot or a unit), else None."""
-    if not identifier.startswith(CANONICAL_HOST + "/01/"):
-        return None
-    parts = identifier[len(CANONICAL_HOST) + 1 :].split("/")
-    keys = dict(zip(parts[::2], parts[1::2], strict=False))
-    return ItemKey(
-        keys["01"], unquote(keys["10"]) if "10" in keys else None, unquote(keys["21"]) if "21" in keys else None
-    )
 
 
 def location_subject(location: str) -> str | None:
@@ -124,29 +112,18 @@ def _amounts(
         if isinstance(quantity, int | float) and unit is not None:
             add(identifier, Amount(float(quantity) * unit[1], unit[0]))
         elif isinstance(quantity, int | float):
-            per = net.get(_class_of(identifier))
+            per = net.get(class_of(identifier))
             add(identifier, Amount(float(quantity) * per.value, per.unit) if per else None)
         else:
             add(identifier, None)
     for epc in document.get(epc_field) or ():
         identifier = canonical_id(epc)
-        per = net.get(_class_of(identifier))
+        per = net.get(class_of(identifier))
         add(identifier, Amount(per.value, per.unit) if per else None)
     return found
 
 
 TRANSFORMATION_FIELDS = ("inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList")
-
-
-def lot_of(identifier: str) -> str | None:
-    """The lot of a unit named with its lot (/10/…/21/…), else None."""
-    key = item_key(identifier)
-    return ItemKey(key.gtin, key.lot).digital_link() if key and key.serial and key.lot else None
-
-
-def _class_of(identifier: str) -> str:
-    key = item_key(identifier)
-    return ItemKey(key.gtin).digital_link() if key else identifier
 
 
 @dataclass
@@ -182,10 +159,10 @@ class FootprintRollup:
         return result
 
     def _compute(self, identifier: str, visiting: frozenset[str]) -> Footprint:
-        own = self.attested.get(identifier) or self.attested.get(_class_of(identifier))
+        own = self.attested.get(identifier) or self.attested.get(class_of(identifier))
         lot = lot_of(identifier)
         if own is None and identifier not in self.made_by and lot is not None and lot not in visiting:
-            of_lot = self.of(canonical_id(lot), visiting)  # a unit of a lot carries the lot's footprint per unit
+            of_lot = self.of(lot, visiting)  # a unit of a lot carries the lot's footprint per unit
             return Footprint(
                 identifier,
                 of_lot.status,
@@ -338,21 +315,24 @@ def _time_of(view: EventView) -> tuple[int, datetime | str]:
     return (0, parse_time("eventTime", when)) if when else (1, view.document[disclosure.RECORD_KEY]["ref"])
 
 
+def named_items(event: dict[str, Any]) -> set[str]:
+    """Every item an event (or an event view) names in the fields it has, canonical."""
+    named: list[Any] = [event.get("parentID")]
+    for name in ("epcList", "childEPCs", "inputEPCList", "outputEPCList"):
+        named += event.get(name) or []
+    for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
+        named += [q.get("epcClass") for q in event.get(name) or () if isinstance(q, dict)]
+    return {canonical_id(n) for n in named if isinstance(n, str)}
+
+
 def _vouchers(steps: list[EventView], products: dict[str, Product]) -> dict[str, set[str]]:
     """Who may state an item's footprint: a member that recorded a step naming it (or, for a
     class, one of its lots), or the member that brands its GTIN. Anyone else's footprint of
     someone else's product is not taken into the roll-up (it still shows as a claim)."""
     trusted: dict[str, set[str]] = {}
     for view in steps:
-        document = view.document
-        named_items: list[Any] = [document.get("parentID")]
-        for name in ("epcList", "childEPCs", "inputEPCList", "outputEPCList"):
-            named_items += document.get(name) or []
-        for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
-            named_items += [q.get("epcClass") for q in document.get(name) or ()]
-        for named in (n for n in named_items if isinstance(n, str)):
-            identifier = canonical_id(named)
-            for subject in (identifier, _class_of(identifier)):
+        for identifier in named_items(view.document):
+            for subject in (identifier, class_of(identifier)):
                 trusted.setdefault(subject, set()).add(view.row.owner_id)
     for product in products.values():
         trusted.setdefault(ItemKey(product.gtin).digital_link(), set()).add(product.owner_id)
@@ -372,11 +352,7 @@ def _footprints(
         if shown is not None and not {"body/pCfExcludingBiogenic", "body/declaredUnit"} <= shown:
             continue
         subject = canonical_id(row.subject)
-        key = item_key(subject)
-        owners = trusted.get(subject, set()) | (
-            trusted.get(_class_of(subject), set()) if key and key.lot is None else set()
-        )
-        if row.issuer_id not in owners:
+        if row.issuer_id not in trusted.get(subject, ()):
             continue
         candidate = _Attested(
             float(row.body["pCfExcludingBiogenic"]), str(row.body["declaredUnit"]), row.uid, status[row.uid] == "valid"
@@ -426,9 +402,9 @@ def build(
     sources = {e.source for e in edges}
     origins = [n for n in lineage if n not in sources and n not in starts] if edges else []
 
-    items = set(lineage) | {_class_of(n) for n in lineage}
+    items = set(lineage) | {class_of(n) for n in lineage}
     # claims name items as ItemKey writes them; events as EPCIS canonicalises them: ask for both
-    subjects = items | {k.digital_link() for k in (item_key(n) for n in items) if k is not None}
+    subjects = items | {k.digital_link() for k in (item_of(n) for n in items) if k is not None}
     subjects |= {member_subject(v.row.owner_id) for v in steps}
     for view in steps:
         for name in ("bizLocation", "readPoint"):
@@ -453,7 +429,7 @@ def build(
     for edge in made:
         if edge.record_id in views_by_record:
             made_by.setdefault(edge.source, views_by_record[edge.record_id])
-    gtins = {k.gtin for k in (item_key(n) for n in [*lineage, *made_by]) if k is not None}
+    gtins = {k.gtin for k in (item_of(n) for n in [*lineage, *made_by]) if k is not None}
     products = {p.gtin: p for p in session.scalars(select(Product).where(Product.gtin.in_(gtins)))} if gtins else {}
     attested = _footprints(claims, status, _vouchers(steps, products))
     net = {
@@ -499,6 +475,6 @@ __all__ = [
     "FootprintRollup",
     "Journey",
     "build",
-    "item_key",
+    "named_items",
     "per_unit",
 ]

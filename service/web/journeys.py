@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Member, SharingGrant
 from service.domain import attestations, disclosure, journeys
-from service.domain.gs1 import ItemKey
-from service.domain.journeys import Journey, item_key
+from service.domain.gs1 import ItemKey, item_of
+from service.domain.journeys import Journey, named_items
 from service.epcis import policy as epcis_policy
 from service.epcis.identifiers import canonical_id
 
@@ -58,7 +58,7 @@ def _places(session: Session, named: dict[str, set[str]]) -> dict[str, str]:
 
 
 def _identifier(identifier: str) -> dict[str, Any]:
-    key = item_key(identifier)
+    key = item_of(identifier)
     entry: dict[str, Any] = {"id": identifier}
     if key is not None:
         entry |= {"gtin": key.gtin, "lot": key.lot, "serial": key.serial, "path": key.digital_link("")}
@@ -114,16 +114,6 @@ def summary_mismatches(step: dict[str, Any]) -> list[str]:
         if actual != value:
             found.append(name)
     return found
-
-
-def named_items(event: dict[str, Any]) -> set[str]:
-    """Every item an event view names (canonical), in the fields it shows."""
-    named: list[Any] = [event.get("parentID")]
-    for name in ("epcList", "childEPCs", "inputEPCList", "outputEPCList"):
-        named += event.get(name) or []
-    for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
-        named += [q.get("epcClass") for q in event.get(name) or () if isinstance(q, dict)]
-    return {canonical_id(n) for n in named if isinstance(n, str)}
 
 
 def journey_problems(journey: dict[str, Any]) -> list[str]:

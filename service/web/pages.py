@@ -32,7 +32,7 @@ from service.api.deps import PURPOSE, access_of, principal_of
 from service.db.models import Product
 from service.db.session import DatabaseUnavailable, current_revision
 from service.domain import health, journeys
-from service.domain.gs1 import ItemKey, parse_item_path
+from service.domain.gs1 import ItemKey, item_of, parse_item_path
 from service.domain.members import Principal
 from service.domain.policy import write_log
 from service.errors import ConstellateError, MalformedInput, NotAuthenticated, NotFound, ValidationFailed
@@ -55,7 +55,7 @@ def item_label(identifier: str | None) -> str:
     """A GS1 identifier as people read it: "GTIN 09506000134352 · lot R-0042", "SSCC …", "GLN …"."""
     if not identifier:
         return ""
-    key = journeys.item_key(identifier)
+    key = item_of(identifier)
     if key is not None:
         return " · ".join(
             part
@@ -144,16 +144,6 @@ def _reader_json(principal: Principal | None) -> dict[str, Any]:
     return {"kind": kind, "name": principal.member.name, "id": principal.member.id}
 
 
-def _trust(runtime: Runtime) -> dict[str, Any]:
-    where = runtime.anchor_ref()
-    return {
-        "chainId": where.chain_id if where else None,
-        "provenanceAnchor": where.contract if where else None,
-        "anchorer": runtime.anchorer_address() if where else None,
-        "rpcUrl": runtime.settings.public_rpc_url or runtime.settings.rpc_url,
-    }
-
-
 def revision_now(runtime: Runtime) -> int:
     try:
         return current_revision(runtime.engine)
@@ -212,7 +202,7 @@ def _build_entry(
         session,
         journey,
         base=runtime.settings.public_base_url,
-        trust=_trust(runtime),
+        trust={**runtime.trust(), "rpcUrl": runtime.settings.public_rpc_url or runtime.settings.rpc_url},
         reader=reader,
         revision=revision,
         tx_url=runtime.settings.explorer_tx_url,

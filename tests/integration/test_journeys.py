@@ -179,6 +179,25 @@ def test_a_new_event_and_a_new_grant_show_on_the_next_request(shop: Shop) -> Non
     assert len(after["steps"]) == len(before["steps"]) + 1
     assert "Coffee Shop" in {s["who"]["name"] for s in after["steps"]}
 
+    stored = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-05-13T08:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "bizStep": "storing",
+        "quantityList": [{"epcClass": journey.ROAST_LOT, "quantity": 1000, "uom": "KGM"}],
+    }
+    captured = shop.api.client.post(
+        "/epcis/capture",
+        content=json.dumps(journey.document([stored])).encode(),
+        headers={**shop.roaster_h, "Constellate-Constellation": "coffee", "Content-Type": "application/json"},
+    )
+    assert captured.status_code == 202, captured.text
+    latest = shop.page(ROAST_PATH, JSON).json()  # the new event shows on the next request
+    assert latest["revision"] > after["revision"]
+    assert len(latest["steps"]) == len(after["steps"]) + 1
+    assert "2026-05-13T08:00:00Z" in [s["eventTime"] for s in latest["steps"]]
+
 
 def test_journey_reads_are_logged_per_owner(shop: Shop) -> None:
     shop.page(ROAST_PATH, {**JSON, **shop.brand_h, "Constellate-Purpose": "quality audit"})

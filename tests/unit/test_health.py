@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from service.domain.gs1 import item_subjects
 from service.domain.health import (
     elapsed_share,
     iso_weeks,
@@ -17,7 +18,6 @@ from service.domain.health import (
     percentile,
     pledge_status,
     star_points,
-    subjects_of,
 )
 
 GTIN = "09506000134352"
@@ -26,11 +26,11 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def test_an_item_is_certified_by_itself_its_lot_or_its_class() -> None:
-    assert subjects_of(f"{CLASS}/10/L1") == (f"{CLASS}/10/L1", CLASS)
-    assert subjects_of(f"{CLASS}/21/S9") == (f"{CLASS}/21/S9", CLASS)
-    assert subjects_of(f"{CLASS}/10/L1/21/S9") == (f"{CLASS}/10/L1/21/S9", f"{CLASS}/10/L1", CLASS)
-    assert subjects_of(CLASS) == (CLASS,)
-    assert subjects_of("https://id.gs1.org/00/095060000000000017") == ("https://id.gs1.org/00/095060000000000017",)
+    assert item_subjects(f"{CLASS}/10/L1") == (f"{CLASS}/10/L1", CLASS)
+    assert item_subjects(f"{CLASS}/21/S9") == (f"{CLASS}/21/S9", CLASS)
+    assert item_subjects(f"{CLASS}/10/L1/21/S9") == (f"{CLASS}/10/L1/21/S9", f"{CLASS}/10/L1", CLASS)
+    assert item_subjects(CLASS) == (CLASS,)
+    assert item_subjects("https://id.gs1.org/00/095060000000000017") == ("https://id.gs1.org/00/095060000000000017",)
 
 
 def test_only_lots_have_a_lot_gtin() -> None:
