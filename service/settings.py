@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -80,6 +81,23 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port the API listens on.")
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="How `constellate serve` writes its logs: one JSON object per line, or plain text.",
+    )
+    log_level: str = Field(
+        default="INFO",
+        pattern=r"(?i)^(debug|info|warning|error|critical)$",
+        description="Least severe level `constellate serve` logs (DEBUG, INFO, WARNING, ERROR, CRITICAL).",
+    )
+    access_log: bool = Field(
+        default=True,
+        description="One log line per request (method, path, status, duration, request id); uvicorn's own is off.",
+    )
+    metrics_enabled: bool = Field(
+        default=True,
+        description="Serve Prometheus metrics at /metrics (aggregate numbers only; keep it off the public network).",
+    )
 
 
 @lru_cache(maxsize=1)

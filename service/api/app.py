@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from prometheus_client.exposition import choose_encoder
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service import __version__
@@ -22,6 +24,7 @@ from service.api import (
 )
 from service.api.errors import install_error_handlers, problem_response
 from service.errors import PayloadTooLarge
+from service.observability import RequestTelemetry, configure_logging, metrics_registry
 from service.runtime import Runtime
 from service.settings import Settings, get_settings
 from service.web import pages
@@ -48,8 +51,23 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+class ConstellateApp(FastAPI):
+    """FastAPI with RequestTelemetry outside everything, the error middleware included: every
+    answer — a resolver page, a 413, a 500 — carries its request id and is timed and logged."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestTelemetry(super().build_middleware_stack(), access_log=self.state.settings.access_log)
+
+
+def metrics(request: Request) -> Response:
+    """Prometheus metrics: aggregate numbers only (no identifiers, no member or constellation)."""
+    encode, media_type = choose_encoder(request.headers.get("accept", ""))  # OpenMetrics if asked for
+    return Response(encode(request.app.state.metrics), media_type=media_type)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """An app bound to `settings` (the environment's by default)."""
+    """An app bound to `settings` (the environment's by default). Logging is the caller's to
+    configure (`create_served_app` does, for `constellate serve`)."""
     settings = settings or get_settings()
     runtime = Runtime(settings)
 
@@ -61,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             runtime.close()
 
-    app = FastAPI(
+    app = ConstellateApp(
         lifespan=lifespan,
         title="Constellate",
         version=__version__,
@@ -90,4 +108,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(products.router)
     app.include_router(coordination.router)
     app.include_router(pages.router)
+    if settings.metrics_enabled:
+        app.state.metrics = metrics_registry(runtime.engine)
+        app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The app each `constellate serve --workers N` process starts: logging configured from the
+    environment's settings first."""
+    settings = get_settings()
+    configure_logging(settings)
+    return create_app(settings)

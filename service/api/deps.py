@@ -15,6 +15,7 @@ from service.domain import policy
 from service.domain.members import ALL_SCOPES, Principal, authenticate, operator
 from service.domain.policy import Access
 from service.errors import MalformedInput, NotAuthenticated
+from service.observability import note_member
 from service.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer cst_...`")
@@ -57,10 +58,12 @@ def principal_of(runtime: Runtime, session: Session, token: str) -> Principal:
         with session.begin():
             member = operator(session=session, address=runtime.chain.sender.address)
         session.expunge(member)
+        note_member(member.id)
         return Principal(member, frozenset(ALL_SCOPES))
     principal = authenticate(session=session, token=token)
     session.expunge(principal.member)
     session.rollback()
+    note_member(principal.member.id)
     return principal
 
 

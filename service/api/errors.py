@@ -21,6 +21,7 @@ from service.errors import (
     TransactionTimeout,
     ValidationFailed,
 )
+from service.observability import current_request_id, record_policy_denial
 
 STATUS: tuple[tuple[type[ConstellateError], int], ...] = (
     (MalformedInput, 400),
@@ -75,10 +76,29 @@ def install_error_handlers(app: FastAPI, html: HtmlErrors | None = None) -> None
 
     @app.exception_handler(ConstellateError)
     async def constellate_error(request: Request, exc: ConstellateError) -> Response:
+        status = status_of(exc)
+        if status == 403:
+            record_policy_denial()
         if html is not None and "text/html" in request.headers.get("accept", ""):
             name = exc.error_name if isinstance(exc, ContractReverted) else type(exc).__name__
-            return html(request, status_of(exc), _title(name), str(exc))
+            return html(request, status, _title(name), str(exc))
         return problem_response(exc)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        """Any other failure: a 500 that tells nothing of its cause, only the request id the
+        server logged it under (the server logs the traceback)."""
+        detail = f"an unexpected error; the operator finds it in the logs under request id {current_request_id()}"
+        if html is not None and "text/html" in request.headers.get("accept", ""):
+            return html(request, 500, "Internal error", detail)
+        body = {
+            "type": "about:blank",
+            "title": "InternalError",
+            "status": 500,
+            "error": "InternalError",
+            "detail": detail,
+        }
+        return JSONResponse(status_code=500, content=body, media_type="application/problem+json")
 
 
 def _title(name: str) -> str:

@@ -16,6 +16,7 @@ from service.chain.reverts import ErrorDecoder, revert_data
 from service.chain.rpc import TRANSIENT_ERRORS, endpoint
 from service.chain.sender import PendingTransaction, Receipt, TransactionSender
 from service.errors import ChainUnavailable, ContractReverted
+from service.observability import record_transaction
 
 Bytes32 = bytes
 
@@ -180,7 +181,11 @@ class ContractClient:
         return self.sender.submit({"to": self.address, "data": self.encode(fn, *args)}, gas=gas)
 
     def transact(self, fn: str, *args: Any, gas: int | None = None) -> Receipt:
-        return self.sender.send({"to": self.address, "data": self.encode(fn, *args)}, gas=gas)
+        receipt = self.sender.send({"to": self.address, "data": self.encode(fn, *args)}, gas=gas)
+        record_transaction(
+            contract=self.name, function=fn, gas_used=receipt.gas_used, effective_gas_price=receipt.effective_gas_price
+        )
+        return receipt
 
     def read(self, fn: str, *args: Any) -> Any:
         try:
