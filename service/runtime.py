@@ -60,6 +60,7 @@ class Runtime:
         self.vault: KeyVault | None = KeyVault(kek.get_secret_value()) if kek else None
         self._chain: Chain | None = None
         self._anchor_ref: AnchorRef | None = None
+        self._attestation_registry: str | None = None
         self._indexer: LogIndexer | None = None
         self._lock = threading.Lock()
         self.index_lock = threading.Lock()
@@ -82,6 +83,7 @@ class Runtime:
         if self._anchor_ref is None and self.settings.manifest_path.is_file():
             manifest = DeploymentManifest.load(self.settings.manifest_path)
             self._anchor_ref = AnchorRef(manifest.chain_id, manifest.contracts["ProvenanceAnchor"].address)
+            self._attestation_registry = manifest.contracts["AttestationRegistry"].address
         return self._anchor_ref
 
     def anchorer_address(self) -> str | None:
@@ -92,12 +94,13 @@ class Runtime:
 
     def trust(self) -> dict[str, Any]:
         """What an outside verifier pins — the chain, the ProvenanceAnchor, the anchoring
-        account — from the manifest and the relayer key, with no chain call."""
+        account, the AttestationRegistry — from the manifest and the relayer key, with no chain call."""
         where = self.anchor_ref()
         return {
             "chainId": where.chain_id if where else None,
             "provenanceAnchor": where.contract if where else None,
             "anchorer": self.anchorer_address() if where else None,
+            "attestationRegistry": self._attestation_registry if where else None,
         }
 
     def reachable_chain(self) -> Chain | None:

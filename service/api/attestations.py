@@ -9,6 +9,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from fastapi.responses import Response as RawResponse
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy import select
@@ -17,8 +18,9 @@ from sqlalchemy.orm import Session
 from service.api.deps import CurrentPrincipal, ReaderAccess, RuntimeDep, SessionDep
 from service.api.schemas import AttestationPublic, AttestationSchemaPublic, TypedDataToSign
 from service.chain import typed_data
+from service.chain.deployment import DeploymentManifest
 from service.db.models import Attestation, AttestationSchema, Member
-from service.domain import attestations, members, policy
+from service.domain import attestations, credentials, members, pact, policy
 from service.domain.attestations import AttestationCreate
 from service.domain.members import Principal
 from service.domain.schema_catalogue import SchemaCreate, create_schema, get_schema
@@ -302,6 +304,69 @@ def _issued_by_caller(session: Session, principal: Principal, uid: str) -> Attes
 def read_attestation(uid: str, session: SessionDep, runtime: RuntimeDep, access: ReaderAccess) -> AttestationPublic:
     found = attestations.read(session=session, access=access, uid=uid, endpoint="attestations.read")
     return _public(session, runtime, access.reader.member_id, found, on_chain=True)
+
+
+class CredentialResponse(JSONResponse):
+    media_type = credentials.MEDIA_TYPE
+
+
+def _registry(runtime: Runtime) -> tuple[int, str]:
+    """The chain and AttestationRegistry a credential names, from the deployment manifest (no
+    chain call: a credential is exported while the chain is down too)."""
+    path = runtime.settings.manifest_path
+    manifest = DeploymentManifest.load(path) if path.is_file() else runtime.chain.manifest
+    return manifest.chain_id, manifest.contracts["AttestationRegistry"].address
+
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such attestation that you may see"}}
+
+
+@router.get(
+    "/{uid}/credential",
+    response_class=CredentialResponse,
+    summary="The attestation as a W3C Verifiable Credential 2.0 with the issuer's EIP-712 proof",
+    responses={
+        200: {
+            "description": "A VC 2.0 credential: fields you may not see are left out and named in "
+            "`attestation.withheld`; `attestation.disclosures` proves each shown field under the signed data hash",
+            "content": {credentials.MEDIA_TYPE: {"schema": {"type": "object"}}},
+        },
+        **_NOT_FOUND,
+        409: {"description": "The chain refused the attestation: it is no credential"},
+    },
+)
+def read_credential(uid: str, session: SessionDep, runtime: RuntimeDep, access: ReaderAccess) -> CredentialResponse:
+    chain_id, registry = _registry(runtime)
+    credential = credentials.issue_credential(
+        session=session,
+        access=access,
+        uid=uid,
+        chain_id=chain_id,
+        registry=registry,
+        base_url=runtime.settings.public_base_url,
+    )
+    return CredentialResponse(credential)
+
+
+@router.get(
+    "/{uid}/footprint",
+    response_class=JSONResponse,
+    summary="A product-carbon-footprint attestation as a PACT ProductFootprint (Tech Specs 2.3)",
+    responses={
+        200: {
+            "description": "A PACT ProductFootprint; `Deprecated` once the attestation is revoked or expired",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        403: {"description": "A field the footprint needs is withheld from you (named)"},
+        **_NOT_FOUND,
+        409: {
+            "description": "Not a product-carbon-footprint attestation, not about a product, refused by the chain, "
+            "a PACT-required value not stated, or no product master data (named)"
+        },
+    },
+)
+def read_footprint(uid: str, session: SessionDep, access: ReaderAccess) -> JSONResponse:
+    return JSONResponse(pact.export_footprint(session=session, access=access, uid=uid))
 
 
 @router.post("/{uid}/revoke/prepare", response_model=TypedDataToSign)

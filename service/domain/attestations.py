@@ -350,14 +350,25 @@ def _may_see(access: Access) -> Any:
     )
 
 
-def read(*, session: Session, access: Access, uid: str, endpoint: str) -> Readable:
-    """One attestation as the reader may see it (404 if it may see none of it), logged."""
+def visible(*, session: Session, access: Access, uid: str) -> Readable:
+    """One attestation as the reader may see it (404 if it may see none of it), not yet logged:
+    a caller that may still refuse to answer (an export) logs with `log_read` once it answers."""
     row = get(session=session, uid=uid)
     schema_name = schema_name_of(session, row)
     found = view_of(access, row, schema_name)
     if found is None:
         raise NotFound(f"no attestation {uid} that you may see")  # outsiders do not learn it exists
+    return found
+
+
+def log_read(*, session: Session, access: Access, found: Readable, endpoint: str) -> None:
     _log(session, access, [found], endpoint)
+
+
+def read(*, session: Session, access: Access, uid: str, endpoint: str) -> Readable:
+    """One attestation as the reader may see it (404 if it may see none of it), logged."""
+    found = visible(session=session, access=access, uid=uid)
+    log_read(session=session, access=access, found=found, endpoint=endpoint)
     return found
 
 

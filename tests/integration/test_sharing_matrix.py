@@ -523,6 +523,7 @@ def test_a_redacted_view_verifies_anywhere_and_tampering_fails_naming_the_check(
     good.write_text(json.dumps(view))
     bad.write_text(json.dumps(one_byte))
     trust = api.client.get("/verify/trust").json()
+    assert trust["attestationRegistry"] == world.runtime.chain.attestations.address
     pins = ["--rpc-url", world.runtime.settings.rpc_url, "--contract", trust["provenanceAnchor"]]
     ran = _cli("verify", "record", str(good), *pins, "--anchorer", trust["anchorer"])
     assert ran.returncode == 0, ran.stdout + ran.stderr
