@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eth_utils import event_abi_to_log_topic
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 from web3._utils.events import get_event_data
@@ -109,6 +109,17 @@ FACTS: dict[str, tuple[type[models.ChainFact], FactBuilder]] = {
         },
     ),
 }
+
+
+def _mark_revoked_grants(session: Session, revocations: list[models.ChainGrantRevocation]) -> None:
+    """The chain is the truth of a grant's revocation: a grant revoked on chain but not in the
+    database (a database restored from a backup older than the revocation) is marked revoked."""
+    for fact in revocations:
+        session.execute(
+            update(models.SharingGrant)
+            .where(models.SharingGrant.id == fact.grant_id, models.SharingGrant.revoked_at.is_(None))
+            .values(revoked_at=fact.block_time, revoke_tx_hash=fact.tx_hash)
+        )
 
 
 @dataclass(frozen=True)
@@ -217,6 +228,7 @@ class LogIndexer:
                 )
             )
             session.add_all(rows)
+            _mark_revoked_grants(session, [r for r in rows if isinstance(r, models.ChainGrantRevocation)])
             session.add_all(
                 models.IndexedBlock(name=self.name, block_number=n, block_hash=h) for n, h in hashes.items()
             )

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from sqlalchemy import delete, select, update
 
 from service.chain.deployment import Chain
+from service.db.models import ChainGrantRevocation, IndexerCheckpoint, SharingGrant
 from service.domain.sharing import audience_hash
 
 from .conftest import Api
@@ -69,6 +71,21 @@ def test_a_grant_is_anchored_and_revoked_on_chain(coffee: Coffee, chain: Chain) 
     assert not chain.sharing.is_active(bytes.fromhex(grant["id"][2:]))
     again = coffee.api.client.post(f"/grants/{grant['id']}/revoke", json={}, headers=coffee.farm_h)
     assert again.status_code == 409
+
+    # A database restored from a backup taken before the revocation: the indexer re-reads the
+    # chain from the backup's checkpoint and the grant is revoked again, not live.
+    runtime = coffee.api.client.app.state.runtime  # type: ignore[attr-defined]
+    runtime.sync_index()
+    with runtime.sessions() as session, session.begin():
+        revocation = session.scalars(select(ChainGrantRevocation)).one()
+        session.execute(update(SharingGrant).values(revoked_at=None, revoke_tx_hash=None))
+        session.execute(delete(ChainGrantRevocation))
+        checkpoint = session.get(IndexerCheckpoint, runtime.indexer.name)
+        checkpoint.block_number = revocation.block_number - 1
+        checkpoint.block_hash = runtime.chain.w3.eth.get_block(revocation.block_number - 1)["hash"].to_0x_hex()
+    runtime.sync_index()
+    restored = coffee.api.client.get(f"/grants/{grant['id']}", headers=coffee.farm_h).json()
+    assert restored["revoked_at"] and restored["revoke_tx_hash"] == revoked.json()["revoke_tx_hash"]
 
 
 def test_a_self_custody_owner_signs_its_grant(coffee: Coffee, chain: Chain) -> None:
