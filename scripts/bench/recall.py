@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy import insert
 
+from service.chain.contracts import Role
 from service.db.migrate import upgrade
 from service.db.models import CaptureJob, EpcisEvent, EventIdentifier, Member
 from service.db.session import make_engine, make_session_factory
-from service.chain.contracts import Role
 from service.domain import provenance
 from service.domain.policy import EVENT_CATEGORIES, Access, GrantTerms, Reader
 

@@ -20,7 +20,7 @@ CONSTELLATIONS = ["coffee", "cocoa"]
 CATEGORY_NAMES = sorted(CATEGORIES)
 ROLE_NAMES = sorted(Role.NAMES)
 SCHEMA_FIELDS = ["attestation:cert/standard", "attestation:cert/expires", "attestation:pcf/co2e", "evidence"]
-GRANTABLE = CATEGORY_NAMES + ["attestations", "attestation:cert", "attestation:pcf", *SCHEMA_FIELDS]
+GRANTABLE = [*CATEGORY_NAMES, "attestations", "attestation:cert", "attestation:pcf", *SCHEMA_FIELDS]
 
 
 def _live(grant: GrantTerms) -> bool:
