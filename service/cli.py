@@ -8,12 +8,17 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from service import cli_client
+from service.client import ApiError
 from service.errors import ConstellateError
 from service.settings import PROJECT_ROOT, Settings
+
+if TYPE_CHECKING:
+    from service.demo import Demo
 
 app = typer.Typer(help="Constellate: blockchain-backed data sharing and traceability.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
@@ -22,6 +27,7 @@ epcis_app = typer.Typer(help="GS1 EPCIS 2.0 documents.", no_args_is_help=True)
 app.add_typer(epcis_app, name="epcis")
 verify_app = typer.Typer(help="Verify records with only the chain: no database, no service.", no_args_is_help=True)
 app.add_typer(verify_app, name="verify")
+cli_client.register(app, verify_app)  # the commands that talk to a running API (members ... export)
 
 RpcUrl = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC endpoint (default: settings).")]
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL (default: settings).")]
@@ -207,7 +213,8 @@ def _print_verdict(label: str, verdict: Any) -> None:
         typer.echo(f"  note: {', '.join(verdict.unproven)} set by the service, not proven")
 
 
-def _load_journey(source: str) -> Any:
+def _load_json(source: str) -> Any:
+    """A JSON document from a URL (JSON is asked for), a file, or '-' (standard input)."""
     if source.startswith(("http://", "https://")):
         import httpx
 
@@ -236,7 +243,7 @@ def verify_journey(
 
     try:
         reader = AnchorReader(connect(rpc_url), contract, anchorer)
-        journey = _load_journey(source)
+        journey = _load_json(source)
         steps = journey["steps"]
         if not isinstance(steps, list):
             raise ValueError("steps is not a list")
@@ -263,6 +270,40 @@ def verify_journey(
     typer.echo(
         "note: claims, the footprint and place names are not checked here (GET /attestations/{uid} proves a claim)"
     )
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@verify_app.command("credential")
+def verify_credential(
+    sources: Annotated[
+        list[str], typer.Argument(help="W3C Verifiable Credentials: URLs, JSON files, or '-' for standard input.")
+    ],
+    rpc_url: Annotated[str, typer.Option("--rpc-url", help="A JSON-RPC endpoint of the chain the credential names.")],
+    registry: Annotated[
+        str, typer.Option(help="The AttestationRegistry address you trust (the service publishes it).")
+    ],
+) -> None:
+    """Checks each credential (GET /attestations/{uid}/credential) with only the chain: the
+    issuer's EIP-712 signature over the Attest message rebuilt from the credential, its uid,
+    each shown field against the signed data hash, the attestation on the pinned registry, and
+    that it is neither revoked nor expired. Prints every check; exit 1 unless each verifies."""
+    from service.chain.rpc import connect
+    from service.domain.credentials import MalformedCredential, RegistryReader
+    from service.domain.credentials import verify_credential as check
+
+    try:
+        reader = RegistryReader(connect(rpc_url), registry)
+    except ValueError as exc:
+        _fail(exc)
+    failed = False
+    for source in sources:
+        try:
+            verdict = check(_load_json(source), reader)
+        except (OSError, ValueError, MalformedCredential) as exc:
+            _fail(exc)
+        _print_verdict(source, verdict)
+        failed = failed or verdict.status != "verified"
     if failed:
         raise typer.Exit(code=1)
 
@@ -302,26 +343,37 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (one per core).")] = 1,
 ) -> None:
-    """Run the API server. Several workers share the database; one of them leads anchoring."""
+    """Run the API server. Several workers share the database; one of them leads anchoring.
+    Logs go to stderr (CONSTELLATE_LOG_FORMAT, _LOG_LEVEL); with several workers, /metrics in
+    any of them counts for all (one PROMETHEUS_MULTIPROC_DIR, made for the run unless set)."""
     import os
 
     import uvicorn
 
-    from service.api.app import create_app
+    from service.observability import configure_logging, shared_metrics_dir
 
     settings = _settings(host=host, port=port)
+    configure_logging(settings)
+    logs: dict[str, Any] = {
+        "log_config": None,  # uvicorn's records go through ours
+        "log_level": settings.log_level.lower(),
+        "access_log": not settings.access_log,
+    }
     if workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+        from service.api.app import create_app
+
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, **logs)
         return
     os.environ["CONSTELLATE_HOST"], os.environ["CONSTELLATE_PORT"] = settings.host, str(settings.port)
-    uvicorn.run(
-        "service.api.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=workers,
-        log_level="warning",
-    )
+    with shared_metrics_dir():
+        uvicorn.run(
+            "service.api.app:create_served_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            **logs,
+        )
 
 
 @app.command()
@@ -329,15 +381,17 @@ def up(
     rpc_url: RpcUrl = None,
     database_url: DatabaseUrl = None,
     port: Annotated[int | None, typer.Option(help="API port (default: settings).")] = None,
-    state_dir: Annotated[Path, typer.Option(help="Where the embedded chain keeps its state.")] = PROJECT_ROOT
-    / "build"
-    / "up",
+    state_dir: Annotated[
+        Path, typer.Option(help="Where the embedded chain, the demo's keys and its QR codes are kept.")
+    ] = PROJECT_ROOT / "build" / "up",
+    seed: Annotated[bool, typer.Option("--demo/--no-demo", help="Seed the demo constellations (idempotent).")] = True,
 ) -> None:
     """Run the main job: a local chain (unless --rpc-url), deployed contracts, a migrated
-    database and the API. Stops cleanly on Ctrl-C."""
+    database, the API, and the demo constellations (coffee, cocoa). Stops cleanly on Ctrl-C."""
     from service.stack import LocalStack
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = _settings(rpc_url=rpc_url, database_url=database_url, port=port)
     stack = LocalStack(settings=settings, state_dir=state_dir)
     stop = threading.Event()
@@ -345,19 +399,38 @@ def up(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stack.start(embedded_chain=rpc_url is None)
-    except ConstellateError as exc:
+        seeded = stack.seed_demo() if seed else None
+    except (ConstellateError, ApiError) as exc:
+        stack.stop()
         _fail(exc)
     typer.echo("Constellate is up:")
     for name, url in stack.urls.items():
         typer.echo(f"  {name:<6} {url}")
     if stack.settings.admin_api_key is not None:
         typer.echo(f"  admin API key: {stack.settings.admin_api_key.get_secret_value()}")
+    if seeded is not None:
+        _print_demo(seeded, stack.urls["api"], stack.qr_dir)
     typer.echo("Press Ctrl-C to stop.")
     sys.stdout.flush()
     stop.wait()
     typer.echo("stopping...")
     stack.stop()
     typer.echo("stopped")
+
+
+def _print_demo(seeded: Demo, base: str, qr_dir: Path | None) -> None:
+    typer.echo(f"Demo: 2 constellations, {len(seeded.members)} members, {seeded.events} events (fictional companies)")
+    typer.echo("  journeys (what the public sees; sign in as a brand to see what is shared with it):")
+    for path, label in seeded.journeys.items():
+        typer.echo(f"    {base}{path}  {label}")
+    typer.echo(f"  recall report (signed in):  {base}{seeded.recall}")
+    for path, coordinator in seeded.coordinators.items():
+        typer.echo(f"  coordinator view:  {base}{path}  (sign in as {coordinator})")
+    typer.echo(f"  sign in at {base}/login with a member's API key:")
+    for member in seeded.members.values():
+        typer.echo(f"    {member['name']:<30} {member['api_key']}")
+    if qr_dir is not None:
+        typer.echo(f"  QR codes (PNG): {qr_dir}")
 
 
 def main() -> None:

@@ -14,12 +14,15 @@ from pathlib import Path
 import uvicorn
 from pydantic import SecretStr
 
+from service import demo
 from service.api.app import create_app
 from service.chain.anvil import DEV_PRIVATE_KEY, AnvilProcess
 from service.chain.compiler import compile_contracts, load_artifacts
 from service.chain.deployment import DeploymentManifest, check_manifest, deploy_contracts, new_sender
 from service.chain.rpc import connect
+from service.client import Client
 from service.db.migrate import upgrade
+from service.demo import Demo
 from service.domain.keys import generate_key_encryption_key
 from service.errors import ConfigurationError, ConstellateError
 from service.settings import Settings
@@ -60,9 +63,8 @@ class ApiServer:
     """Uvicorn in a background thread, stoppable."""
 
     def __init__(self, settings: Settings) -> None:
-        config = uvicorn.Config(
-            create_app(settings), host=settings.host, port=settings.port, log_level="warning", lifespan="on"
-        )
+        self.app = create_app(settings)
+        config = uvicorn.Config(self.app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="api", daemon=True)
 
@@ -115,6 +117,7 @@ class LocalStack:
     anvil: AnvilProcess | None = None
     api: ApiServer | None = None
     deployed: bool = False
+    qr_dir: Path | None = None
     urls: dict[str, str] = field(default_factory=dict)
 
     def start(self, *, embedded_chain: bool) -> LocalStack:
@@ -142,10 +145,31 @@ class LocalStack:
             # The embedded database mirrors the embedded chain; a fresh chain needs a fresh mirror.
             Path(self.settings.database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
         upgrade(self.settings.database_url)
+        if "public_base_url" not in self.settings.model_fields_set and self.settings.port:
+            # QR codes and pages point at this server unless settings name a public address.
+            local = f"http://{self.settings.host}:{self.settings.port}"
+            self.settings = self.settings.model_copy(update={"public_base_url": local})
         self.api = ApiServer(self.settings)
         self.api.start()
         base = f"http://{self.settings.host}:{self.api.port}"
         self.urls = {"api": base, "docs": f"{base}/docs", "ready": f"{base}/ready", "rpc": self.settings.rpc_url}
+
+    def seed_demo(self) -> Demo:
+        """Seeds the demo constellations through the API (idempotent), anchors what is pending
+        and writes a QR code (PNG) for each demo journey into `state_dir/qr`."""
+        assert self.api is not None and self.settings.admin_api_key is not None
+        base = self.urls["api"]
+        with Client(base, self.settings.admin_api_key.get_secret_value()) as admin:
+            seeded = demo.seed(admin, self.state_dir / "demo.json")
+            self.api.app.state.runtime.relay(flush=True)
+            qr_dir = self.state_dir / "qr"
+            qr_dir.mkdir(exist_ok=True)
+            for path in seeded.journeys:
+                png = admin.http.get(f"/qr{path}.png", params={"scale": 8})
+                png.raise_for_status()
+                (qr_dir / (path.strip("/").replace("/", "-") + ".png")).write_bytes(png.content)
+        self.qr_dir = qr_dir
+        return seeded
 
     def stop(self) -> None:
         if self.api is not None:

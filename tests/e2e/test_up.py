@@ -1,35 +1,69 @@
-"""`scripts/up` as a user runs it: it comes up, serves /ready = ok against freshly deployed
-contracts, stops cleanly on Ctrl-C (SIGINT), and a rerun reuses its chain and deployment."""
+"""`scripts/up` as a user runs it: it comes up, seeds the demo constellations, serves /ready =
+ok against freshly deployed contracts, a journey page (the public's and a brand's) and the
+coordinator view, writes QR codes, stops cleanly on Ctrl-C (SIGINT), and a rerun reuses its
+chain, deployment and demo without seeding anything twice."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
-from service.chain.anvil import free_port
+from service.chain.anvil import DEV_PRIVATE_KEY, AnvilProcess, free_port
+from service.chain.compiler import Artifact
 from service.settings import PROJECT_ROOT
+from tests.integration.conftest import _postgres_database
 
 
-def _start(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+@pytest.fixture
+def contracts(build_dir: Path, artifacts: dict[str, Artifact]) -> Path:
+    """The contracts compiled once per session (up compiles only when they are stale)."""
+    return build_dir / "contracts"
+
+
+@pytest.fixture
+def started() -> Iterator[list[subprocess.Popen[str]]]:
+    """The `up` processes a test starts: stopped (Ctrl-C, then killed) however the test ends."""
+    processes: list[subprocess.Popen[str]] = []
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+
+
+def _start(
+    tmp_path: Path, port: int, *options: str, contracts: Path, started: list[subprocess.Popen[str]], **env_vars: str
+) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "CONSTELLATE_DATABASE_URL": f"sqlite:///{tmp_path / 'up.db'}",
         "CONSTELLATE_MANIFEST_PATH": str(tmp_path / "deployment.json"),
-        "CONSTELLATE_BUILD_DIR": str(tmp_path / "contracts"),
+        "CONSTELLATE_BUILD_DIR": str(contracts),
+        **env_vars,
     }
-    return subprocess.Popen(
-        [str(PROJECT_ROOT / "scripts" / "up"), "--port", str(port), "--state-dir", str(tmp_path / "state")],
+    process = subprocess.Popen(
+        [str(PROJECT_ROOT / "scripts" / "up"), "--port", str(port), "--state-dir", str(tmp_path / "state"), *options],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    started.append(process)
+    return process
 
 
 def _wait_for_urls(process: subprocess.Popen[str], timeout: float = 240) -> str:
@@ -52,6 +86,48 @@ def _rpc_port(output: str) -> int:
     return int(line.rsplit(":", 1)[1])
 
 
+def _member_keys(output: str) -> dict[str, str]:
+    return dict(re.findall(r"^ {4}(\S.*?\S) +(cst_\S+)$", output, flags=re.MULTILINE))
+
+
+def _journey_summary(base: str, path: str, key: str | None = None) -> dict[str, object]:
+    headers = {"Accept": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
+    response = httpx.get(base + path, headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    summary: dict[str, object] = response.json()["summary"]
+    return summary
+
+
+def _check_demo(output: str, port: int, tmp_path: Path) -> dict[str, str]:
+    base = f"http://127.0.0.1:{port}"
+    match = re.search(r"Demo: 2 constellations, (\d+) members, (\d+) events", output)
+    assert match and int(match[1]) >= 8 and int(match[2]) >= 200, output
+    keys = _member_keys(output)
+    assert len(keys) == int(match[1]), output
+    bar = re.search(rf"{base}(/01/\d{{14}}/10/LD70-2602)", output)
+    assert bar, output
+    page = httpx.get(base + bar[1], timeout=30)
+    assert page.status_code == 200 and "Lumen 70 % Dark Chocolate" in page.text
+    public = _journey_summary(base, bar[1])
+    brand = _journey_summary(base, bar[1], keys["Lumen Chocolate GmbH"])
+    assert brand["steps"] > public["steps"] and public["withheldFields"] > brand["withheldFields"], (public, brand)
+    assert brand["claims"]["revoked"] >= 1 and brand["anchored"] == brand["steps"], brand  # type: ignore[index]
+    coordinator = httpx.get(
+        f"{base}/coordinator/cocoa-chocolate", headers={"Authorization": f"Bearer {keys['Lumen Chocolate GmbH']}"}
+    )
+    assert coordinator.status_code == 200 and "Ashanti Cocoa Farmers Union" in coordinator.text
+    recall = re.search(rf"{base}(/recall/\S+)", output)
+    assert recall, output
+    report = httpx.get(f"{base}{recall[1]}.csv", headers={"Authorization": f"Bearer {keys['Lumen Chocolate GmbH']}"})
+    assert report.status_code == 200 and "LD70-2603" in report.text, report.text
+    qr_codes = sorted((tmp_path / "state" / "qr").glob("*.png"))
+    assert len(qr_codes) == 5 and all(p.read_bytes().startswith(b"\x89PNG") for p in qr_codes)
+    if shutil.which("zbarimg"):
+        decoded = subprocess.run(["zbarimg", "--raw", "-q", str(qr_codes[0])], capture_output=True, text=True)
+        assert decoded.stdout.strip().startswith(f"{base}/01/"), decoded
+    return keys
+
+
 def _stop(process: subprocess.Popen[str]) -> str:
     process.send_signal(signal.SIGINT)
     remaining, _ = process.communicate(timeout=30)
@@ -59,12 +135,15 @@ def _stop(process: subprocess.Popen[str]) -> str:
     return remaining
 
 
-def test_up_serves_ready_and_stops_on_ctrl_c_then_reruns_idempotently(tmp_path: Path) -> None:
+def test_up_serves_ready_and_stops_on_ctrl_c_then_reruns_idempotently(
+    tmp_path: Path, contracts: Path, started: list[subprocess.Popen[str]]
+) -> None:
     port = free_port()
-    first = _start(tmp_path, port)
+    first = _start(tmp_path, port, contracts=contracts, started=started)
     output = _wait_for_urls(first)
     assert f"http://127.0.0.1:{port}/docs" in output
     assert "deploying contracts" in output
+    keys = _check_demo(output, port, tmp_path)
     ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=10)
     assert ready.status_code == 200 and ready.json()["status"] == "ok", ready.text
     rpc_port = _rpc_port(output)
@@ -74,8 +153,40 @@ def test_up_serves_ready_and_stops_on_ctrl_c_then_reruns_idempotently(tmp_path: 
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", port)) != 0, "API still listening after Ctrl-C"
 
-    second = _start(tmp_path, port)
+    second = _start(tmp_path, port, contracts=contracts, started=started)
     output = _wait_for_urls(second)
     assert "deploying contracts" not in output, "a rerun must reuse the persisted chain and deployment"
     assert httpx.get(f"http://127.0.0.1:{port}/ready", timeout=10).json()["status"] == "ok"
+    assert _check_demo(output, port, tmp_path) == keys, "a rerun must keep the seeded members"
+    grants = httpx.get(
+        f"http://127.0.0.1:{port}/grants", headers={"Authorization": f"Bearer {keys['Harbour Line Logistics']}"}
+    ).json()
+    assert len(grants) == 2, "a rerun must not seed a grant twice"
     _stop(second)
+
+
+@pytest.mark.postgres
+def test_up_runs_against_an_external_chain_and_postgresql(
+    tmp_path: Path, contracts: Path, started: list[subprocess.Popen[str]]
+) -> None:
+    """--rpc-url and --database-url: no embedded chain; the demo seeds a PostgreSQL database."""
+    port = free_port()
+    for database_url in _postgres_database():
+        with AnvilProcess() as node:
+            process = _start(
+                tmp_path,
+                port,
+                "--rpc-url",
+                node.rpc_url,
+                "--database-url",
+                database_url,
+                contracts=contracts,
+                started=started,
+                CONSTELLATE_RELAYER_PRIVATE_KEY=DEV_PRIVATE_KEY,
+            )
+            output = _wait_for_urls(process)
+            assert f"rpc    {node.rpc_url}" in output
+            _check_demo(output, port, tmp_path)
+            _stop(process)
+            with socket.socket() as sock:
+                assert sock.connect_ex(("127.0.0.1", node.port)) == 0, "up must leave an external chain running"

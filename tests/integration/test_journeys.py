@@ -305,10 +305,6 @@ def test_the_journey_verifies_with_only_the_chain_and_tampering_is_named(shop: S
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert f"{len(body['steps'])} steps: all verified" in ran.stdout and "ok   summary" in ran.stdout
 
-    relabelled = deepcopy(body)
-    relabelled["steps"][0]["eventTime"] = "2020-01-01T00:00:00Z"  # the summary lies, the view does not
-    forged = deepcopy(body)
-    forged["steps"][-1]["event"]["eventTime"] = "2020-01-01T00:00:00Z"  # the view lies
     empty = {**body, "steps": []}
     foreign = {**deepcopy(body), "item": {**body["item"], "digitalLink": journey.lot(journey.GREEN, "ELSEWHERE")}}
     foreign["lineage"], foreign["containers"] = [], []
@@ -317,14 +313,31 @@ def test_the_journey_verifies_with_only_the_chain_and_tampering_is_named(shop: S
         path.write_text(json.dumps(wrong))
         ran = _cli("verify", "journey", str(path), *pins)
         assert ran.returncode == 1 and "FAIL journey: " in ran.stdout and problem in ran.stdout, ran.stdout
-    for tampered, check in (
-        (relabelled, "FAIL summary: differs from the proven view in eventTime"),
-        (forged, "FAIL disclosed_fields"),
-    ):
-        path = tmp_path / "tampered.json"
-        path.write_text(json.dumps(tampered))
-        ran = _cli("verify", "journey", str(path), *pins)
-        assert ran.returncode == 1 and check in ran.stdout, ran.stdout
+
+    # Each kind of tampering in its own step of one journey; each is named by its check.
+    tampered = deepcopy(body)
+    steps = tampered["steps"]
+    assert len(steps) >= 6
+    records = [step["event"]["constellate:record"] for step in steps]
+    steps[0]["eventTime"] = "2020-01-01T00:00:00Z"  # the summary lies, the view does not
+    steps[1]["event"]["eventTime"] = "2020-01-01T00:00:00Z"  # the view lies about a field
+    records[2]["withheld"] = [*records[2]["withheld"], "bizTransactionList"]  # hides that a field was shown
+    records[3]["constellation"]["id"] = "0x" + "ab" * 32  # moved to another constellation
+    records[4]["anchor"]["proof"] = [*records[4]["anchor"]["proof"], "0x" + "11" * 32]  # a forged path
+    records[5]["anchor"]["chainId"] = 1  # anchored on another chain
+    path = tmp_path / "tampered.json"
+    path.write_text(json.dumps(tampered))
+    ran = _cli("verify", "journey", str(path), *pins)
+    assert ran.returncode == 1, ran.stdout
+    reports = ("\n" + ran.stdout).split("\nstep ")  # reports[n] is step n
+    for number, check in enumerate(
+        ("FAIL summary: differs from the proven view in eventTime", "FAIL disclosed_fields", "FAIL field_list",
+         "FAIL leaf", "FAIL merkle_proof", "FAIL anchored: the view names chain 1"),
+        start=1,
+    ):  # fmt: skip
+        assert check in reports[number], (number, reports[number])
+    assert all("  FAIL " not in report for report in reports[7:]), ran.stdout
+    assert f"{len(steps)} steps: FAILED" in ran.stdout
 
 
 def test_a_product_class_lists_the_lots_the_reader_may_see(shop: Shop) -> None:
