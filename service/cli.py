@@ -218,7 +218,10 @@ def _load_json(source: str) -> Any:
     if source.startswith(("http://", "https://")):
         import httpx
 
-        response = httpx.get(source, headers={"Accept": "application/json"}, follow_redirects=True, timeout=30)
+        try:
+            response = httpx.get(source, headers={"Accept": "application/json"}, follow_redirects=True, timeout=30)
+        except httpx.HTTPError as exc:
+            raise ValueError(f"cannot read {source}: {type(exc).__name__}: {exc}") from None
         if response.status_code != 200:
             raise ValueError(f"{source} answered {response.status_code}: {response.text[:200]}")
         return response.json()
@@ -388,6 +391,9 @@ def up(
 ) -> None:
     """Run the main job: a local chain (unless --rpc-url), deployed contracts, a migrated
     database, the API, and the demo constellations (coffee, cocoa). Stops cleanly on Ctrl-C."""
+    import httpx
+    from sqlalchemy.exc import SQLAlchemyError
+
     from service.stack import LocalStack
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -395,14 +401,21 @@ def up(
     settings = _settings(rpc_url=rpc_url, database_url=database_url, port=port)
     stack = LocalStack(settings=settings, state_dir=state_dir)
     stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
+    try:  # Ctrl-C while starting or seeding: KeyboardInterrupt, and nothing is left running
         stack.start(embedded_chain=rpc_url is None)
         seeded = stack.seed_demo() if seed else None
-    except (ConstellateError, ApiError) as exc:
+    except KeyboardInterrupt:
+        stack.stop()
+        typer.echo("stopped")
+        raise typer.Exit(code=130) from None
+    except (ConstellateError, ApiError, httpx.HTTPError, SQLAlchemyError, OSError) as exc:
         stack.stop()
         _fail(exc)
+    except BaseException:
+        stack.stop()
+        raise
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     typer.echo("Constellate is up:")
     for name, url in stack.urls.items():
         typer.echo(f"  {name:<6} {url}")

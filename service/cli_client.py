@@ -271,16 +271,26 @@ def keys_export(
     api_key: ApiKey = None,
 ) -> None:
     """Export your managed private key. The service gives it out once: from then on you hold it."""
-    if output is not None and output.exists():
-        _bad_input(f"{output} exists: the key goes to a new file only")
     if not yes:
         typer.confirm("The service gives your private key out once. Export it now?", abort=True, err=True)
-    with _api(api_url, api_key) as client:
-        exported = client.export_key()
-    if output is None:
+    descriptor = None
+    if output is not None:  # opened before the export: the key is given out once and must land somewhere
+        try:
+            descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            _bad_input(f"cannot create {output}: {exc.strerror} (the key goes to a new file only)")
+    try:
+        with _api(api_url, api_key) as client:
+            exported = client.export_key()
+    except BaseException:
+        if descriptor is not None:
+            os.close(descriptor)
+            assert output is not None
+            output.unlink()
+        raise
+    if descriptor is None:
         _echo_json(exported)
     else:
-        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as file:
             json.dump(exported, file, indent=2)
         typer.echo(f"wrote the key of {exported['address']} to {output}", err=True)
@@ -431,7 +441,8 @@ def _span(source: _Source, batch: list[tuple[int, dict[str, Any]]]) -> str:
 
 
 def _csv_source(path: Path, batch_size: int, delimiter: str) -> _Source:
-    from service.epcis.csv_events import CsvEventError, check_events, epcis_document, read_events
+    from service.epcis.analysis import epcis_document
+    from service.epcis.csv_events import CsvEventError, check_events, read_events
 
     def events() -> Iterator[tuple[int, dict[str, Any]]]:
         with path.open(encoding="utf-8-sig", newline="") as lines:
@@ -1098,6 +1109,9 @@ def export_credentials(
             except ApiError as exc:  # one that is no credential (refused by the chain): named, the others kept
                 refused.append(f"{attestation['uid']}: {exc.status} {exc.error}: {exc.detail}")
                 continue
+            if not re.fullmatch(r"0x[0-9a-f]{64}", str(attestation["uid"])):  # a file name we make, never a path
+                refused.append(f"{attestation['uid']!r}: not an attestation uid")
+                continue
             (directory / f"{attestation['uid']}.json").write_text(json.dumps(credential, indent=2, ensure_ascii=False))
             written += 1
     typer.echo(f"wrote {written} credentials to {directory}")
@@ -1115,7 +1129,7 @@ def verify_trust(
     as_json: AsJson = False,
     api_url: ApiUrl = DEFAULT_API_URL,
 ) -> None:
-    """Print the pins a service publishes: its chain, ProvenanceAnchor and anchoring account.
+    """Print the pins a service publishes: its chain, ProvenanceAnchor, anchoring account and AttestationRegistry.
 
     For `verify record` / `verify journey`. A view cannot vouch for itself: take the pins
     from an independent source (the constellation's coordinator, a published deployment)

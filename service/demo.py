@@ -8,7 +8,7 @@ Line (Alpine's collaborator in one constellation, its competitor's partner in th
 made into bars for GreenLeaf. TerraCert certifies in both.
 
 Everything goes through the API as members would send it (managed keys sign): EPCIS 2.0
-captures, roles set on chain, sharing grants, certifications (one revoked, one expired),
+captures, roles set on chain, sharing grants, certifications (one revoked),
 PACT footprints, pledges, and a recall: a contaminated cocoa lot traced to the bars it went
 into. Seeding is idempotent: what was done is kept in a state file beside the chain's state
 (member keys, step names), and a rerun skips it."""
@@ -26,11 +26,11 @@ from typing import Any
 from service.client import ApiError, Client
 from service.domain.gs1 import check_digit
 from service.domain.policy import EVENT_CATEGORIES
+from service.epcis.analysis import epcis_document
 
 log = logging.getLogger(__name__)
 
 COFFEE, COCOA = "specialty-coffee", "cocoa-chocolate"
-CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
 DL = "https://id.gs1.org"
 
 
@@ -270,16 +270,6 @@ def story() -> Story:
     return told
 
 
-def document(events: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "@context": CONTEXT,
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-11-01T00:00:00Z",
-        "epcisBody": {"eventList": events},
-    }
-
-
 # --- sharing ----------------------------------------------------------------------------------
 
 PUBLIC = {"kind": "public"}
@@ -432,30 +422,36 @@ def claims() -> Iterator[ClaimPlan]:
 
 @dataclass
 class DemoState:
-    """What was seeded, kept so a rerun does nothing twice: member ids and keys, done steps."""
+    """What was seeded, kept so a rerun does nothing twice: member ids and keys, done steps and
+    the ids they made (a revocation is a step of its own, after the step that made its grant
+    or attestation)."""
 
     path: Path
     members: dict[str, dict[str, str]] = field(default_factory=dict)
-    done: set[str] = field(default_factory=set)
+    done: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> DemoState:
         if not path.is_file():
             return cls(path)
-        stored = json.loads(path.read_text())
-        return cls(path, members=stored.get("members", {}), done=set(stored.get("done", [])))
+        try:
+            stored = json.loads(path.read_text())
+            return cls(path, members=dict(stored["members"]), done=dict(stored["done"]))
+        except (ValueError, KeyError, TypeError):
+            log.warning("demo: %s is unreadable; seeding afresh", path)
+            return cls(path)
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.touch(mode=0o600, exist_ok=True)
-        self.path.write_text(json.dumps({"members": self.members, "done": sorted(self.done)}, indent=1))
+        self.path.write_text(json.dumps({"members": self.members, "done": self.done}, indent=1))
 
-    def step(self, name: str, action: Callable[[], object]) -> None:
-        if name in self.done:
-            return
-        action()
-        self.done.add(name)
-        self.save()
+    def step(self, name: str, action: Callable[[], str | None]) -> str | None:
+        """Runs `action` unless a run before did: the id it made, either way."""
+        if name not in self.done:
+            self.done[name] = action()
+            self.save()
+        return self.done[name]
 
 
 @dataclass(frozen=True)
@@ -496,17 +492,26 @@ def seed(admin: Client, state_path: Path) -> Demo:
                 roles = partner.roles[slug] + (["coordinator"] if partner.handle == coordinator else [])
                 state.step(
                     f"roles:{slug}:{partner.handle}",
-                    lambda s=slug, c=coordinator, p=partner, r=roles: as_(c).set_roles(s, ids[p.handle], r),
+                    lambda s=slug, c=coordinator, p=partner, r=roles: _none(as_(c).set_roles(s, ids[p.handle], r)),
                 )
     for owner, gtin, fields in PRODUCTS:
-        state.step(f"product:{gtin}", lambda o=owner, g=gtin, f=fields: as_(o).put_product(g, **f))
+        state.step(f"product:{gtin}", lambda o=owner, g=gtin, f=fields: _none(as_(o).put_product(g, **f)))
     for plan in GRANTS:
-        state.step(f"grant:{plan.name}", lambda p=plan: _grant(as_(p.owner), p, ids))
+        made = state.step(f"grant:{plan.name}", lambda p=plan: _grant(as_(p.owner), p, ids))
+        if plan.revoke and made is not None:
+            state.step(f"revoke-grant:{plan.name}", lambda p=plan, g=made: _none(as_(p.owner).revoke_grant(g)))
     told = story()
     for (member, slug), events in told.captures.items():
-        state.step(f"capture:{slug}:{member}", lambda m=member, s=slug, e=events: as_(m).capture(s, document(e)))
+        state.step(
+            f"capture:{slug}:{member}",
+            lambda m=member, s=slug, e=events: _none(
+                as_(m).capture(s, epcis_document(e, creation_date="2026-11-01T00:00:00Z"))
+            ),
+        )
     for claim in claims():
-        state.step(f"claim:{claim.name}", lambda c=claim: _claim(as_(c.issuer), c, ids))
+        made = state.step(f"claim:{claim.name}", lambda c=claim: _claim(as_(c.issuer), c, ids))
+        if claim.revoke and made is not None:
+            state.step(f"revoke:{claim.name}", lambda c=claim, u=made: _none(as_(c.issuer).revoke_attestation(u)))
     return Demo(
         events=told.count(),
         members=state.members,
@@ -541,15 +546,15 @@ def _constellation(coordinator: Client, slug: str) -> None:
         coordinator.create_constellation(slug, CONSTELLATION_NAMES[slug])
 
 
-def _grant(owner: Client, plan: GrantPlan, ids: dict[str, str]) -> None:
+def _grant(owner: Client, plan: GrantPlan, ids: dict[str, str]) -> str:
     audience = plan.audience(ids) if callable(plan.audience) else plan.audience
-    made = owner.grant(plan.slug, plan.categories, audience, plan.purpose, **plan.extra)
-    if plan.revoke:
-        owner.revoke_grant(made["id"])
+    return str(owner.grant(plan.slug, plan.categories, audience, plan.purpose, **plan.extra)["id"])
 
 
-def _claim(issuer: Client, plan: ClaimPlan, ids: dict[str, str]) -> None:
+def _claim(issuer: Client, plan: ClaimPlan, ids: dict[str, str]) -> str:
     subject = plan.subject(ids) if callable(plan.subject) else plan.subject
-    made = issuer.attest(plan.slug, plan.schema, subject, plan.body, expires_at=plan.expires_at)
-    if plan.revoke:
-        issuer.revoke_attestation(made["uid"])
+    return str(issuer.attest(plan.slug, plan.schema, subject, plan.body, expires_at=plan.expires_at)["uid"])
+
+
+def _none(_: object) -> None:
+    """A step that makes nothing to remember."""

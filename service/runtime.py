@@ -86,6 +86,15 @@ class Runtime:
             self._attestation_registry = manifest.contracts["AttestationRegistry"].address
         return self._anchor_ref
 
+    def attestation_registry(self) -> tuple[int, str]:
+        """The chain and AttestationRegistry address, from the deployment manifest (no chain
+        call: credentials name them while the chain is down too)."""
+        where = self.anchor_ref()
+        if where is not None and self._attestation_registry is not None:
+            return where.chain_id, self._attestation_registry
+        manifest = self.chain.manifest
+        return manifest.chain_id, manifest.contracts["AttestationRegistry"].address
+
     def anchorer_address(self) -> str | None:
         """The account that anchors (the relayer's), without a chain call: pages name it even
         while the chain is down."""

@@ -24,7 +24,7 @@ from service.client import Client
 from service.db.migrate import upgrade
 from service.demo import Demo
 from service.domain.keys import generate_key_encryption_key
-from service.errors import ConfigurationError, ConstellateError
+from service.errors import ConfigurationError
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class LocalStack:
     def start(self, *, embedded_chain: bool) -> LocalStack:
         try:
             self._start(embedded_chain)
-        except (ConstellateError, OSError):
+        except BaseException:  # nothing is left running, whatever went wrong
             self.stop()
             raise
         return self

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from service.api.deps import CurrentPrincipal, ReaderAccess, RuntimeDep, SessionDep
 from service.api.schemas import AttestationPublic, AttestationSchemaPublic, TypedDataToSign
 from service.chain import typed_data
-from service.chain.deployment import DeploymentManifest
 from service.db.models import Attestation, AttestationSchema, Member
 from service.domain import attestations, credentials, members, pact, policy
 from service.domain.attestations import AttestationCreate
@@ -310,14 +309,6 @@ class CredentialResponse(JSONResponse):
     media_type = credentials.MEDIA_TYPE
 
 
-def _registry(runtime: Runtime) -> tuple[int, str]:
-    """The chain and AttestationRegistry a credential names, from the deployment manifest (no
-    chain call: a credential is exported while the chain is down too)."""
-    path = runtime.settings.manifest_path
-    manifest = DeploymentManifest.load(path) if path.is_file() else runtime.chain.manifest
-    return manifest.chain_id, manifest.contracts["AttestationRegistry"].address
-
-
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such attestation that you may see"}}
 
 
@@ -336,7 +327,7 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such att
     },
 )
 def read_credential(uid: str, session: SessionDep, runtime: RuntimeDep, access: ReaderAccess) -> CredentialResponse:
-    chain_id, registry = _registry(runtime)
+    chain_id, registry = runtime.attestation_registry()
     credential = credentials.issue_credential(
         session=session,
         access=access,

@@ -203,12 +203,7 @@ def prepare(
     deadline = att_in.deadline or deadline_in(ttl, now=now.timestamp())
     if deadline <= now.timestamp():
         raise ValidationFailed("deadline is in the past")
-    typed = typed_data.typed_message(
-        "Attest",
-        {**request.typed_fields(), "deadline": deadline},
-        chain_id=chain.chain_id,
-        contract=chain.address_of("AttestationRegistry"),
-    )
+    typed = attest_message(request, deadline, chain_id=chain.chain_id, registry=chain.address_of("AttestationRegistry"))
     return Prepared(
         schema, constellation, att_in.subject.kind, canonical, commitment, request, deadline, typed, evidence
     )
@@ -510,8 +505,9 @@ def request_revocation(
     return row
 
 
-def _signed(row: Attestation) -> SignedAttestation:
-    request = AttestationRequest(
+def request_of(row: Attestation) -> AttestationRequest:
+    """The request the issuer signed for a stored attestation."""
+    return AttestationRequest(
         schema=_hex32(row.schema_uid, "schema"),
         constellation=_hex32(row.constellation, "constellation"),
         subject=_hex32(row.subject_hash, "subject"),
@@ -520,7 +516,17 @@ def _signed(row: Attestation) -> SignedAttestation:
         ref_uid=_hex32(row.ref_uid, "ref_uid"),
         revocable=row.revocable,
     )
-    return SignedAttestation(request, row.issuer_address, row.deadline, bytes.fromhex(row.signature[2:]))
+
+
+def attest_message(request: AttestationRequest, deadline: int, *, chain_id: int, registry: str) -> dict[str, Any]:
+    """The EIP-712 `Attest` message an issuer signs for the AttestationRegistry at `registry`."""
+    return typed_data.typed_message(
+        "Attest", {**request.typed_fields(), "deadline": deadline}, chain_id=chain_id, contract=registry
+    )
+
+
+def _signed(row: Attestation) -> SignedAttestation:
+    return SignedAttestation(request_of(row), row.issuer_address, row.deadline, bytes.fromhex(row.signature[2:]))
 
 
 @dataclass

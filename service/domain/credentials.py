@@ -31,7 +31,7 @@ from service.chain.rpc import TRANSIENT_ERRORS
 from service.db.models import Attestation, AttestationSchema, Member
 from service.domain import attestations
 from service.domain.commitments import FieldDisclosure, RecordCommitment, verify_disclosure
-from service.domain.disclosure import ViewVerdict
+from service.domain.disclosure import ViewVerdict, field_disclosures
 from service.domain.policy import Access
 from service.domain.subjects import subject_hash
 from service.errors import ChainUnavailable, Conflict, MalformedInput
@@ -63,8 +63,33 @@ CONTEXT: dict[str, Any] = {
 """Our terms beside the VC 2.0 context. Bodies and the attestation block are JSON literals, so
 any schema's field names are valid JSON-LD without a term each."""
 
-UNPROVEN = ("name", "issuer.name", "validFrom", "credentialSchema.id", "credentialSchema.definition", "proof.created")
-"""What the service adds for readers and the chain does not prove."""
+UNPROVEN = (
+    "name",
+    "type",
+    "issuer.name",
+    "validFrom",
+    "credentialSchema.id",
+    "credentialSchema.definition",
+    "proof.created",
+)
+"""What the service adds for readers and the chain does not prove (`type`: its schema-specific
+third entry; the first two are checked)."""
+MEMBERS: dict[str, frozenset[str]] = {
+    "": frozenset(
+        {"@context", "id", "type", "name", "issuer", "validFrom", "validUntil", "credentialSubject"}
+        | {"credentialSchema", "credentialStatus", "attestation", "proof"}
+    ),
+    "issuer": frozenset({"id", "name"}),
+    "credentialSubject": frozenset({"id", "body", "evidenceDocuments"}),
+    "credentialSchema": frozenset({"id", "type", "uid", "definition"}),
+    "credentialStatus": frozenset({"id", "type", "chainId", "registry", "uid"}),
+    "attestation": frozenset(
+        {"constellation", "dataHash", "refUID", "revocable", "deadline", "withheld", "disclosures"}
+    ),
+    "proof": frozenset({"type", "created", "proofPurpose", "verificationMethod", "proofValue", "eip712"}),
+}
+"""Every member a credential may have: anything else would be a claim nothing proves."""
+_WITHHELD = re.compile(r"^(body/[^/]+|evidence)$")
 ZERO32 = "0x" + "00" * 32
 
 
@@ -117,8 +142,8 @@ def credential_of(
     if "evidence" in paths:
         subject["evidenceDocuments"] = commitment.fields["evidence"]
     did = did_of(chain_id, row.issuer_address)
-    typed = typed_data.typed_message(
-        "Attest", {**_request(row).typed_fields(), "deadline": row.deadline}, chain_id=chain_id, contract=registry
+    typed = attestations.attest_message(
+        attestations.request_of(row), row.deadline, chain_id=chain_id, registry=registry
     )
     credential: dict[str, Any] = {
         "@context": [VC_CONTEXT, CONTEXT],
@@ -152,10 +177,7 @@ def credential_of(
             "revocable": row.revocable,
             "deadline": row.deadline,
             "withheld": [] if shown is None else attestations.Readable(row, schema.name, shown).withheld,
-            "disclosures": {
-                item.path: {"salt": "0x" + item.salt.hex(), "proof": ["0x" + p.hex() for p in item.proof]}
-                for item in commitment.disclose(paths)
-            },
+            "disclosures": field_disclosures(commitment, paths),
         },
         "proof": {
             "type": PROOF_TYPE,
@@ -167,18 +189,6 @@ def credential_of(
         },
     }
     return credential
-
-
-def _request(row: Attestation) -> AttestationRequest:
-    return AttestationRequest(
-        schema=bytes.fromhex(row.schema_uid[2:]),
-        constellation=bytes.fromhex(row.constellation[2:]),
-        subject=bytes.fromhex(row.subject_hash[2:]),
-        data_hash=bytes.fromhex(row.data_hash[2:]),
-        expires_at=row.expires_at,
-        ref_uid=bytes.fromhex(row.ref_uid[2:]),
-        revocable=row.revocable,
-    )
 
 
 def issue_credential(
@@ -375,6 +385,9 @@ class _Parsed:
             self.domain = _object(self.eip712["domain"], "proof.eip712.domain")
             self.verification_method = proof.get("verificationMethod")
             self.id = document.get("id")
+            self.unexpected = _unexpected_members(document)
+            if not all(_WITHHELD.match(name) for name in self.withheld):
+                raise MalformedCredential("attestation.withheld names something other than body/<field> or evidence")
         except MalformedCredential:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -386,6 +399,26 @@ class _Parsed:
             return self.evidence is not None, self.evidence
         key = path.removeprefix("body/")
         return (path.startswith("body/") and key in self.body), self.body.get(key)
+
+
+def _unexpected_members(document: Mapping[str, Any]) -> list[str]:
+    """Members outside those a credential has (claims nothing would prove), and a `type` that
+    is not a Constellate attestation credential's."""
+    found = [key for key in document if key not in MEMBERS[""]]
+    for outer, allowed in MEMBERS.items():
+        value = document.get(outer) if outer else None
+        if isinstance(value, Mapping):
+            found += [f"{outer}.{key}" for key in value if key not in allowed]
+    kinds = document.get("type")
+    if not (
+        isinstance(kinds, list)
+        and len(kinds) == 3
+        and kinds[:2] == ["VerifiableCredential", "ConstellateAttestationCredential"]
+        and isinstance(kinds[2], str)
+        and kinds[2].endswith("Credential")
+    ):
+        found.append("type")
+    return found
 
 
 def _salt(value: Any) -> bytes:
@@ -408,11 +441,8 @@ def _check_signature(parsed: _Parsed, chain_id: int, registry: str) -> tuple[boo
         return False, f"the issuer and the proof's verification method must be {did}, on the registry's chain"
     if parsed.request.expires_at < 0:
         return False, "validUntil holds a fraction of a second: no signed expiresAt can say that"
-    typed = typed_data.typed_message(
-        "Attest",
-        {**parsed.request.typed_fields(), "deadline": parsed.deadline},
-        chain_id=chain_id,
-        contract=to_checksum_address(registry),
+    typed = attestations.attest_message(
+        parsed.request, parsed.deadline, chain_id=chain_id, registry=to_checksum_address(registry)
     )
     eip712 = parsed.eip712
     if eip712.get("primaryType") != "Attest" or eip712.get("types") != typed["types"]:
@@ -445,6 +475,7 @@ def _check_fields(parsed: _Parsed) -> tuple[bool, str]:
             bad.append(path)
     bad += sorted(shown - set(parsed.disclosures))  # shown, but without a proof
     bad += sorted(shown & set(parsed.withheld))
+    bad += parsed.unexpected
     if bad:
         return False, f"fields that do not prove into the data hash: {sorted(set(bad))}"
     if parsed.withheld:
@@ -528,15 +559,21 @@ def verify_credential(credential: Any, reader: AttestationReader | None, *, now:
         verdict.unproven.append("attestation.withheld")
     chain_id, registry = parsed.status_chain, parsed.status_registry
     unreadable = "no chain to read the registry from"
+    pinned_chain_unknown = False
     if reader is not None:
+        registry = reader.address  # the pinned registry, never the one the credential names
         try:
-            chain_id, registry = reader.chain_id, reader.address
+            chain_id = reader.chain_id
         except ChainUnavailable as exc:
-            verdict.chain_unavailable = True
+            verdict.chain_unavailable = pinned_chain_unknown = True
             reader, unreadable = None, str(exc)
     if not isinstance(chain_id, int) or not Web3.is_address(registry):
         raise MalformedCredential("credentialStatus names no chain id and registry address")
-    verdict.add("signature", *_check_signature(parsed, chain_id, registry))
+    signed, detail = _check_signature(parsed, chain_id, registry)
+    if signed and pinned_chain_unknown:
+        verdict.add("signature", None, f"the pinned registry's chain id cannot be read ({unreadable})")
+    else:
+        verdict.add("signature", signed, detail)
     uid_ok = parsed.request.uid(parsed.issuer) == parsed.uid and parsed.id == credential_id("0x" + parsed.uid.hex())
     verdict.add(
         "uid",

@@ -279,7 +279,11 @@ def export_footprint(
         deprecated_at = datetime.fromtimestamp(row.expires_at, UTC)
     preceding = []
     referenced = session.get(Attestation, row.ref_uid) if row.ref_uid != NO_REFERENCE else None
-    if referenced is not None and attestations.schema_name_of(session, referenced) == FOOTPRINT_SCHEMA:
+    if (  # the footprint it replaces, named only to a reader who may see something of that one
+        referenced is not None
+        and attestations.schema_name_of(session, referenced) == FOOTPRINT_SCHEMA
+        and attestations.view_of(access, referenced, FOOTPRINT_SCHEMA) is not None
+    ):
         preceding.append(referenced.uid)
     issuer = session.get(Member, row.issuer_id)
     assert issuer is not None

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from service.domain.commitments import FIELDS_FIELD, HASH_FIELD, RecordCommitment
@@ -18,6 +19,20 @@ from service.epcis.event_hash import HashContext, event_digest
 from service.epcis.identifiers import canonical_id
 
 STANDARD_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+
+
+def epcis_document(events: Sequence[dict[str, Any]], *, creation_date: str | None = None) -> dict[str, Any]:
+    """An EPCISDocument holding `events`, under the standard EPCIS 2.0 context."""
+    created = creation_date or datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return {
+        "@context": [STANDARD_CONTEXT],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": created,
+        "epcisBody": {"eventList": list(events)},
+    }
+
+
 STANDARD_CONTEXTS = frozenset({STANDARD_CONTEXT, "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"})
 PARALLEL_FROM = 256
 """Documents with fewer events are analysed in the calling process (a pool round trip costs more)."""

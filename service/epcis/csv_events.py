@@ -24,11 +24,11 @@ from typing import Any
 
 import jsonschema_rs
 
+from service.epcis.analysis import epcis_document
 from service.epcis.policy import biz_step_term, disposition_term
 from service.epcis.validation import SCHEMA_PATH, validate_document
 from service.errors import MalformedInput
 
-EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "TransactionEvent", "AssociationEvent")
 ACTIONS = ("ADD", "OBSERVE", "DELETE")
 
@@ -292,18 +292,6 @@ def _transaction(value: str, number: int) -> dict[str, str]:
     if typed:
         return {"type": typed.group(1), "bizTransaction": _uri(typed.group(2), number, "bizTransactions")}
     return {"bizTransaction": _uri(value, number, "bizTransactions")}
-
-
-def epcis_document(events: Sequence[dict[str, Any]], *, creation_date: str | None = None) -> dict[str, Any]:
-    """An EPCISDocument holding `events`, under the standard EPCIS 2.0 context."""
-    created = creation_date or datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    return {
-        "@context": [EPCIS_CONTEXT],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": created,
-        "epcisBody": {"eventList": list(events)},
-    }
 
 
 _QUANTITY_COLUMNS = {

@@ -190,3 +190,22 @@ def test_up_runs_against_an_external_chain_and_postgresql(
             _stop(process)
             with socket.socket() as sock:
                 assert sock.connect_ex(("127.0.0.1", node.port)) == 0, "up must leave an external chain running"
+
+
+def test_up_that_cannot_start_leaves_nothing_running(
+    tmp_path: Path, contracts: Path, started: list[subprocess.Popen[str]]
+) -> None:
+    """A database it cannot reach: one line naming the problem, exit 1, and no Anvil left behind."""
+    process = _start(
+        tmp_path,
+        free_port(),
+        "--database-url",
+        f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/nothing",
+        contracts=contracts,
+        started=started,
+    )
+    output, _ = process.communicate(timeout=240)
+    assert process.returncode == 1 and "error: OperationalError" in output, output
+    state = str(tmp_path / "state")
+    leftovers = subprocess.run(["pgrep", "-f", state], capture_output=True, text=True).stdout.split()
+    assert leftovers == [], f"still running after a failed start: {leftovers}"

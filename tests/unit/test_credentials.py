@@ -416,6 +416,12 @@ def _tamper(row: Attestation, path: str, value: Any) -> dict[str, Any]:
         ("proof.type", "DataIntegrityProof", {"signature"}),
         ("credentialStatus.registry", "0x" + "44" * 20, {"on_chain"}),
         ("credentialStatus.uid", "0x" + "55" * 32, {"uid"}),
+        # claims outside the proven body: nothing proves them, so they fail
+        ("credentialSubject.pCfExcludingBiogenic", 0.1, {"disclosed_fields"}),
+        ("credentialSubject.organic", True, {"disclosed_fields"}),
+        ("description", "Fairtrade certified", {"disclosed_fields"}),
+        ("issuer.certifiedBy", "FLOCERT", {"disclosed_fields"}),
+        ("type", ["VerifiableCredential", "OrganicCertificationCredential"], {"disclosed_fields"}),
     ],
 )
 def test_each_tampering_fails_the_check_that_catches_it(path: str, value: Any, failed: set[str]) -> None:
@@ -423,6 +429,12 @@ def test_each_tampering_fails_the_check_that_catches_it(path: str, value: Any, f
     verdict = verify_credential(_tamper(row, path, value), Registry(_record(row)), now=CREATED)
     assert verdict.status == "failed"
     assert {name for name, ok in _checks(verdict).items() if ok is False} == failed, verdict.as_json()
+
+
+def test_a_withheld_list_naming_no_committed_field_is_refused() -> None:
+    credential = _tamper(_attestation(), "attestation.withheld", ["body/../nothing"])
+    with pytest.raises(MalformedCredential, match="withheld"):
+        verify_credential(credential, Registry(_record(_attestation())), now=CREATED)
 
 
 def test_another_signers_signature_does_not_pass_for_the_issuers() -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from service.epcis.csv_events import COLUMNS, CsvEventError, check_events, epcis_document, read_events
+from service.epcis.analysis import epcis_document
+from service.epcis.csv_events import COLUMNS, CsvEventError, check_events, read_events
 from service.epcis.event_hash import event_hash_id
 from service.epcis.validation import validate_document
 from tests.integration import journey
