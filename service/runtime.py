@@ -21,7 +21,7 @@ from service.chain import anchorer
 from service.chain.deployment import Chain, DeploymentManifest
 from service.chain.indexer import LogIndexer
 from service.db.models import AttestationSchema
-from service.db.session import make_engine, make_session_factory
+from service.db.session import is_unreachable, make_engine, make_session_factory
 from service.domain import attestations, leases, schema_catalogue
 from service.domain.disclosure import AnchorRef
 from service.domain.keys import KeyVault
@@ -137,7 +137,9 @@ class Runtime:
     def sync_index(self) -> None:
         """Mirrors new chain events now (after the service itself sent a transaction)."""
         with self.index_lock:
-            self.indexer.sync()
+            report = self.indexer.sync()
+        if report.rewound_to is not None:  # our transactions in the dropped blocks are gone: so are their nonces
+            self.chain.sender.resync_nonce()
 
     def ensure_schemas(self) -> None:
         """Registers the built-in attestation schemas (on chain too) the first time they are needed."""
@@ -220,8 +222,11 @@ class BackgroundRelayer(threading.Thread):
                 report = self.runtime.relay(wait=0)
             except (ChainUnavailable, TransactionTimeout) as exc:
                 log.warning("relay postponed, the chain is unavailable: %s", exc)
-            except Exception:  # the loop must outlive any one failure; it is logged with its traceback
-                log.exception("relay round failed")
+            except Exception as exc:  # the loop must outlive any one failure; it is logged with its traceback
+                if is_unreachable(exc):
+                    log.warning("relay postponed, the database is unavailable: %s", getattr(exc, "orig", exc))
+                else:
+                    log.exception("relay round failed")
             else:
                 if report and report.did_something():
                     log.info("relayed %s", report)

@@ -5,9 +5,12 @@ checked for every event, and stored (events, identifiers, commitments, leaves) i
 database transaction. The local stack of `up` runs it: Anvil (automine) and SQLite by default.
 
 The client prepares and signs every document before the clock starts: what is timed is the
-service's work, from the first request to the last response.
+service's work, from the first request to the last response. Each of --runs rounds captures
+--documents new documents into the same service; one more document before the first round
+starts the worker processes and is not timed.
 
-    .venv/bin/python scripts/bench/capture.py [--documents 10] [--events 1000] [--database-url URL]
+    .venv/bin/python scripts/bench/capture.py [--documents 10] [--events 1000] [--clients 2] [--runs 5]
+        [--database-url URL] [--json PATH]
 """
 
 from __future__ import annotations
@@ -15,15 +18,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import httpx
 from eth_account import Account
+from harness import Figure, add_results_option, chain_facts, database_facts, report, workspace
 
 from service.chain import typed_data
 from service.epcis.event_hash import hash_hex, hash_ids
@@ -57,90 +61,105 @@ def document(index: int, size: int) -> dict[str, object]:
     }
 
 
+def signed(document: dict[str, Any], key: str, prepared: dict[str, Any]) -> tuple[bytes, str]:
+    """The document's body and its EIP-712 Capture signature, signed by `key` as a self-custody
+    member signs what /epcis/capture/prepare returned (any document's answer gives the domain)."""
+    typed = prepared["messages"][0]
+    hashes = [bytes.fromhex(hash_hex(h)) for h in hash_ids(document)]
+    message = typed_data.typed_message(
+        "Capture",
+        {"constellation": bytes.fromhex(typed["message"]["constellation"][2:]), "eventHashes": hashes},
+        chain_id=typed["domain"]["chainId"],
+        contract=typed["domain"]["verifyingContract"],
+    )
+    return json.dumps(document).encode(), "0x" + typed_data.sign(key, message).hex()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--documents", type=int, default=10)
+    parser.add_argument("--documents", type=int, default=10, help="Timed documents per run")
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--database-url")
     parser.add_argument("--clients", type=int, default=2, help="Documents in flight at once (HTTP clients)")
+    parser.add_argument("--runs", type=int, default=5)
+    add_results_option(parser)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="constellate-capture-"))
-    settings = Settings(
-        database_url=args.database_url or f"sqlite:///{folder}/capture.db",
-        manifest_path=folder / "deployment.json",
-        port=0,
-        relay_interval_seconds=0,
-    )
-    stack = LocalStack(settings=settings, state_dir=folder).start(embedded_chain=True)
-    try:
-        base = stack.urls["api"]
-        admin = {"Authorization": f"Bearer {stack.settings.admin_api_key.get_secret_value()}"}  # type: ignore[union-attr]
-        with httpx.Client(base_url=base, timeout=120) as client:
-            brand = client.post("/members", json={"name": "Brand"}, headers=admin).json()
-            brand_h = {"Authorization": f"Bearer {brand['api_key']['token']}"}
-            shipper = client.post(
-                "/members", json={"name": "Shipper", "address": Account.from_key(KEY).address}, headers=admin
-            ).json()
-            shipper_h = {"Authorization": f"Bearer {shipper['api_key']['token']}"}
-            client.post("/constellations", json={"slug": "bench", "name": "Bench"}, headers=brand_h).raise_for_status()
-            client.put(
-                f"/constellations/bench/members/{shipper['member']['id']}",
-                json={"roles": ["logistics"]},
-                headers=brand_h,
-            ).raise_for_status()
-            prepared = client.post(
-                "/epcis/capture/prepare",
-                content=json.dumps(document(0, 1)).encode(),
-                headers={**shipper_h, "Constellate-Constellation": "bench"},
-            ).json()
-            domain = prepared["messages"][0]["domain"]
-            cid = prepared["messages"][0]["message"]["constellation"]
-            bodies = []
-            for index in range(args.documents):
-                doc = document(index, args.events)
-                hashes = [bytes.fromhex(hash_hex(h)) for h in hash_ids(doc)]
-                typed = typed_data.typed_message(
-                    "Capture",
-                    {"constellation": bytes.fromhex(cid[2:]), "eventHashes": hashes},
-                    chain_id=domain["chainId"],
-                    contract=domain["verifyingContract"],
-                )
-                signature = "0x" + typed_data.sign(KEY, typed).hex()
-                bodies.append((json.dumps(doc).encode(), signature))
-            warm_body, warm_signature = bodies.pop()  # the first capture starts the worker processes
-            client.post(
-                "/epcis/capture",
-                content=warm_body,
-                headers={
-                    **shipper_h,
-                    "Constellate-Constellation": "bench",
-                    "Constellate-Signature": warm_signature,
-                    "Content-Type": "application/json",
-                },
-            ).raise_for_status()
-            headers = {**shipper_h, "Constellate-Constellation": "bench", "Content-Type": "application/json"}
-
-            def post(item: tuple[bytes, str]) -> None:
-                body, signature = item
-                with httpx.Client(base_url=base, timeout=120) as own:
-                    response = own.post(
-                        "/epcis/capture", content=body, headers={**headers, "Constellate-Signature": signature}
-                    )
-                    assert response.status_code == 202, response.text
-
-            began = time.perf_counter()
-            with ThreadPoolExecutor(args.clients) as clients:
-                list(clients.map(post, bodies))
-            elapsed = time.perf_counter() - began
-        total = len(bodies) * args.events
-        kind = settings.database_url.split(":")[0].split("+")[0]
-        print(
-            f"captured {total:,} signed events in {len(bodies)} documents of {args.events} "
-            f"in {elapsed:.2f} s with {args.clients} client(s): {total / elapsed:,.0f} events/s "
-            f"({kind}, HTTP, signatures verified, Anvil automine)"
+    with workspace("capture") as folder:
+        settings = Settings(
+            database_url=args.database_url or f"sqlite:///{folder}/capture.db",
+            manifest_path=folder / "deployment.json",
+            port=0,
+            relay_interval_seconds=0,
         )
-    finally:
-        stack.stop()
+        stack = LocalStack(settings=settings, state_dir=folder).start(embedded_chain=True)
+        try:
+            base = stack.urls["api"]
+            admin = {"Authorization": f"Bearer {stack.settings.admin_api_key.get_secret_value()}"}  # type: ignore[union-attr]
+            with httpx.Client(base_url=base, timeout=120) as client:
+                brand = client.post("/members", json={"name": "Brand"}, headers=admin).json()
+                brand_h = {"Authorization": f"Bearer {brand['api_key']['token']}"}
+                shipper = client.post(
+                    "/members", json={"name": "Shipper", "address": Account.from_key(KEY).address}, headers=admin
+                ).json()
+                shipper_h = {"Authorization": f"Bearer {shipper['api_key']['token']}"}
+                client.post(
+                    "/constellations", json={"slug": "bench", "name": "Bench"}, headers=brand_h
+                ).raise_for_status()
+                client.put(
+                    f"/constellations/bench/members/{shipper['member']['id']}",
+                    json={"roles": ["logistics"]},
+                    headers=brand_h,
+                ).raise_for_status()
+                headers = {**shipper_h, "Constellate-Constellation": "bench", "Content-Type": "application/json"}
+                prepared = client.post(
+                    "/epcis/capture/prepare", content=json.dumps(document(0, 1)).encode(), headers=headers
+                ).json()
+                rounds = [
+                    [
+                        signed(document(1 + run * args.documents + n, args.events), KEY, prepared)
+                        for n in range(args.documents)
+                    ]
+                    for run in range(args.runs)
+                ]
+                warm_body, warm_signature = signed(document(0, args.events), KEY, prepared)
+                client.post(  # the first capture starts the worker processes: not timed
+                    "/epcis/capture", content=warm_body, headers={**headers, "Constellate-Signature": warm_signature}
+                ).raise_for_status()
+
+                def post(item: tuple[bytes, str]) -> None:
+                    body, signature = item
+                    with httpx.Client(base_url=base, timeout=120) as own:
+                        response = own.post(
+                            "/epcis/capture", content=body, headers={**headers, "Constellate-Signature": signature}
+                        )
+                        assert response.status_code == 202, response.text
+
+                rates = []
+                for bodies in rounds:
+                    began = time.perf_counter()
+                    with ThreadPoolExecutor(args.clients) as clients:
+                        list(clients.map(post, bodies))
+                    elapsed = time.perf_counter() - began
+                    rates.append(len(bodies) * args.events / elapsed)
+                    print(f"run {len(rates)}: {len(bodies) * args.events:,} events in {elapsed:.2f} s", flush=True)
+            kind = settings.database_url.split(":")[0].split("+")[0]
+            print(f"{kind}, HTTP on 127.0.0.1, signatures verified, Anvil automine")
+            figure = Figure(
+                f"capture, documents of {args.events:,} signed events, {args.clients} clients",
+                "events/s",
+                rates,
+                target=(">=", 3000),
+            )
+            facts = {
+                "documents_per_run": args.documents,
+                "events_per_document": args.events,
+                "clients": args.clients,
+                **database_facts(stack.settings.database_url),
+                **chain_facts(stack.settings.rpc_url),
+            }
+            report("capture", [figure], facts, args.json)
+        finally:
+            stack.stop()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,10 @@
 (20 input lots with 7 events each, the transformation that blends them, 59 events of the
 product lot), with certifications and PACT footprints of every input, under N concurrent
 clients (wrk, closed loop, keep-alive, Accept-Encoding: gzip as browsers send) on 127.0.0.1.
+And the time to verify that journey independently: `constellate verify journey` checks every
+step's view, leaf and Merkle proof against the chain (the command's own code, called in this
+process on the saved JSON, --verify-runs times; and --cold-runs times as the command a reader
+types, on its URL, each in a new interpreter).
 
 Seeding runs on the local stack of `up` (Anvil automine, SQLite by default); every event is
 anchored before the clock starts. The API then runs as `constellate serve --workers W` in its
@@ -11,42 +15,37 @@ first request after any change costs.
 
     scripts/bootstrap --bench   # installs wrk
     .venv/bin/python scripts/bench/journey.py [--clients 32] [--seconds 20] [--workers 2] [--runs 3]
+        [--verify-runs 10] [--cold-runs 3] [--database-url URL] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
+import io
 import json
 import os
 import shutil
-import signal
-import socket
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import httpx
+import typer
+from harness import WRK_REPORT, Figure, add_results_option, chain_facts, database_facts, report, serve, workspace, wrk
 
+from service import cli
 from service.domain.gs1 import check_digit
 from service.settings import PROJECT_ROOT, Settings
 from service.stack import LocalStack
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
-WRK_REPORT = """
-done = function(summary, latency, requests)
-  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.status + summary.errors.timeout
-  io.write(string.format('REPORT {"requests": %d, "errors": %d, "p50_ms": %.3f, "p95_ms": %.3f, "p99_ms": %.3f, "rps": %.1f}\\n',
-    summary.requests, errors, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
-    latency:percentile(99) / 1000, summary.requests / (summary.duration / 1e6)))
-end
-"""
 
 
 def gtin(body: str) -> str:
@@ -134,8 +133,18 @@ def lineage(inputs: int, per_input: int, product_events: int) -> tuple[list[dict
     return supplied, made, product
 
 
-def seed(base: str, admin: dict[str, str], inputs: int, per_input: int, product_events: int) -> str:
-    """Members, a constellation, public grants, the lineage, claims; everything anchored."""
+@dataclass
+class Seeded:
+    """What seed() made: the product's journey path, the members (their id and Authorization
+    header, by name) and the input lots."""
+
+    path: str
+    members: dict[str, dict[str, str]]
+    inputs: list[str]
+
+
+def seed(base: str, admin: dict[str, str], inputs: int, per_input: int, product_events: int) -> Seeded:
+    """Members, a constellation, public grants, the lineage, claims (anchoring is the caller's)."""
     with httpx.Client(base_url=base, timeout=300) as client:
 
         def member(name: str) -> dict[str, str]:
@@ -195,148 +204,172 @@ def seed(base: str, admin: dict[str, str], inputs: int, per_input: int, product_
                     json={"constellation": "bench", "schema": schema, "subject": subject, "body": body},
                     headers=auth(issuer),
                 ).raise_for_status()
-        return product.removeprefix("https://id.gs1.org")
+        return Seeded(
+            path=product.removeprefix("https://id.gs1.org"),
+            members=dict(
+                zip(("Brand", "Farm", "Roaster", "Certifier"), (brand, farm, roaster, certifier), strict=True)
+            ),
+            inputs=[lot(GREEN, f"IN-{n:03d}") for n in range(inputs)],
+        )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def verify_journey(source: str, trust: dict[str, str]) -> str:
+    """`constellate verify journey SOURCE` run in this process (the command's own code, no
+    interpreter start): its output; SystemExit unless every step verified."""
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            cli.verify_journey(source, trust["rpcUrl"], trust["provenanceAnchor"], trust["anchorer"])
+    except typer.Exit as exc:
+        raise SystemExit(f"verify journey failed ({exc.exit_code}):\n{out.getvalue()[-2000:]}") from None
+    return out.getvalue()
 
 
-def serve(settings: Settings, workers: int, cache: bool) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "CONSTELLATE_DATABASE_URL": settings.database_url,
-        "CONSTELLATE_RPC_URL": settings.rpc_url,
-        "CONSTELLATE_MANIFEST_PATH": str(settings.manifest_path),
-        "CONSTELLATE_RELAY_INTERVAL_SECONDS": "0",
-        "CONSTELLATE_RELAYER_PRIVATE_KEY": settings.relayer_private_key.get_secret_value(),  # type: ignore[union-attr]
-        "CONSTELLATE_JOURNEY_CACHE_ENTRIES": "1024" if cache else "0",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/health", timeout=2).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("the API did not start")
-
-
-def wrk(url: str, clients: int, seconds: int, script: Path) -> dict[str, Any]:
-    ran = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{clients}",
-            f"-d{seconds}s",
-            "--timeout",
-            "10s",
-            "-H",
-            "Accept: text/html",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    line = next(line for line in ran.stdout.splitlines() if line.startswith("REPORT "))
-    return dict(json.loads(line.removeprefix("REPORT ")))
-
-
-def spread(runs: list[dict[str, Any]], key: str) -> str:
-    values = sorted(r[key] for r in runs)
-    return f"{values[0]:.2f} · **{statistics.median(values):.2f}** · {values[-1]:.2f}"
+def time_verification(
+    base: str, path: str, rpc_url: str, runs: int, cold_runs: int, folder: Path
+) -> tuple[list[float], list[float], int]:
+    """Seconds to verify the public journey with only the chain: in process on its saved JSON
+    (`runs` times), and as the command a reader types, on its URL (a new interpreter each time)."""
+    body = httpx.get(base + path, headers={"Accept": "application/json"}, timeout=120).raise_for_status().json()
+    trust = {"rpcUrl": rpc_url, **{k: body["verify"][k] for k in ("provenanceAnchor", "anchorer")}}
+    saved = folder / "journey.json"
+    saved.write_text(json.dumps(body))
+    in_process = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        output = verify_journey(str(saved), trust)
+        in_process.append(time.perf_counter() - began)
+        assert f"{len(body['steps'])} steps: all verified" in output, output[-500:]
+    command = [sys.executable, "-m", "service.cli", "verify", "journey", base + path, "--rpc-url", rpc_url]
+    command += ["--contract", trust["provenanceAnchor"], "--anchorer", trust["anchorer"]]
+    cold = []
+    for _ in range(cold_runs):
+        began = time.perf_counter()
+        ran = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+        cold.append(time.perf_counter() - began)
+        if ran.returncode != 0:
+            raise SystemExit(f"verify journey failed:\n{ran.stdout[-2000:]}{ran.stderr[-2000:]}")
+    return in_process, cold, len(body["steps"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3, help="Seconds of untimed load before the runs")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--uncached-seconds", type=int, default=5, help="The cache-off run (0: skip it)")
+    parser.add_argument("--verify-runs", type=int, default=10, help="Timed verifications of the journey (0: none)")
+    parser.add_argument("--cold-runs", type=int, default=3, help="Of them, run as a command on the journey's URL")
     parser.add_argument("--inputs", type=int, default=20)
     parser.add_argument("--per-input", type=int, default=7)
     parser.add_argument("--product-events", type=int, default=59)
     parser.add_argument("--database-url")
+    add_results_option(parser)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: scripts/bootstrap --bench installs it")
-    folder = Path(tempfile.mkdtemp(prefix="constellate-journey-"))
-    settings = Settings(
-        database_url=args.database_url or f"sqlite:///{folder}/journey.db",
-        manifest_path=folder / "deployment.json",
-        port=0,
-        relay_interval_seconds=0,
-    )
-    stack = LocalStack(settings=settings, state_dir=folder).start(embedded_chain=True)
-    servers: list[subprocess.Popen[bytes]] = []
-    try:
-        admin = {"Authorization": f"Bearer {stack.settings.admin_api_key.get_secret_value()}"}  # type: ignore[union-attr]
-        path = seed(stack.urls["api"], admin, args.inputs, args.per_input, args.product_events)
-        assert stack.api is not None
-        stack.api.server.config.app.state.runtime.relay(flush=True)  # anchor everything, relay the claims
-        stack.api.stop()
-        stack.api = None
-        script = folder / "report.lua"
-        script.write_text(WRK_REPORT)
-        results: dict[str, Any] = {"path": path, "clients": args.clients, "workers": args.workers}
-        for cache in (True, False):
-            process, base = serve(stack.settings, args.workers, cache)
-            servers.append(process)
-            journey = httpx.get(base + path, headers={"Accept": "application/json"}, timeout=60).json()
-            assert "steps" in journey, journey
-            results["events"] = len(journey["steps"])
-            results["footprint"] = journey["footprint"]["status"]
-            start = time.perf_counter()
-            httpx.get(base + path, timeout=60).raise_for_status()
-            results[f"{'cached' if cache else 'uncached'}_single_request_ms"] = round(
-                (time.perf_counter() - start) * 1000, 2
-            )
-            wrk(base + path, args.clients, 3, script)  # every worker builds and renders it once: not timed
-            runs = [
-                wrk(base + path, args.clients if cache else 4, args.seconds if cache else 5, script)
-                for _ in range(args.runs if cache else 1)
-            ]
-            results["cached" if cache else "uncached_4_clients"] = runs
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
-        cached = results["cached"]
-        print(json.dumps(results, indent=2))
-        print(
-            f"\n{results['events']} events, {args.clients} clients, {args.workers} workers, {args.seconds} s x {args.runs} runs"
-            f"\np95 ms (min · median · max): {spread(cached, 'p95_ms')}"
-            f"\np50 ms: {spread(cached, 'p50_ms')}   p99 ms: {spread(cached, 'p99_ms')}   req/s: {spread(cached, 'rps')}"
-            f"\nerrors: {sum(r['errors'] for r in cached)}"
-            f"\nuncached, 4 clients: p50 {results['uncached_4_clients'][0]['p50_ms']:.1f} ms, p95 {results['uncached_4_clients'][0]['p95_ms']:.1f} ms"
+    with workspace("journey") as folder:
+        settings = Settings(
+            database_url=args.database_url or f"sqlite:///{folder}/journey.db",
+            manifest_path=folder / "deployment.json",
+            port=0,
+            relay_interval_seconds=0,
         )
-    finally:
-        for process in servers:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-        stack.stop()
+        stack = LocalStack(settings=settings, state_dir=folder).start(embedded_chain=True)
+        try:
+            admin = {"Authorization": f"Bearer {stack.settings.admin_api_key.get_secret_value()}"}  # type: ignore[union-attr]
+            path = seed(stack.urls["api"], admin, args.inputs, args.per_input, args.product_events).path
+            assert stack.api is not None
+            stack.api.server.config.app.state.runtime.relay(flush=True)  # anchor everything, relay the claims
+            figures: list[Figure] = []
+            facts: dict[str, Any] = {"path": path, "clients": args.clients, "workers": args.workers}
+            if args.verify_runs:
+                in_process, cold, steps = time_verification(
+                    stack.urls["api"], path, stack.settings.rpc_url, args.verify_runs, args.cold_runs, folder
+                )
+                figures.append(
+                    Figure(f"verify journey, {steps} events, every proof against the chain", "s", in_process)
+                )
+                if cold:
+                    figures.append(
+                        Figure(
+                            f"verify journey, {steps} events, as a command on its URL",
+                            "s",
+                            cold,
+                            note="a new interpreter each run: imports and the fetch included",
+                        )
+                    )
+            stack.api.stop()
+            stack.api = None
+            script = folder / "report.lua"
+            script.write_text(WRK_REPORT)
+            results: dict[str, Any] = {}
+            for cache in (True, False) if args.uncached_seconds else (True,):
+                server = serve(
+                    stack.settings,
+                    workers=args.workers,
+                    log=folder / f"serve-{'cached' if cache else 'uncached'}.log",
+                    env={"CONSTELLATE_JOURNEY_CACHE_ENTRIES": "1024" if cache else "0"},
+                )
+                try:
+                    journey = httpx.get(server.base + path, headers={"Accept": "application/json"}, timeout=60).json()
+                    assert "steps" in journey, journey
+                    facts["events"] = len(journey["steps"])
+                    facts["footprint"] = journey["footprint"]["status"]
+                    start = time.perf_counter()
+                    httpx.get(server.base + path, timeout=60).raise_for_status()
+                    facts[f"{'cached' if cache else 'uncached'}_single_request_ms"] = round(
+                        (time.perf_counter() - start) * 1000, 2
+                    )
+                    run = functools.partial(
+                        wrk,
+                        server.base + path,
+                        clients=args.clients if cache else 4,
+                        script=script,
+                        headers=["Accept: text/html"],
+                    )
+                    if args.warmup:  # every worker builds and renders the page once: not timed
+                        run(seconds=args.warmup)
+                    timed = [
+                        run(seconds=args.seconds if cache else args.uncached_seconds)
+                        for _ in range(args.runs if cache else 1)
+                    ]
+                    results["cached" if cache else "uncached"] = timed
+                finally:
+                    server.stop()
+            cached = results["cached"]
+            label = f"journey page, {facts['events']} events, {args.clients} clients"
+            figures = [
+                Figure(f"{label}: p95", "ms", [r["p95_ms"] for r in cached], target=("<=", 25)),
+                Figure(f"{label}: p50", "ms", [r["p50_ms"] for r in cached]),
+                Figure(f"{label}: p99", "ms", [r["p99_ms"] for r in cached]),
+                Figure(f"{label}: throughput", "requests/s", [r["rps"] for r in cached]),
+                Figure(f"{label}: errors", "", [float(sum(r["errors"] for r in cached))], target=("==", 0)),
+                *figures,
+            ]
+            if "uncached" in results:
+                uncached = results["uncached"][0]
+                figures.append(
+                    Figure(
+                        "journey page built on every request (cache off), 4 clients: p95",
+                        "ms",
+                        [uncached["p95_ms"]],
+                        note=f"p50 {uncached['p50_ms']:.1f} ms; the cost of the first request after any change",
+                    )
+                )
+            facts.update(database_facts(stack.settings.database_url), **chain_facts(stack.settings.rpc_url))
+            facts["wrk"] = results
+            print(
+                f"{facts['events']} events, {args.clients} clients, {args.workers} workers, {args.seconds} s x {args.runs} runs"
+                f"\nerrors: {sum(r['errors'] for r in cached)}"
+            )
+            report("journey", figures, facts, args.json)
+            if any(r["errors"] for r in cached):
+                raise SystemExit("the journey runs had errors")
+        finally:
+            stack.stop()
 
 
 if __name__ == "__main__":

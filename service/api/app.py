@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -23,6 +24,7 @@ from service.api import (
     products,
 )
 from service.api.errors import install_error_handlers, problem_response
+from service.api.schemas import Problem, problems
 from service.errors import PayloadTooLarge
 from service.observability import RequestTelemetry, configure_logging, metrics_registry
 from service.runtime import Runtime
@@ -51,12 +53,34 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+FASTAPI_422 = "#/components/schemas/HTTPValidationError"
+
+
 class ConstellateApp(FastAPI):
     """FastAPI with RequestTelemetry outside everything, the error middleware included: every
     answer — a resolver page, a 413, a 500 — carries its request id and is timed and logged."""
 
     def build_middleware_stack(self) -> ASGIApp:
         return RequestTelemetry(super().build_middleware_stack(), access_log=self.state.settings.access_log)
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's schema, with every error answer a Problem: the 422 FastAPI declares for a
+        route with parameters is the service's own (errors.py answers it), and the Problem body
+        the routes refer to is defined (FastAPI collects only models it renders as JSON)."""
+        if self.openapi_schema is not None:
+            return self.openapi_schema
+        schema = super().openapi()  # kept as self.openapi_schema: changed in place once
+        invalid = problems(422)[422]
+        for item in schema["paths"].values():
+            for operation in item.values():
+                declared = operation.get("responses", {}).get("422", {}).get("content", {})
+                if declared.get("application/json", {}).get("schema") == {"$ref": FASTAPI_422}:
+                    operation["responses"]["422"] = invalid
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        components["Problem"] = Problem.model_json_schema()
+        return schema
 
 
 def metrics(request: Request) -> Response:

@@ -16,14 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.deps import CurrentPrincipal, ReaderAccess, RuntimeDep, SessionDep
-from service.api.schemas import AttestationPublic, AttestationSchemaPublic, TypedDataToSign
+from service.api.schemas import OPTIONAL_KEY, AttestationPublic, AttestationSchemaPublic, TypedDataToSign, problems
 from service.chain import typed_data
 from service.db.models import Attestation, AttestationSchema, Member
 from service.domain import attestations, credentials, members, pact, policy
 from service.domain.attestations import AttestationCreate
 from service.domain.members import Principal
 from service.domain.schema_catalogue import SchemaCreate, create_schema, get_schema
-from service.domain.signing import deadline_in
+from service.domain.signing import Deadline, deadline_in
 from service.domain.subjects import ItemSubject, LocationSubject, MemberSubject
 from service.errors import ChainUnavailable, NotFound, PolicyDenied, TransactionTimeout, ValidationFailed
 from service.runtime import Runtime
@@ -45,7 +45,7 @@ class AttestationPrepared(TypedDataToSign):
 
 class RevokeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    deadline: int | None = None
+    deadline: Deadline | None = None
     signature: str | None = Field(default=None, description="Self-custody only: signature of the Revoke typed data")
 
 
@@ -90,7 +90,7 @@ def _relay_now(runtime: Runtime) -> None:
 # --- schema catalogue ---------------------------------------------------------------------
 
 
-@schemas_router.get("", response_model=list[AttestationSchemaPublic])
+@schemas_router.get("", response_model=list[AttestationSchemaPublic], responses=problems(401, 403, 503))
 def list_schemas(
     session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> list[AttestationSchemaPublic]:
@@ -103,7 +103,7 @@ def list_schemas(
     ]
 
 
-@schemas_router.get("/{name}", response_model=AttestationSchemaPublic)
+@schemas_router.get("/{name}", response_model=AttestationSchemaPublic, responses=problems(401, 403, 404, 503))
 def read_schema(
     name: str, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> AttestationSchemaPublic:
@@ -112,7 +112,12 @@ def read_schema(
     return AttestationSchemaPublic.of(get_schema(session=session, name=name))
 
 
-@schemas_router.post("", response_model=AttestationSchemaPublic, status_code=status.HTTP_201_CREATED)
+@schemas_router.post(
+    "",
+    response_model=AttestationSchemaPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(400, 401, 403, 409, 413, 422, 503, 504),
+)
 def register_schema(
     schema_in: SchemaCreate, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> AttestationSchemaPublic:
@@ -143,7 +148,12 @@ def _issuer(session: Session, principal: Principal) -> Member:
     return members.get_member(session=session, member_id=principal.member.id)
 
 
-@router.post("/prepare", response_model=AttestationPrepared, summary="Typed data a self-custody issuer signs")
+@router.post(
+    "/prepare",
+    response_model=AttestationPrepared,
+    summary="Typed data a self-custody issuer signs",
+    responses=problems(400, 401, 403, 404, 413, 422, 503),
+)
 def prepare_attestation(
     att_in: AttestationCreate, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> AttestationPrepared:
@@ -165,7 +175,10 @@ def prepare_attestation(
     "",
     response_model=AttestationPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={202: {"model": AttestationPublic, "description": "Stored; the chain is unreachable, it is sent later"}},
+    responses={
+        202: {"model": AttestationPublic, "description": "Stored; the chain is unreachable, it is sent later"},
+        **problems(400, 401, 403, 404, 409, 413, 422, 503),
+    },
 )
 def create_attestation(
     att_in: AttestationCreate, response: Response, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
@@ -184,7 +197,10 @@ def create_attestation(
 
 
 def _parse_import(raw: bytes, content_type: str) -> list[Any]:
-    text = raw.decode("utf-8", errors="strict") if raw else ""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(f"the import is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     if "ndjson" in content_type or "jsonl" in content_type:
         items = []
         for number, line in enumerate(text.splitlines(), start=1):
@@ -210,7 +226,21 @@ def _parse_import(raw: bytes, content_type: str) -> list[Any]:
 _MANY = TypeAdapter(AttestationCreate)
 
 
-@router.post("/import", response_model=ImportResult, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/import",
+    response_model=ImportResult,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 404, 409, 413, 422, 503),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                media_type: {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/AttestationCreate"}}}
+                for media_type in ("application/json", "application/x-ndjson")
+            },
+        }
+    },
+)
 async def import_attestations(request: Request, runtime: RuntimeDep, principal: CurrentPrincipal) -> ImportResult:
     """Bulk import from a file (a JSON array, {"attestations": [...]}, or JSON Lines). All or
     nothing: one bad entry rejects the file, naming its position. Relayed in batches."""
@@ -254,7 +284,13 @@ def _import(runtime: Runtime, principal: Principal, parsed: list[AttestationCrea
         )
 
 
-@router.get("", response_model=list[AttestationPublic], summary="Search by subject, issuer or schema")
+@router.get(
+    "",
+    response_model=list[AttestationPublic],
+    summary="Search by subject, issuer or schema",
+    responses=problems(400, 401, 403, 404, 422, 503),
+    openapi_extra=OPTIONAL_KEY,
+)
 def list_attestations(
     session: SessionDep,
     runtime: RuntimeDep,
@@ -299,7 +335,13 @@ def _issued_by_caller(session: Session, principal: Principal, uid: str) -> Attes
     return attestations.issued_by(session=session, access=policy.access_for(session=session, reader=reader), uid=uid)
 
 
-@router.get("/{uid}", response_model=AttestationPublic, summary="One attestation, its status and on-chain proof")
+@router.get(
+    "/{uid}",
+    response_model=AttestationPublic,
+    summary="One attestation, its status and on-chain proof",
+    responses=problems(400, 401, 403, 404, 503),
+    openapi_extra=OPTIONAL_KEY,
+)
 def read_attestation(uid: str, session: SessionDep, runtime: RuntimeDep, access: ReaderAccess) -> AttestationPublic:
     found = attestations.read(session=session, access=access, uid=uid, endpoint="attestations.read")
     return _public(session, runtime, access.reader.member_id, found, on_chain=True)
@@ -307,9 +349,6 @@ def read_attestation(uid: str, session: SessionDep, runtime: RuntimeDep, access:
 
 class CredentialResponse(JSONResponse):
     media_type = credentials.MEDIA_TYPE
-
-
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such attestation that you may see"}}
 
 
 @router.get(
@@ -322,9 +361,9 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such att
             "`attestation.withheld`; `attestation.disclosures` proves each shown field under the signed data hash",
             "content": {credentials.MEDIA_TYPE: {"schema": {"type": "object"}}},
         },
-        **_NOT_FOUND,
-        409: {"description": "The chain refused the attestation: it is no credential"},
+        **problems(400, 401, 403, 404, 503, described={409: "The chain refused the attestation: it is no credential"}),
     },
+    openapi_extra=OPTIONAL_KEY,
 )
 def read_credential(uid: str, session: SessionDep, runtime: RuntimeDep, access: ReaderAccess) -> CredentialResponse:
     chain_id, registry = runtime.attestation_registry()
@@ -348,19 +387,25 @@ def read_credential(uid: str, session: SessionDep, runtime: RuntimeDep, access: 
             "description": "A PACT ProductFootprint; `Deprecated` once the attestation is revoked or expired",
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
-        403: {"description": "A field the footprint needs is withheld from you (named)"},
-        **_NOT_FOUND,
-        409: {
-            "description": "Not a product-carbon-footprint attestation, not about a product, refused by the chain, "
-            "a PACT-required value not stated, or no product master data (named)"
-        },
+        **problems(
+            400,
+            401,
+            404,
+            503,
+            described={
+                403: "A field the footprint needs is withheld from you (named)",
+                409: "Not a product-carbon-footprint attestation, not about a product, refused by the chain, "
+                "a PACT-required value not stated, or no product master data (named)",
+            },
+        ),
     },
+    openapi_extra=OPTIONAL_KEY,
 )
 def read_footprint(uid: str, session: SessionDep, access: ReaderAccess) -> JSONResponse:
     return JSONResponse(pact.export_footprint(session=session, access=access, uid=uid))
 
 
-@router.post("/{uid}/revoke/prepare", response_model=TypedDataToSign)
+@router.post("/{uid}/revoke/prepare", response_model=TypedDataToSign, responses=problems(401, 403, 404, 503))
 def prepare_revocation(
     uid: str, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> TypedDataToSign:
@@ -371,7 +416,15 @@ def prepare_revocation(
     return TypedDataToSign(deadline=deadline, messages=[typed_data.to_json(message)])
 
 
-@router.post("/{uid}/revoke", response_model=AttestationPublic, summary="Revoke (issuer only), on chain")
+@router.post(
+    "/{uid}/revoke",
+    response_model=AttestationPublic,
+    summary="Revoke (issuer only), on chain",
+    responses={
+        202: {"model": AttestationPublic, "description": "Requested; the chain is unreachable, it is sent later"},
+        **problems(400, 401, 403, 404, 409, 413, 422, 503),
+    },
+)
 def revoke_attestation(
     uid: str,
     revoke_in: RevokeRequest,
@@ -403,7 +456,16 @@ def revoke_attestation(
     return public
 
 
-@evidence_router.get("/{sha256}", summary="An evidence document, by the SHA-256 of its content")
+@evidence_router.get(
+    "/{sha256}",
+    summary="An evidence document, by the SHA-256 of its content",
+    response_class=RawResponse,
+    responses={
+        200: {"description": "The document, in its own media type", "content": {"*/*": {"schema": {}}}},
+        **problems(400, 401, 403, 404, 503),
+    },
+    openapi_extra=OPTIONAL_KEY,
+)
 def read_evidence(sha256: str, session: SessionDep, access: ReaderAccess) -> RawResponse:
     document = attestations.evidence_for(session=session, access=access, sha256=sha256)
     filename = re.sub(r"[^A-Za-z0-9._-]", "_", document.filename)
@@ -414,5 +476,6 @@ def read_evidence(sha256: str, session: SessionDep, access: ReaderAccess) -> Raw
             "Content-Disposition": f'attachment; filename="{filename}"',
             "ETag": f'"{document.sha256}"',
             "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",  # the uploader's bytes never run
         },
     )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import RuntimeDep, SessionDep
-from service.api.schemas import ApiKeyCreated, ApiKeyPublic
+from service.api.schemas import ApiKeyCreated, ApiKeyPublic, problems
 from service.domain import siwe
 from service.domain.members import Scope
 
@@ -38,7 +38,12 @@ def _domain(request: Request) -> str:
     return request.headers.get("host", request.url.netloc)
 
 
-@router.post("/nonce", response_model=NonceOffer, summary="A one-time nonce for a SIWE message")
+@router.post(
+    "/nonce",
+    response_model=NonceOffer,
+    summary="A one-time nonce for a SIWE message",
+    responses=problems(400, 409, 413, 422, 503),
+)
 def nonce(body: NonceRequest, request: Request, session: SessionDep, runtime: RuntimeDep) -> NonceOffer:
     with session.begin():
         row = siwe.issue_nonce(session=session, address=body.address)
@@ -52,7 +57,13 @@ def nonce(body: NonceRequest, request: Request, session: SessionDep, runtime: Ru
         return NonceOffer(nonce=row.nonce, expires_at=row.expires_at, message=message)
 
 
-@router.post("", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, summary="Sign in: an API key")
+@router.post(
+    "",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Sign in: an API key",
+    responses=problems(400, 401, 413, 422, 503),
+)
 def sign_in(body: SignIn, request: Request, session: SessionDep, runtime: RuntimeDep) -> ApiKeyCreated:
     with session.begin():
         api_key, token = siwe.sign_in(

@@ -8,20 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.deps import CurrentPrincipal, RuntimeDep, SessionDep
-from service.api.schemas import ConstellationPublic, MembershipPublic, TransactionPublic, TypedDataToSign
+from service.api.schemas import ConstellationPublic, MembershipPublic, TransactionPublic, TypedDataToSign, problems
 from service.chain import typed_data
 from service.db.models import Constellation, Member
 from service.domain import constellations, members
-from service.domain.constellations import ConstellationCreate, Membership, RolesChange
+from service.domain.constellations import ConstellationCreate, ConstellationPrepare, Membership, RolesChange
 from service.domain.signing import deadline_in
 
 router = APIRouter(prefix="/constellations", tags=["constellations"])
-
-
-class ConstellationPrepare(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    slug: str
-    name: str
 
 
 class RolesPrepare(BaseModel):
@@ -41,24 +35,33 @@ def _public(session: Session, row: Constellation) -> ConstellationPublic:
     return ConstellationPublic.of(row, _memberships(session, constellations.members_of(session=session, cid=row.id)))
 
 
-@router.post("/prepare", response_model=TypedDataToSign, summary="Typed data a self-custody coordinator signs")
+@router.post(
+    "/prepare",
+    response_model=TypedDataToSign,
+    summary="Typed data a self-custody coordinator signs",
+    responses=problems(400, 401, 413, 422, 503),
+)
 def prepare_constellation(
     body: ConstellationPrepare, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> TypedDataToSign:
-    checked = ConstellationCreate(slug=body.slug, name=body.name)
     deadline = deadline_in(runtime.settings.signature_ttl_seconds)
     messages = constellations.creation_messages(
         chain=runtime.chain,
         coordinator=principal.member.address,
         relayer=runtime.chain.sender.address,
-        slug=checked.slug,
-        name=checked.name,
+        slug=body.slug,
+        name=body.name,
         deadline=deadline,
     )
     return TypedDataToSign(deadline=deadline, messages=[typed_data.to_json(m) for m in messages])
 
 
-@router.post("", response_model=ConstellationPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=ConstellationPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(400, 401, 403, 409, 413, 422, 503, 504),
+)
 def create_constellation(
     create_in: ConstellationCreate, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> ConstellationPublic:
@@ -76,22 +79,34 @@ def create_constellation(
     return _public(session, row)
 
 
-@router.get("", response_model=list[MembershipPublic], summary="The caller's constellations and roles")
+@router.get(
+    "",
+    response_model=list[MembershipPublic],
+    summary="The caller's constellations and roles",
+    responses=problems(401, 503),
+)
 def list_my_constellations(session: SessionDep, principal: CurrentPrincipal) -> list[MembershipPublic]:
     return _memberships(session, constellations.constellations_of(session=session, address=principal.member.address))
 
 
-@router.get("/{slug}", response_model=ConstellationPublic)
+@router.get("/{slug}", response_model=ConstellationPublic, responses=problems(401, 403, 404, 503))
 def read_constellation(slug: str, session: SessionDep, principal: CurrentPrincipal) -> ConstellationPublic:
     principal.require("read")
-    return _public(session, constellations.get_constellation(session=session, slug=slug))
+    row = constellations.get_constellation(session=session, slug=slug)
+    constellations.require_member(session=session, constellation=row, member=principal.member)
+    return _public(session, row)
 
 
-@router.post("/{slug}/members/{member_id}/prepare", response_model=TypedDataToSign)
+@router.post(
+    "/{slug}/members/{member_id}/prepare",
+    response_model=TypedDataToSign,
+    responses=problems(400, 401, 403, 404, 413, 422, 503),
+)
 def prepare_roles(
     slug: str, member_id: str, body: RolesPrepare, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> TypedDataToSign:
     row = constellations.get_constellation(session=session, slug=slug)
+    constellations.require_coordinator(session=session, constellation=row, member=principal.member)
     account = members.get_member(session=session, member_id=member_id)
     deadline = deadline_in(runtime.settings.signature_ttl_seconds)
     message = constellations.roles_message(
@@ -105,7 +120,12 @@ def prepare_roles(
     return TypedDataToSign(deadline=deadline, messages=[typed_data.to_json(message)])
 
 
-@router.put("/{slug}/members/{member_id}", response_model=TransactionPublic, summary="Add, change or remove (no roles)")
+@router.put(
+    "/{slug}/members/{member_id}",
+    response_model=TransactionPublic,
+    summary="Add, change or remove (no roles)",
+    responses=problems(400, 401, 403, 404, 409, 413, 422, 503, 504),
+)
 def set_member_roles(
     slug: str,
     member_id: str,

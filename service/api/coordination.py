@@ -10,15 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from service.api.deps import ReaderAccess, SessionDep
+from service.api.schemas import problems
 from service.domain import health
 
 router = APIRouter(prefix="/constellations", tags=["coordination"])
 
-COORDINATORS_ONLY: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No API key"},
-    403: {"description": "The caller does not coordinate this constellation"},
-    404: {"description": "No such constellation"},
-}
+COORDINATORS_ONLY = problems(400, 401, 403, 404, 503)
+"""401 without an API key, 403 unless the caller coordinates the constellation, 404 for an unknown one."""
 
 
 @router.get("/{slug}/map", summary="Partners, goods flows and sharing (coordinators)", responses=COORDINATORS_ONLY)

@@ -39,15 +39,33 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def request_token(request: Request) -> str | None:
+    """The API key a request carries (`Authorization: Bearer`, else `X-API-Key`); None without
+    either header. A header that is there but holds no key (another scheme, nothing after
+    Bearer, an empty X-API-Key) is a 401, never a silent read as the public."""
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("the Authorization header must be 'Bearer <API key>'")
+        return token.strip()
+    header = request.headers.get("x-api-key")
+    if header is not None and not header.strip():
+        raise NotAuthenticated("the X-API-Key header is empty")
+    return header.strip() if header is not None else None
+
+
 def optional_principal(
+    request: Request,
     runtime: RuntimeDep,
     session: SessionDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    header: Annotated[str | None, Depends(_header)],
+    bearer_scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header_scheme: Annotated[str | None, Depends(_header)],
 ) -> Principal | None:
-    """The member behind the request's API key; None without one (401 with an invalid one)."""
-    token = bearer.credentials if bearer else header
-    return principal_of(runtime, session, token) if token else None
+    """The member behind the request's API key; None without one (401 with an invalid one).
+    The two schemes declare both ways in the OpenAPI schema; `request_token` reads them."""
+    token = request_token(request)
+    return principal_of(runtime, session, token) if token is not None else None
 
 
 def principal_of(runtime: Runtime, session: Session, token: str) -> Principal:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import CurrentPrincipal, ReaderAccess, RuntimeDep, SessionDep
-from service.api.schemas import TypedDataToSign
+from service.api.schemas import OPTIONAL_KEY, TypedDataToSign, problems
 from service.chain import typed_data
 from service.chain.deployment import Chain
 from service.db.models import CaptureJob, EpcisEvent
@@ -47,6 +47,52 @@ SignatureHeader = Annotated[
     ),
 ]
 ErrorBehaviourHeader = Annotated[str | None, Header(alias="GS1-Capture-Error-Behaviour")]
+
+
+EPCIS_DOCUMENT: dict[str, Any] = {
+    "required": True,
+    "content": {
+        media_type: {
+            "schema": {
+                "type": "object",
+                "description": "An EPCISDocument (EPCIS 2.0 JSON / JSON-LD), validated against the standard's schema",
+            }
+        }
+        for media_type in ("application/json", "application/ld+json")
+    },
+}
+"""The body the capture routes read themselves (streamed, with a size limit), as OpenAPI states it."""
+
+
+def _query_parameter(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+SIMPLE_EVENT_QUERY = [
+    _query_parameter("eventType", {"type": "string"}, "Event types, separated by |"),
+    *(
+        _query_parameter(name, {"type": "string"}, "Values, separated by | (identifiers in URN or Digital Link form)")
+        for name in sorted(set(querying.EQ_COLUMNS) - {"eventType"})
+    ),
+    *(
+        _query_parameter(name, {"type": "string", "format": "date-time"}, "ISO 8601 date-time with offset")
+        for name in querying.TIME_BOUNDS
+    ),
+    *(
+        _query_parameter(name, {"type": "string"}, "Identifiers or EPC patterns (urn:epc:idpat:...), separated by |")
+        for name in querying.MATCH_ROLES
+    ),
+    _query_parameter(
+        "perPage",
+        {"type": "integer", "minimum": 1, "maximum": querying.MAX_PER_PAGE},
+        f"Events per page (default {querying.DEFAULT_PER_PAGE})",
+    ),
+    _query_parameter("nextPageToken", {"type": "string"}, "From the previous page's GS1-Next-Page-Token"),
+    _query_parameter("orderBy", {"enum": sorted(querying.ORDER_COLUMNS)}, "Order by a time instead of the record"),
+    _query_parameter("orderDirection", {"enum": ["ASC", "DESC"]}, "ASC, or DESC (the default with orderBy)"),
+]
+"""The SimpleEventQuery parameters the service supports (the route reads them itself: EPCIS
+names its parameters by pattern), as OpenAPI states them."""
 
 
 class CapturePrepared(TypedDataToSign):
@@ -91,7 +137,13 @@ def _job_document(job: CaptureJob) -> dict[str, Any]:
     }
 
 
-@router.post("/capture/prepare", response_model=CapturePrepared, summary="Typed data a self-custody member signs")
+@router.post(
+    "/capture/prepare",
+    response_model=CapturePrepared,
+    summary="Typed data a self-custody member signs",
+    responses=problems(400, 401, 403, 404, 413, 422, 503),
+    openapi_extra={"requestBody": EPCIS_DOCUMENT},
+)
 async def prepare_capture(
     request: Request, runtime: RuntimeDep, principal: CurrentPrincipal, constellation: ConstellationHeader = None
 ) -> CapturePrepared:
@@ -122,7 +174,11 @@ async def prepare_capture(
     "/capture",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Capture an EPCISDocument (accepted or rejected whole)",
-    responses={202: {"description": "Captured; the Location header names the capture job"}},
+    responses={
+        202: {"description": "Captured; the Location header names the capture job"},
+        **problems(400, 401, 403, 404, 409, 413, 422, 503),
+    },
+    openapi_extra={"requestBody": EPCIS_DOCUMENT},
 )
 async def capture_document(
     request: Request,
@@ -174,7 +230,7 @@ def _capture_once(
         return _job_document(job)
 
 
-@router.get("/capture", summary="The caller's capture jobs, newest first")
+@router.get("/capture", summary="The caller's capture jobs, newest first", responses=problems(401, 403, 503))
 def list_capture_jobs(session: SessionDep, principal: CurrentPrincipal) -> list[dict[str, Any]]:
     principal.require("events")
     jobs = session.scalars(
@@ -186,7 +242,7 @@ def list_capture_jobs(session: SessionDep, principal: CurrentPrincipal) -> list[
     return [_job_document(job) for job in jobs]
 
 
-@router.get("/capture/{capture_id}", summary="A capture job")
+@router.get("/capture/{capture_id}", summary="A capture job", responses=problems(401, 403, 404, 503))
 def read_capture_job(capture_id: str, session: SessionDep, principal: CurrentPrincipal) -> JSONResponse:
     principal.require("events")
     job = session.get(CaptureJob, capture_id)
@@ -201,7 +257,12 @@ def _views(
     return disclosure.render_events(session, access, rows, where=runtime.anchor_ref(), endpoint=endpoint)
 
 
-@router.get("/events", summary="SimpleEventQuery: an EPCISQueryDocument of what you may see")
+@router.get(
+    "/events",
+    summary="SimpleEventQuery: an EPCISQueryDocument of what you may see",
+    responses=problems(400, 401, 403, 503),
+    openapi_extra={**OPTIONAL_KEY, "parameters": SIMPLE_EVENT_QUERY},
+)
 def query_events(request: Request, session: SessionDep, runtime: RuntimeDep, access: ReaderAccess) -> JSONResponse:
     page = querying.query(session=session, access=access, params=dict(request.query_params))
     views = _views(session, runtime, access, page.events, "epcis.query")
@@ -224,7 +285,12 @@ def _find(session: Session, runtime: Runtime, access: Access, event_id: str, end
     raise NotFound(f"no event {event_id} that you may see")
 
 
-@router.get("/events/{event_id:path}", summary="One event, by reference, eventID or hash ID")
+@router.get(
+    "/events/{event_id:path}",
+    summary="One event, by reference, eventID or hash ID",
+    responses=problems(400, 401, 403, 404, 503),
+    openapi_extra=OPTIONAL_KEY,
+)
 def read_event(event_id: str, session: SessionDep, runtime: RuntimeDep, access: ReaderAccess) -> JSONResponse:
     view = _find(session, runtime, access, event_id, "epcis.event")
     return JSONResponse(content=view.document, headers=EPCIS_HEADERS)
@@ -256,7 +322,12 @@ def _verdict(session: Session, runtime: Runtime, view: EventView, chain: Chain |
     return disclosure.verify_event_view(view.document, reader).as_json()
 
 
-@verify_router.get("/events/{event_id:path}", summary="Verify one event as you may see it: every check named")
+@verify_router.get(
+    "/events/{event_id:path}",
+    summary="Verify one event as you may see it: every check named",
+    responses=problems(400, 401, 403, 404, 503),
+    openapi_extra=OPTIONAL_KEY,
+)
 def verify_event(event_id: str, session: SessionDep, runtime: RuntimeDep, access: ReaderAccess) -> dict[str, Any]:
     view = _find(session, runtime, access, event_id, "verify.event")
     return _verdict(session, runtime, view, runtime.reachable_chain())
@@ -273,7 +344,13 @@ def verify_trust(runtime: RuntimeDep) -> dict[str, Any]:
 @verify_router.post(
     "/record",
     summary="Verify a record view (full or redacted) against the chain: no account needed",
-    responses={400: {"description": "Not a record view"}},
+    responses=problems(413, 503, described={400: "Not a record view (what is wrong named)"}),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object", "description": "A record view"}}},
+        }
+    },
 )
 async def verify_record(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     view = await _document(request, runtime)
@@ -338,7 +415,12 @@ def _trace_json(result: provenance.Trace) -> dict[str, Any]:
     }
 
 
-@trace_router.get("/upstream", summary="Back to every origin of an item or lot")
+@trace_router.get(
+    "/upstream",
+    summary="Back to every origin of an item or lot",
+    responses=problems(400, 401, 403, 422, 503),
+    openapi_extra=OPTIONAL_KEY,
+)
 def trace_upstream(session: SessionDep, access: ReaderAccess, params: TraceQuery) -> dict[str, Any]:
     result = _trace(session, access, params, "upstream", "trace.upstream")
     return {**_trace_json(result), "origins": [node for node in result.leaves if node != result.start]}
@@ -366,7 +448,12 @@ def _step(view: EventView) -> dict[str, Any]:
     }
 
 
-@trace_router.get("/downstream", summary="Recall: everything made from or packed with an input")
+@trace_router.get(
+    "/downstream",
+    summary="Recall: everything made from or packed with an input",
+    responses=problems(400, 401, 403, 422, 503),
+    openapi_extra=OPTIONAL_KEY,
+)
 def trace_downstream(
     session: SessionDep, runtime: RuntimeDep, access: ReaderAccess, params: TraceQuery
 ) -> dict[str, Any]:
@@ -406,7 +493,12 @@ def _custody(session: Session, runtime: Runtime, access: Access, identifier: str
     return dated + undated
 
 
-@trace_router.get("/custody", summary="Who held an item, where, in time order")
+@trace_router.get(
+    "/custody",
+    summary="Who held an item, where, in time order",
+    responses=problems(400, 401, 403, 503),
+    openapi_extra=OPTIONAL_KEY,
+)
 def trace_custody(session: SessionDep, runtime: RuntimeDep, access: ReaderAccess, id: str = "") -> dict[str, Any]:
     if not id:
         raise MalformedInput("id names the item to follow (URN or GS1 Digital Link)")
@@ -416,7 +508,12 @@ def trace_custody(session: SessionDep, runtime: RuntimeDep, access: ReaderAccess
     }
 
 
-@verify_router.get("/trace", summary="Verify every event of a trace you may see")
+@verify_router.get(
+    "/trace",
+    summary="Verify every event of a trace you may see",
+    responses=problems(400, 401, 403, 404, 422, 503),
+    openapi_extra=OPTIONAL_KEY,
+)
 def verify_trace(
     session: SessionDep,
     runtime: RuntimeDep,

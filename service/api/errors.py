@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
-from service.db.session import DatabaseUnavailable
+from service.api.schemas import PROBLEM_MEDIA_TYPE, Problem
+from service.db.session import DatabaseUnavailable, is_unreachable
 from service.errors import (
     ChainUnavailable,
     Conflict,
@@ -22,6 +30,8 @@ from service.errors import (
     ValidationFailed,
 )
 from service.observability import current_request_id, record_policy_denial
+
+log = logging.getLogger(__name__)
 
 STATUS: tuple[tuple[type[ConstellateError], int], ...] = (
     (MalformedInput, 400),
@@ -55,20 +65,32 @@ def status_of(exc: ConstellateError) -> int:
 def problem_response(exc: ConstellateError) -> JSONResponse:
     """The RFC 7807 answer to a domain error: {type, title, status, error, detail[, args]}."""
     name = exc.error_name if isinstance(exc, ContractReverted) else type(exc).__name__
-    status = status_of(exc)
-    body: dict[str, object] = {
-        "type": next((t for cls, t in PROBLEM_TYPES if isinstance(exc, cls)), "about:blank"),
-        "title": name,
-        "status": status,
-        "error": name,
-        "detail": str(exc),
-    }
-    if isinstance(exc, ContractReverted) and exc.error_args:
-        body["args"] = exc.error_args
-    return JSONResponse(status_code=status, content=body, media_type="application/problem+json")
+    problem = Problem(
+        type=next((t for cls, t in PROBLEM_TYPES if isinstance(exc, cls)), "about:blank"),
+        title=name,
+        status=status_of(exc),
+        error=name,
+        detail=str(exc),
+        args=(exc.error_args or None) if isinstance(exc, ContractReverted) else None,
+    )
+    return _answer(problem)
+
+
+def _answer(problem: Problem) -> JSONResponse:
+    return JSONResponse(
+        status_code=problem.status, content=problem.model_dump(exclude_none=True), media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+def invalid_request(exc: RequestValidationError) -> ValidationFailed:
+    """FastAPI's refusal of a request its declared parameters or body do not fit, as the
+    service's own 422: every problem named by where it is (`body/name: ...`, `query/limit: ...`)."""
+    named = "; ".join(f"{'/'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors())
+    return ValidationFailed(named or "the request does not fit the operation's parameters")
 
 
 HtmlErrors = Callable[[Request, int, str, str], Response]
+DATABASE_UNAVAILABLE = "the database is unavailable (unreachable or restarting); try again shortly"
 
 
 def install_error_handlers(app: FastAPI, html: HtmlErrors | None = None) -> None:
@@ -84,6 +106,37 @@ def install_error_handlers(app: FastAPI, html: HtmlErrors | None = None) -> None
             return html(request, status, _title(name), str(exc))
         return problem_response(exc)
 
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> Response:
+        """A database that cannot be reached (down, restarting) is a 503 naming it; any other
+        database error is a bug, answered as one (500)."""
+        if not is_unreachable(exc):
+            raise exc
+        log.warning("database unavailable: %s", exc.orig)
+        return await constellate_error(request, DatabaseUnavailable(DATABASE_UNAVAILABLE))
+
+    @app.exception_handler(RequestValidationError)
+    async def request_validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return await constellate_error(request, invalid_request(exc))
+
+    @app.exception_handler(HTTPException)
+    async def framework_refusal(request: Request, exc: HTTPException) -> Response:
+        """The framework's own refusals, answered as the service's: a body that is not JSON
+        (400), no such path (404), a method the path does not take (405, its `Allow` naming
+        every method of the resource, where Starlette names those of one route only)."""
+        if exc.status_code == 400:
+            return await constellate_error(request, MalformedInput(f"the body is not valid JSON: {exc.detail}"))
+        if exc.status_code == 404:
+            return await constellate_error(request, NotFound(f"no such path {request.url.path}"))
+        name = HTTPStatus(exc.status_code).phrase.replace(" ", "").replace("-", "")
+        answer = _answer(
+            Problem(type="about:blank", title=name, status=exc.status_code, error=name, detail=str(exc.detail))
+        )
+        answer.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            answer.headers["Allow"] = ", ".join(allowed_methods(app, request.url.path))
+        return answer
+
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         """Any other failure: a 500 that tells nothing of its cause, only the request id the
@@ -91,14 +144,17 @@ def install_error_handlers(app: FastAPI, html: HtmlErrors | None = None) -> None
         detail = f"an unexpected error; the operator finds it in the logs under request id {current_request_id()}"
         if html is not None and "text/html" in request.headers.get("accept", ""):
             return html(request, 500, "Internal error", detail)
-        body = {
-            "type": "about:blank",
-            "title": "InternalError",
-            "status": 500,
-            "error": "InternalError",
-            "detail": detail,
-        }
-        return JSONResponse(status_code=500, content=body, media_type="application/problem+json")
+        return _answer(
+            Problem(type="about:blank", title="InternalError", status=500, error="InternalError", detail=detail)
+        )
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods of the resource a path names: those of every route of the path template it
+    matches first (several routes serve one template, a method each)."""
+    matching = [r for r in iter_route_contexts(app.routes) if r.path and compile_path(r.path)[0].match(path)]
+    first = [r.original_route for r in matching if r.path == matching[0].path]
+    return sorted({method for route in first for method in getattr(route, "methods", None) or ()})
 
 
 def _title(name: str) -> str:

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict
 
 from service.api.deps import CurrentPrincipal, RuntimeDep, SessionDep
-from service.api.schemas import TypedDataToSign
+from service.api.schemas import TypedDataToSign, problems
 from service.chain import typed_data
 from service.db.models import SharingGrant
 from service.domain import members, sharing
 from service.domain.sharing import GrantCreate
-from service.domain.signing import deadline_in
-from service.errors import ValidationFailed
+from service.domain.signing import Deadline, deadline_in
+from service.epcis.query import parse_time
 
 router = APIRouter(prefix="/grants", tags=["sharing"])
 
@@ -67,11 +67,16 @@ class GrantPrepared(TypedDataToSign):
 
 class RevokeGrant(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    deadline: int | None = None
+    deadline: Deadline | None = None
     signature: str | None = None
 
 
-@router.post("/prepare", response_model=GrantPrepared, summary="Typed data a self-custody owner signs")
+@router.post(
+    "/prepare",
+    response_model=GrantPrepared,
+    summary="Typed data a self-custody owner signs",
+    responses=problems(400, 401, 403, 404, 413, 422, 503),
+)
 def prepare_grant(
     grant_in: GrantCreate, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> GrantPrepared:
@@ -90,7 +95,12 @@ def prepare_grant(
     )
 
 
-@router.post("", response_model=GrantPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=GrantPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(400, 401, 403, 404, 409, 413, 422, 503, 504),
+)
 def create_grant(
     grant_in: GrantCreate, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> GrantPublic:
@@ -109,14 +119,19 @@ def create_grant(
         return GrantPublic.of(row)
 
 
-@router.get("", response_model=list[GrantPublic], summary="The caller's grants")
+@router.get("", response_model=list[GrantPublic], summary="The caller's grants", responses=problems(401, 403, 503))
 def list_grants(session: SessionDep, principal: CurrentPrincipal) -> list[GrantPublic]:
     principal.require("grants")
     owner = members.get_member(session=session, member_id=principal.member.id)
     return [GrantPublic.of(row) for row in sharing.grants_of(session=session, owner=owner)]
 
 
-@router.get("/defaults", response_model=list[GrantPublic], summary="A constellation's live defaults")
+@router.get(
+    "/defaults",
+    response_model=list[GrantPublic],
+    summary="A constellation's live defaults",
+    responses=problems(401, 403, 404, 422, 503),
+)
 def list_defaults(session: SessionDep, principal: CurrentPrincipal, constellation: str) -> list[GrantPublic]:
     """What a constellation shows of every member's data by default (its members may look)."""
     principal.require("read")
@@ -138,7 +153,12 @@ class Preview(BaseModel):
     """The event exactly as that reader would get it (events only)."""
 
 
-@router.get("/preview", response_model=Preview, summary="What member M (or the public) would see of your record R")
+@router.get(
+    "/preview",
+    response_model=Preview,
+    summary="What member M (or the public) would see of your record R",
+    responses=problems(401, 403, 404, 422, 503),
+)
 def preview(
     session: SessionDep,
     runtime: RuntimeDep,
@@ -152,14 +172,14 @@ def preview(
     return Preview(**found)
 
 
-@router.get("/{grant_id}", response_model=GrantPublic)
+@router.get("/{grant_id}", response_model=GrantPublic, responses=problems(401, 403, 404, 503))
 def read_grant(grant_id: str, session: SessionDep, principal: CurrentPrincipal) -> GrantPublic:
     principal.require("grants")
     owner = members.get_member(session=session, member_id=principal.member.id)
     return GrantPublic.of(sharing.get_grant(session=session, owner=owner, grant_id=grant_id))
 
 
-@router.post("/{grant_id}/revoke/prepare", response_model=TypedDataToSign)
+@router.post("/{grant_id}/revoke/prepare", response_model=TypedDataToSign, responses=problems(401, 403, 404, 409, 503))
 def prepare_revocation(
     grant_id: str, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> TypedDataToSign:
@@ -171,7 +191,12 @@ def prepare_revocation(
     return TypedDataToSign(deadline=deadline, messages=[typed_data.to_json(message)])
 
 
-@router.post("/{grant_id}/revoke", response_model=GrantPublic, summary="Revoke (the owner only), on chain")
+@router.post(
+    "/{grant_id}/revoke",
+    response_model=GrantPublic,
+    summary="Revoke (the owner only), on chain",
+    responses=problems(400, 401, 403, 404, 409, 413, 422, 503, 504),
+)
 def revoke_grant(
     grant_id: str, revoke_in: RevokeGrant, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
 ) -> GrantPublic:
@@ -206,22 +231,34 @@ class AccessLogPublic(BaseModel):
     endpoint: str
 
 
-@log_router.get("", response_model=list[AccessLogPublic], summary="Who read your data, what they saw, and why")
+@log_router.get(
+    "",
+    response_model=list[AccessLogPublic],
+    summary="Who read your data, what they saw, and why",
+    responses=problems(400, 401, 403, 422, 503),
+)
 def read_access_log(
     session: SessionDep,
     principal: CurrentPrincipal,
     record: Annotated[str | None, Query(description="One record (event reference or attestation uid)")] = None,
     reader: Annotated[str | None, Query(description="One reader: a member id, or `public`")] = None,
-    since: Annotated[datetime | None, Query(description="From this time (with a time zone)")] = None,
+    since: Annotated[
+        str | None,
+        Query(description="From this time (ISO 8601, with a time zone)", json_schema_extra={"format": "date-time"}),
+    ] = None,
     before: Annotated[int | None, Query(ge=1, description="Page: entries older than this id")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AccessLogPublic]:
     """The log of reads of the caller's own data; nobody else's, and nobody else reads it."""
     principal.require("read")
-    if since is not None and since.tzinfo is None:
-        raise ValidationFailed("since needs a time zone (e.g. 2026-11-23T00:00:00Z)")
     rows = sharing.access_log(
-        session=session, owner=principal.member, record=record, reader=reader, since=since, before=before, limit=limit
+        session=session,
+        owner=principal.member,
+        record=record,
+        reader=reader,
+        since=parse_time("since", since) if since is not None else None,
+        before=before,
+        limit=limit,
     )
     return [
         AccessLogPublic(

@@ -18,6 +18,57 @@ from service.domain.constellations import Membership
 from service.domain.disclosure import field_disclosures
 from service.errors import ChainUnavailable
 
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """Every error answer (RFC 7807 problem details, `service/api/errors.py`): `error` names it,
+    `detail` says what is wrong in words, naming the field or record."""
+
+    type: str
+    """`about:blank`, or the EPCIS 2.0 exception (`epcisException:...`) it is."""
+    title: str
+    status: int
+    error: str
+    """The error's name: `ValidationFailed`, `NotFound`, ... or the Solidity custom error."""
+    detail: str
+    args: dict[str, Any] | None = None
+    """The custom error's arguments, when the chain refused a transaction."""
+
+
+PROBLEMS: dict[int, str] = {
+    400: "Malformed input: not parseable, or against the standard it claims (named)",
+    401: "No API key where one is needed, or an unknown, malformed or revoked one",
+    403: "Not allowed: the key's scope, the member's role or the owner's sharing grants",
+    404: "No such record that you may see",
+    409: "Contradicts the current state (a duplicate, a replay), or the chain refused it (the custom error named)",
+    413: "The body is larger than the service accepts",
+    422: "A field breaks a rule (each one named)",
+    503: "The chain or the database cannot be reached now: try again",
+    504: "The transaction was sent but not mined in time; it may still be",
+}
+
+
+def problems(*statuses: int, described: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """The error answers a route declares in its `responses`: the Problem body, or a page for a
+    browser (Accept: text/html); those in `described` say what the status means for this route."""
+    meanings = {status: PROBLEMS[status] for status in statuses} | (described or {})
+    return {
+        status: {
+            "description": meaning,
+            "content": {
+                PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}},
+                "text/html": {"schema": {"type": "string"}},
+            },
+        }
+        for status, meaning in sorted(meanings.items())
+    }
+
+
+OPTIONAL_KEY: dict[str, Any] = {"security": [{}]}
+"""`openapi_extra` of a route the public may read too: FastAPI declares the API key schemes as
+required; this adds the anonymous alternative (without a key the reader is the public)."""
+
 
 class MemberPublic(BaseModel):
     id: str

@@ -7,6 +7,7 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from eth_keys.exceptions import BadSignature
 
 DOMAIN_VERSION = "1"
 
@@ -114,8 +115,12 @@ def sign(private_key: str | bytes, typed: dict[str, Any]) -> bytes:
 
 
 def recover(typed: dict[str, Any], signature: bytes) -> str:
-    """The address that signed the typed message."""
-    return str(Account.recover_message(encode_typed_data(full_message=typed), signature=signature))
+    """The address that signed the typed message; ValueError for a signature that recovers no
+    key (eth_keys raises its own BadSignature, no ValueError, for a zero or out-of-range one)."""
+    try:
+        return str(Account.recover_message(encode_typed_data(full_message=typed), signature=signature))
+    except BadSignature as exc:
+        raise ValueError(f"the signature recovers no key: {exc}") from None
 
 
 def to_json(typed: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, event, insert, text, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from service.db.models import DataRevision
@@ -17,6 +18,11 @@ from service.errors import ConstellateError
 
 class DatabaseUnavailable(ConstellateError, ConnectionError):
     """The database cannot be reached."""
+
+
+CONNECT_TIMEOUT_SECONDS = 5
+"""How long opening a PostgreSQL connection may take: an unreachable server fails a request
+(503) instead of holding it."""
 
 
 def _json_dumps(value: Any) -> str:
@@ -39,8 +45,26 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        if url.startswith("postgresql"):
+            kwargs.setdefault("connect_args", {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
+        # Pre-ping: connections the server dropped (a restart) are replaced at checkout.
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "handle_error", _failed_connect_is_a_disconnect)
+    return engine
+
+
+def _failed_connect_is_a_disconnect(context: ExceptionContext) -> None:
+    """A connection that could not be opened counts as lost (the driver flags only the loss of
+    an open one), so `is_unreachable` sees both the same way."""
+    if context.connection is None and not context.is_pre_ping:
+        context.is_disconnect = True
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether a database error means the database could not be reached — a connection refused,
+    timed out or lost mid-request (a server restart) — rather than a bad statement or schema."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 QUIET_TABLES = frozenset(
@@ -129,6 +153,7 @@ __all__ = [
     "DatabaseUnavailable",
     "bump_revision",
     "current_revision",
+    "is_unreachable",
     "make_engine",
     "make_session_factory",
     "ping",

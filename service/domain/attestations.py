@@ -36,7 +36,7 @@ from service.domain.constellations import current_roles, get_constellation
 from service.domain.keys import KeyVault
 from service.domain.policy import EVIDENCE, Access, Decision
 from service.domain.schema_catalogue import get_schema, validate_body
-from service.domain.signing import authorise, deadline_in, parse_signature
+from service.domain.signing import Deadline, authorise, deadline_in, parse_signature
 from service.domain.subjects import Subject, subject_hash
 from service.errors import (
     ChainUnavailable,
@@ -87,7 +87,7 @@ class AttestationCreate(BaseModel):
     ref_uid: str | None = None
     revocable: bool | None = None
     evidence: list[EvidenceIn] = Field(default_factory=list, max_length=20)
-    deadline: int | None = None
+    deadline: Deadline | None = None
     salts: dict[str, str] | None = None
     signature: str | None = None
 

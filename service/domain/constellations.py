@@ -18,7 +18,7 @@ from service.chain.contracts import Role
 from service.chain.deployment import Chain
 from service.db.models import ChainConstellation, ChainRoleChange, Constellation, Member
 from service.domain.keys import KeyVault
-from service.domain.signing import authorise, deadline_in
+from service.domain.signing import Deadline, authorise, deadline_in
 from service.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -41,14 +41,15 @@ def role_mask(names: list[RoleName]) -> int:
         raise ValidationFailed(str(exc)) from exc
 
 
-class ConstellationCreate(BaseModel):
+class ConstellationPrepare(BaseModel):
+    """What a new constellation is called: the slug (on chain as its hash) and a name."""
+
     model_config = ConfigDict(extra="forbid")
-    slug: str = Field(description="Lower-case letters, digits and dashes; its hash is the on-chain id")
-    name: str = Field(min_length=1, max_length=200)
-    deadline: int | None = Field(default=None, description="Deadline the signatures were made with")
-    signatures: list[str] | None = Field(
-        default=None, description="Self-custody only: signatures of the typed data from /constellations/prepare"
+    slug: str = Field(
+        description="Lower-case letters, digits and dashes; its hash is the on-chain id",
+        json_schema_extra={"pattern": _SLUG.pattern},
     )
+    name: str = Field(min_length=1, max_length=200)
 
     @field_validator("slug")
     @classmethod
@@ -58,10 +59,17 @@ class ConstellationCreate(BaseModel):
         return value
 
 
+class ConstellationCreate(ConstellationPrepare):
+    deadline: Deadline | None = Field(default=None, description="Deadline the signatures were made with")
+    signatures: list[str] | None = Field(
+        default=None, description="Self-custody only: signatures of the typed data from /constellations/prepare"
+    )
+
+
 class RolesChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     roles: list[RoleName] = Field(description="The member's roles after the change; empty removes it")
-    deadline: int | None = None
+    deadline: Deadline | None = None
     signature: str | None = Field(default=None, description="Self-custody coordinators: SetRoles signature")
 
 
@@ -173,6 +181,20 @@ def roles_message(
     )
 
 
+def require_coordinator(*, session: Session, constellation: Constellation, member: Member) -> None:
+    """403 unless `member` coordinates the constellation now (as the mirrored chain says)."""
+    if not current_roles(session=session, cid=constellation.id, address=member.address) & Role.COORDINATOR:
+        raise PolicyDenied(f"{member.name} is not a coordinator of {constellation.slug!r}")
+
+
+def require_member(*, session: Session, constellation: Constellation, member: Member) -> None:
+    """404 unless `member` holds a role in the constellation now (or is the operator): who is in
+    a constellation, under which names, is its members' to know."""
+    held = current_roles(session=session, cid=constellation.id, address=member.address)
+    if not held and member.custody != "operator":
+        raise NotFound(f"no constellation {constellation.slug!r} of yours")
+
+
 def set_roles(
     *,
     session: Session,
@@ -186,8 +208,7 @@ def set_roles(
 ) -> str:
     """Sets `account`'s roles (empty: removes it), signed by a coordinator. Returns the tx hash."""
     mask = role_mask(change.roles)
-    if not current_roles(session=session, cid=constellation.id, address=coordinator.address) & Role.COORDINATOR:
-        raise PolicyDenied(f"{coordinator.name} is not a coordinator of {constellation.slug!r}")
+    require_coordinator(session=session, constellation=constellation, member=coordinator)
     if mask == 0 and not current_roles(session=session, cid=constellation.id, address=account.address):
         raise NotFound(f"{account.name} is not a member of {constellation.slug!r}")
     deadline = change.deadline or deadline_in(ttl)

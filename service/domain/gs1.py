@@ -10,8 +10,12 @@ from urllib.parse import quote, unquote
 from service.errors import ValidationFailed
 
 CANONICAL_HOST = "https://id.gs1.org"
+CANONICAL_SAFE = "';="
+"""Besides letters, digits and ``-._~``, what a canonical Digital Link keeps unencoded in a serial or lot
+(as the reference event hash implementation does); every other character is percent-encoded."""
 # GS1 AI 10 (lot) and 21 (serial): up to 20 characters of GS1 AI encodable character set 82.
-_CSET82 = re.compile(r"^[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}$")
+_CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def check_digit(body: str) -> int:
@@ -21,7 +25,7 @@ def check_digit(body: str) -> int:
 
 
 def _digits(value: str, lengths: tuple[int, ...], name: str) -> str:
-    if not value.isdigit() or len(value) not in lengths:
+    if not _DIGITS.fullmatch(value) or len(value) not in lengths:
         allowed = " or ".join(str(n) for n in lengths)
         raise ValidationFailed(f"{name} {value!r} must be {allowed} digits")
     if check_digit(value[:-1]) != int(value[-1]):
@@ -44,7 +48,7 @@ def validate_sscc(sscc: str) -> str:
 
 def validate_attribute(value: str, name: str) -> str:
     """A lot or serial number: 1-20 characters of GS1's character set 82."""
-    if not _CSET82.match(value):
+    if not _CSET82.fullmatch(value):
         raise ValidationFailed(f"{name} {value!r} must be 1 to 20 characters of the GS1 character set 82")
     return value
 
@@ -74,9 +78,9 @@ class ItemKey:
     def digital_link(self, base: str = CANONICAL_HOST) -> str:
         uri = f"{base.rstrip('/')}/01/{self.gtin}"
         if self.lot is not None:
-            uri += f"/10/{quote(self.lot, safe='')}"
+            uri += f"/10/{quote(self.lot, safe=CANONICAL_SAFE)}"
         if self.serial is not None:
-            uri += f"/21/{quote(self.serial, safe='')}"
+            uri += f"/21/{quote(self.serial, safe=CANONICAL_SAFE)}"
         return uri
 
     @property
@@ -92,7 +96,7 @@ class LocationKey:
 
     def digital_link(self, base: str = CANONICAL_HOST) -> str:
         uri = f"{base.rstrip('/')}/414/{self.gln}"
-        return uri + (f"/254/{quote(self.extension, safe='')}" if self.extension else "")
+        return uri + (f"/254/{quote(self.extension, safe=CANONICAL_SAFE)}" if self.extension else "")
 
 
 _PATH = re.compile(r"^/01/(?P<gtin>[^/]+)(?:/10/(?P<lot>[^/]+))?(?:/21/(?P<serial>[^/]+))?/?$")

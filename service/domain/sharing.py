@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from service.chain import typed_data
 from service.chain.contracts import Role
 from service.chain.deployment import Chain
+from service.chain.indexer import NOT_ON_CHAIN
 from service.db.models import AccessLogEntry, Attestation, EpcisEvent, Member, SharingGrant
 from service.domain import attestations, disclosure, policy
 from service.domain.commitments import canonical_json
@@ -27,7 +28,7 @@ from service.domain.constellations import current_roles, get_constellation
 from service.domain.disclosure import AnchorRef
 from service.domain.keys import KeyVault
 from service.domain.schema_catalogue import get_schema
-from service.domain.signing import authorise, deadline_in
+from service.domain.signing import Deadline, authorise, deadline_in
 from service.epcis.categories import CATEGORIES
 from service.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from service.hashing import keccak256
@@ -93,7 +94,7 @@ class GrantCreate(BaseModel):
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     grant_id: str | None = None
-    deadline: int | None = None
+    deadline: Deadline | None = None
     signature: str | None = None
 
     @field_validator("categories")
@@ -273,7 +274,7 @@ def prepare_grant(
         is_default=grant_in.default,
         audience_hash="0x" + audience_digest.hex(),
         terms_hash="0x" + terms_digest.hex(),
-        tx_hash="0x" + "00" * 32,
+        tx_hash=NOT_ON_CHAIN,
     )
     return message, row
 
@@ -360,7 +361,9 @@ def revoke_grant(
 ) -> SharingGrant:
     """Revokes on chain (signed by the owner), then records it; effective from the next read."""
     row = get_grant(session=session, owner=owner, grant_id=grant_id)
-    if row.revoked_at is not None:
+    if row.tx_hash == NOT_ON_CHAIN:
+        raise Conflict(f"grant {grant_id} is not on chain (a chain reorganisation dropped it): it is void already")
+    if row.revoked_at is not None and row.revoke_tx_hash is not None:
         raise Conflict(f"grant {grant_id} is already revoked")
     deadline = deadline or deadline_in(ttl)
     made = authorise(
@@ -373,7 +376,7 @@ def revoke_grant(
     receipt = chain.sharing.revoke_grant_by_sig(
         _grant_bytes(row.id), grantor=owner.address, deadline=deadline, signature=made
     )
-    row.revoked_at = datetime.now(UTC)
+    row.revoked_at = row.revoked_at or datetime.now(UTC)  # a revocation a reorganisation dropped is sent again
     row.revoke_tx_hash = receipt.tx_hash
     session.flush()
     return row

@@ -5,9 +5,10 @@ member's authorisation of a chain action is decided."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
 from eth_utils import to_checksum_address
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from service.chain import typed_data
@@ -26,6 +27,12 @@ def parse_signature(value: str) -> bytes:
     if len(raw) != 65:
         raise ValidationFailed(f"signature must be 65 bytes (r, s, v), got {len(raw)}")
     return raw
+
+
+Deadline = Annotated[
+    int, Field(ge=0, le=2**63 - 1, description="Unix time until which the signature holds (the signed uint256)")
+]
+"""The deadline a member signed with, as requests carry it: a Unix time the service can store."""
 
 
 def deadline_in(seconds: int, *, now: float | None = None) -> int:

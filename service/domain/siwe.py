@@ -11,12 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from eth_keys.exceptions import BadSignature
 from eth_utils import is_address, to_checksum_address
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from service.db.models import ApiKey, Member, SiweNonce
 from service.domain.members import Scope, issue_api_key
+from service.domain.signing import parse_signature
 from service.errors import Conflict, NotAuthenticated, ValidationFailed
 
 NONCE_TTL = timedelta(minutes=10)
@@ -144,10 +146,10 @@ def sign_in(
         raise NotAuthenticated("the SIWE message has expired")
     if parsed.not_before is not None and parsed.not_before > now:
         raise NotAuthenticated("the SIWE message is not valid yet")
+    raw = parse_signature(signature)
     try:
-        raw = bytes.fromhex(signature.removeprefix("0x"))
         signer = Account.recover_message(encode_defunct(text=message), signature=raw)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, BadSignature) as exc:
         raise NotAuthenticated(f"the SIWE signature does not recover: {exc}") from None
     if signer != parsed.address:
         raise NotAuthenticated("the SIWE message was not signed by the address it names")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.domain.commitments import FIELDS_FIELD, HASH_FIELD, RecordCommitment
-from service.epcis.event_hash import HashContext, event_digest
+from service.epcis.event_hash import DEFAULT_CONTEXT, HashContext, event_digest
 from service.epcis.identifiers import canonical_id
 
 STANDARD_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -82,14 +82,35 @@ def context_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def stored_payload(event: dict[str, Any], document_context: Sequence[Any]) -> dict[str, Any]:
+def stored_payload(
+    event: dict[str, Any], document_context: Sequence[Any], context: HashContext = DEFAULT_CONTEXT
+) -> dict[str, Any]:
     """The event as captured, carrying the namespaces of its document beside its own, so the row
     alone is enough to recompute its hash and read its extensions. A recordTime the capturer
-    sent is dropped: the repository sets it (EPCIS), and the CBV hash leaves it out."""
+    sent is dropped: the repository sets it (EPCIS), and the CBV hash leaves it out. So are the
+    fields its document (`context`) declares outside the hash with `<prefix>:ignoreFields` —
+    another repository's capture ID or stored hash: re-emitted without that declaration, they
+    would change the event's hash."""
     own = context_list(event.get("@context"))
     merged = [c for c in document_context if not (isinstance(c, str) and c in STANDARD_CONTEXTS)] + own
     body = {k: v for k, v in event.items() if k not in ("@context", "recordTime")}  # recordTime is ours to set
+    declared = context.ignored - DEFAULT_CONTEXT.ignored
+    if declared:
+        body = _without(body, declared, context.with_context(event.get("@context")))
     return {"@context": merged, **body} if merged else body
+
+
+def _without(value: Any, names: frozenset[str], context: HashContext) -> Any:
+    """`value` without the namespaced members, at any depth, whose expanded names are in `names`."""
+    if isinstance(value, dict):
+        return {
+            key: _without(item, names, context)
+            for key, item in value.items()
+            if ":" not in key or context.expand_key(key) not in names
+        }
+    if isinstance(value, list):
+        return [_without(item, names, context) for item in value]
+    return value
 
 
 def committed_fields(payload: dict[str, Any], digest: str) -> dict[str, Any]:
@@ -116,7 +137,7 @@ def analyse(
     analysed = []
     for event in events:
         digest = event_digest(event, context)
-        commitment = commit_event(stored_payload(event, document_context), digest)
+        commitment = commit_event(stored_payload(event, document_context, context), digest)
         analysed.append(
             AnalysedEvent(
                 digest, commitment.root, {p: s.hex() for p, s in commitment.salts.items()}, identifiers_of(event)

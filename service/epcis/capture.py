@@ -68,9 +68,9 @@ def prepare(
     validate_document(document)
     if not events:
         raise MalformedInput("the document holds no events")
-    context = HashContext.from_document(document)
     document_context = context_list(document.get("@context")) if "epcisBody" in document else []
     try:
+        context = HashContext.from_document(document)
         analysed = analyse_all(events, context, document_context)
     except ValueError as exc:
         raise MalformedInput(f"cannot compute the event hash: {exc}") from exc
@@ -214,7 +214,7 @@ def capture(
                 "read_point": _id_of(event.get("readPoint")),
                 "biz_location": _id_of(event.get("bizLocation")),
                 "transformation_id": event.get("transformationID"),
-                "payload": stored_payload(event, prepared.document_context),
+                "payload": stored_payload(event, prepared.document_context, prepared.hash_context),
                 "record_root": "0x" + item.record_root.hex(),
                 "salts": item.salts,
                 "leaf": "0x" + event_leaf(item.record_root, member.address, prepared.constellation.id).hex(),

@@ -18,7 +18,9 @@ them):
 
 The mapping is syntactic. It checks the grammar, the lengths and the character sets, but not the check
 digit that a Digital Link URI carries (the reference hash algorithm does not check it either).
-Anything that is not a recognisable GS1 identifier comes back unchanged.
+Anything that is not a recognisable GS1 identifier comes back unchanged; :func:`identifier_problem`
+says what is wrong with an EPC URN, or a Digital Link URI on id.gs1.org, that is not one (the capture
+validator rejects those).
 """
 
 from __future__ import annotations
@@ -28,13 +30,12 @@ from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import quote, unquote
 
-from service.domain.gs1 import CANONICAL_HOST
+from service.domain.gs1 import CANONICAL_HOST, CANONICAL_SAFE
 
 # GS1 AI encodable character set 82 (serials, lots, asset references) and set 39 (component/part refs).
 _CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+")
 _CSET39 = re.compile(r"[#\-/0-9A-Z]+")
 _DIGITS = re.compile(r"[0-9]+")
-_NOT_ENCODED = "';="  # kept literally besides letters, digits and -._~ (as the reference implementation)
 _CANDIDATES = ("urn:epc:", "https://", "http://")
 
 
@@ -67,13 +68,15 @@ def _component(raw: str, max_length: int, charset: re.Pattern[str] = _CSET82) ->
     """An alphanumeric part (percent-encoded as in a URN or a Digital Link URI), re-encoded canonically."""
     value = unquote(raw)
     if len(value) > max_length or not charset.fullmatch(value):
-        raise _NotAnIdentifier
-    return quote(value, safe=_NOT_ENCODED)
+        name = "82" if charset is _CSET82 else "39"
+        raise _NotAnIdentifier(f"{value!r} is not 1 to {max_length} characters of the GS1 character set {name}")
+    return quote(value, safe=CANONICAL_SAFE)
 
 
 def _digits(raw: str, lengths: range | tuple[int, ...]) -> str:
     if len(raw) not in lengths or not _DIGITS.fullmatch(raw):
-        raise _NotAnIdentifier
+        allowed = f"{lengths[0]} to {lengths[-1]}" if isinstance(lengths, range) else " or ".join(map(str, lengths))
+        raise _NotAnIdentifier(f"{raw!r} is not {allowed} digits")
     return raw
 
 
@@ -94,7 +97,7 @@ def _with_check_digit(digits: str) -> str:
 def _prefix(gcp: str) -> str:
     """A GS1 company prefix: 6 to 12 digits (the URN patterns below only capture digits)."""
     if not 6 <= len(gcp) <= 12:
-        raise _NotAnIdentifier
+        raise _NotAnIdentifier(f"the company prefix {gcp!r} is not 6 to 12 digits")
     return gcp
 
 
@@ -102,7 +105,9 @@ def _key(gcp: str, reference: str, length: int) -> str:
     """The digits of a key made of a company prefix and a reference, `length` digits without check digit."""
     digits = _prefix(gcp) + reference
     if len(digits) != length:
-        raise _NotAnIdentifier
+        raise _NotAnIdentifier(
+            f"the company prefix {gcp!r} and the reference {reference!r} make {len(digits)} digits, not {length}"
+        )
     return digits
 
 
@@ -174,12 +179,74 @@ def _urn_path(urn: str) -> str:
     """The Digital Link path (``/01/...``) of an EPC pure identity, class or class-level pattern URN."""
     match = _URN.fullmatch(urn)
     if match is None or (parser := _URN_PARSERS.get(f"{match[1]}:{match[2]}")) is None:
-        raise _NotAnIdentifier
+        raise _NotAnIdentifier("not an EPC URN of a GS1 key")
     pattern, build = parser
     parts = pattern.fullmatch(match[3])
     if parts is None:
-        raise _NotAnIdentifier
+        raise _NotAnIdentifier(f"the {match[2].upper()} form is urn:epc:{match[1]}:{match[2]}:{_shape(pattern)}")
     return build(*parts.groups())
+
+
+def _shape(pattern: re.Pattern[str]) -> str:
+    """A URN pattern above, readable: ``<digits>.<digits>.<serial>``."""
+    shape = pattern.pattern
+    for regex, text in ((_N, "<digits>"), (_N0, "<digits or nothing>"), (_S, "<serial>"), ("([^.]*)", "<part>")):
+        shape = shape.replace(regex, text)
+    return shape.replace("([0-9]{2})", "<2 digits>").replace("\\", "")
+
+
+# EPC schemes of the EPC Tag Data Standard that are no GS1 key: valid in EPCIS, kept as written.
+_OTHER_EPC_SCHEMES = frozenset({"gid", "usdod", "adi", "bic", "imovn"})
+_EPC_SCHEMES = sorted({name.split(":")[1] for name in _URN_BUILDERS} | _OTHER_EPC_SCHEMES)
+_COMPANY_PATTERN = re.compile(r"([0-9]+)(?:\.\*)+|\*(?:\.\*)+")
+_RESOLVER_HOSTS = (f"{CANONICAL_HOST}/", "http://id.gs1.org/")
+
+
+def identifier_problem(uri: str) -> str | None:
+    """What is wrong with `uri` as an EPC URN (``urn:epc:...``) or a GS1 Digital Link URI on GS1's resolver
+    (``https://id.gs1.org/...``), or None when it is a valid one. Any other URI (a Digital Link on another
+    host included, which may be any web address) names something else and is None too.
+
+    EPC URNs carry no check digits, so a parsable one is a valid key; Digital Link check digits are not
+    checked (no more than the reference hash algorithm does).
+    """
+    if uri.startswith("urn:epc:"):
+        return None if _canonical(uri) != uri else _urn_problem(uri)  # the hash reuses the cached canonical form
+    if uri.startswith(_RESOLVER_HOSTS):
+        try:
+            _digital_link_path(uri)
+        except _NotAnIdentifier as problem:
+            return f"{uri!r} is not a GS1 Digital Link URI: {problem}"
+    return None
+
+
+@lru_cache(maxsize=1 << 12)
+def _urn_problem(urn: str) -> str | None:
+    match = _URN.fullmatch(urn)
+    if match is None:
+        return (
+            f"{urn!r} is not an EPC URN: urn:epc:id:<scheme>:... names an instance, urn:epc:class:lgtin:... a lot,"
+            " urn:epc:idpat:<scheme>:... a class"
+        )
+    kind, scheme, rest = match.groups()
+    if scheme not in _EPC_SCHEMES or (kind == "class") != (scheme == "lgtin"):
+        known = "lgtin" if kind == "class" else ", ".join(s for s in _EPC_SCHEMES if s != "lgtin")
+        return f"{urn!r}: {scheme!r} is not an EPC {kind} scheme (one of {known})"
+    if scheme in _OTHER_EPC_SCHEMES:
+        return None
+    if kind == "idpat" and (company := _COMPANY_PATTERN.fullmatch(rest)) is not None:
+        return (
+            None
+            if company[1] is None or 6 <= len(company[1]) <= 12
+            else f"{urn!r}: the company prefix is not 6 to 12 digits"
+        )
+    if f"{kind}:{scheme}" not in _URN_PARSERS:
+        return f"{urn!r}: an EPC pattern of the {scheme} scheme is a company prefix and '*' for the rest"
+    try:
+        _urn_path(urn)
+    except _NotAnIdentifier as problem:
+        return f"{urn!r} is not a valid EPC URN: {problem}"
+    return None
 
 
 # --- GS1 Digital Link URIs (GS1 Digital Link URI syntax 1.2) ---------------------------------------------
@@ -260,15 +327,16 @@ def _digital_link_path(uri: str) -> str:
     """The canonical path of a Digital Link URI, whatever its host and custom path prefix."""
     match = _DIGITAL_LINK.fullmatch(uri)
     if match is None:
-        raise _NotAnIdentifier
+        raise _NotAnIdentifier("not an http(s) URI with a path")
     segments = match[1].removesuffix("/").split("/")[1:]
+    problem = _NotAnIdentifier("no GS1 key (01, 00, 414 ...) followed by its value and qualifiers")
     for start in range(len(segments) - 1):
         if segments[start] in _KEY_CODES and (len(segments) - start) % 2 == 0:
             try:
                 return _gs1_path(segments[start:])
-            except _NotAnIdentifier:
-                continue  # a custom path segment that merely looks like a key code
-    raise _NotAnIdentifier
+            except _NotAnIdentifier as error:
+                problem = error  # perhaps a custom path segment that merely looks like a key code
+    raise problem
 
 
 def _gs1_path(segments: list[str]) -> str:
@@ -279,10 +347,11 @@ def _gs1_path(segments: list[str]) -> str:
     for code, raw in zip(segments[2::2], segments[3::2], strict=True):
         qualifier = _QUALIFIER_CODES.get(code)
         if qualifier is None or qualifier in qualifiers:
-            raise _NotAnIdentifier
+            raise _NotAnIdentifier(f"{code!r} is not a key qualifier, or comes twice")
         qualifiers[qualifier] = _QUALIFIER_FORMATS[qualifier](raw)
     if qualifiers and not any(_in_order(qualifiers, order) for order in _QUALIFIER_ORDERS.get(key, ())):
-        raise _NotAnIdentifier
+        allowed = " or ".join("/".join(order) for order in _QUALIFIER_ORDERS.get(key, ())) or "none"
+        raise _NotAnIdentifier(f"the qualifiers {'/'.join(qualifiers)} do not follow {key} (in order: {allowed})")
     kept = next((q for q in _KEPT_QUALIFIERS if q in qualifiers), None)
     return f"{path}/{kept}/{qualifiers[kept]}" if kept else path
 

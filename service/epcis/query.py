@@ -21,7 +21,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from service.db.models import EpcisEvent, EventIdentifier
-from service.domain.disclosure import NAMESPACE, EventView, is_hash_id, shows_anything
+from service.domain.disclosure import NAMESPACE, RECORD_KEY, EventView, is_hash_id, shows_anything
 from service.domain.policy import EVENT_CATEGORIES, Access
 from service.epcis import policy
 from service.epcis.analysis import ROLE_FIELDS, STANDARD_CONTEXT
@@ -72,6 +72,7 @@ ORDERING = ("orderBy", "orderDirection")
 ORDER_COLUMNS = {"eventTime": EpcisEvent.event_time, "recordTime": EpcisEvent.record_time}
 KNOWN = set(MATCH_ROLES) | set(EQ_COLUMNS) | set(TIME_BOUNDS) | set(PAGING) | set(ORDERING)
 MAX_PER_PAGE = 1000
+IGNORE_FIELDS = "constellate:ignoreFields"
 DEFAULT_PER_PAGE = 100
 
 
@@ -288,6 +289,9 @@ def query_document(views: Sequence[EventView]) -> dict[str, Any]:
         "epcisBody": {
             "queryResults": {
                 "queryName": "SimpleEventQuery",
+                # What this repository adds to each event is no part of its CBV 2.0 hash (the
+                # reference hash generator's convention): the events re-hash to their hash IDs.
+                IGNORE_FIELDS: [RECORD_KEY],
                 "resultsBody": {"eventList": [v.document for v in views]},
             }
         },

@@ -8,15 +8,17 @@ form sets — accepted only on GET pages, never on the API, so a cross-site form
 
 from __future__ import annotations
 
+import base64
 import csv
 import gzip
+import hashlib
 import io
 import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import orjson
 import segno
@@ -28,7 +30,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from service.api import epcis as epcis_api
-from service.api.deps import PURPOSE, access_of, principal_of
+from service.api.deps import PURPOSE, access_of, principal_of, request_token
+from service.api.schemas import problems
 from service.db.models import Product
 from service.db.session import DatabaseUnavailable, current_revision
 from service.domain import health, journeys
@@ -42,13 +45,33 @@ from service.web import journeys as documents
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(tags=["journeys"])
 COOKIE = "constellate_key"
+TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    loader=FileSystemLoader(TEMPLATE_DIR),
     autoescape=select_autoescape(("html", "svg")),
     trim_blocks=True,
     lstrip_blocks=True,
 )
 HTML = "text/html; charset=utf-8"
+
+
+def _style_sources(folder: Path) -> str:
+    """CSP sources for the templates' inline <style> blocks, by hash: the pages' only inline code
+    (plain CSS, rendered as written — a template expression inside one would change its hash)."""
+    blocks = {css for f in folder.glob("*.html") for css in re.findall(r"<style>(.*?)</style>", f.read_text(), re.S)}
+    if any(mark in css for css in blocks for mark in ("{{", "{%", "{#")):
+        raise RuntimeError("a template's <style> holds a template expression: its CSP hash would not match")
+    digests = sorted(base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() for css in blocks)
+    return " ".join(f"'sha256-{digest}'" for digest in digests)
+
+
+CSP = (
+    f"default-src 'none'; style-src {_style_sources(TEMPLATE_DIR)}; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+"""No script at all, no inline style but the templates' own: even markup that escaped escaping
+could not run, restyle the page or send it anywhere; no framing (the sign-in form)."""
+PAGE_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
 
 
 def item_label(identifier: str | None) -> str:
@@ -77,7 +100,7 @@ TEMPLATES.filters["item"] = item_label
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(page(request, template, **context), status_code=status_code)
+    return HTMLResponse(page(request, template, **context), status_code=status_code, headers=PAGE_HEADERS)
 
 
 def page(request: Request, template: str, **context: Any) -> str:
@@ -104,10 +127,8 @@ def _runtime(request: Request) -> Runtime:
 
 
 def _token(request: Request, *, cookie: bool) -> str | None:
-    authorization = request.headers.get("authorization", "")
-    if authorization.lower().startswith("bearer "):
-        return authorization[7:].strip()
-    return request.headers.get("x-api-key") or (request.cookies.get(COOKIE) if cookie else None)
+    token = request_token(request)
+    return token if token is not None or not cookie else request.cookies.get(COOKIE) or None
 
 
 def viewer_of(request: Request, session: Session, *, cookie: bool = True) -> Principal | None:
@@ -118,8 +139,8 @@ def viewer_of(request: Request, session: Session, *, cookie: bool = True) -> Pri
     try:
         principal = principal_of(_runtime(request), session, token)
     except NotAuthenticated:
-        if token == request.cookies.get(COOKIE) and not request.headers.get("authorization"):
-            return None  # a revoked key in an old cookie: the page reads as the public
+        if request_token(request) is None:
+            return None  # the cookie's key was revoked (or made up): the page reads as the public
         raise
     request.state.viewer = {"kind": "member", "name": principal.member.name, "id": principal.member.id}
     return principal
@@ -255,7 +276,7 @@ def _format(request: Request) -> tuple[str, str, bool]:
     return kind, media, "gzip" in request.headers.get("accept-encoding", "")
 
 
-VARY = {"Vary": "Accept, Accept-Encoding, Authorization, Cookie", "Cache-Control": "no-cache"}
+VARY = {"Vary": "Accept, Accept-Encoding, Authorization, Cookie", "Cache-Control": "no-cache", **PAGE_HEADERS}
 
 
 def _cached_public(request: Request, key: ItemKey) -> Response | None:
@@ -293,6 +314,29 @@ api_router.add_api_route(
     summary="GS1 Digital Link /01/{gtin}[/10/{lot}][/21/{serial}]: the journey (page; JSON; linkset)",
     description="Parsed from the raw path, so a lot or serial may hold an encoded '/' (%2F).",
     response_class=Response,
+    responses={
+        200: {
+            "description": "The journey: a page, or JSON (Accept: application/json), or the GS1 linkset "
+            "(Accept: application/linkset+json)",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+                "application/linkset+json": {"schema": {"type": "object"}},
+            },
+        },
+        **problems(400, 401, 403, 404, 503),
+    },
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "link",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "The rest of the Digital Link after /01/: {gtin}[/10/{lot}][/21/{serial}]",
+            }
+        ]
+    },
 )
 
 
@@ -365,6 +409,13 @@ def label(request: Request, rest: str) -> Response:
 def _next(raw: str | None) -> str:
     """Only a path of this site (never //host or a scheme): no open redirect."""
     return raw if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw else "/"
+
+
+def _sign_in_first(request: Request) -> RedirectResponse:
+    """To the sign-in form, back here after it: the path as sent, quoted whole, so it comes back
+    as it was (an encoded `/` or `&` in a lot) and cannot add a parameter of its own."""
+    path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+    return RedirectResponse(f"/login?next={quote(path, safe='/')}", status_code=303)
 
 
 @router.get("/login")
@@ -464,7 +515,7 @@ def recall(request: Request, rest: str) -> Response:
         principal = viewer_of(request, session)
         if principal is None:
             if wants_html(request) and not as_csv:
-                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+                return _sign_in_first(request)
             raise NotAuthenticated("a recall report is for members: sign in or send an API key")
         access = access_of(session, principal, request.headers.get("constellate-purpose") or "recall")
         params = epcis_api.TraceParams(id=key.digital_link())
@@ -505,7 +556,7 @@ def coordinator(request: Request, slug: str, weeks: int = 12) -> Response:
     with runtime.sessions() as session:
         principal = viewer_of(request, session)
         if principal is None and wants_html(request):
-            return RedirectResponse(f"/login?next=/coordinator/{slug}", status_code=303)
+            return _sign_in_first(request)
         access = access_of(session, principal, request.headers.get("constellate-purpose"))
         view = health.coordinator_view(session=session, access=access, slug=slug, weeks=weeks)
     return render(request, "coordinator.html", view=view)

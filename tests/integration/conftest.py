@@ -162,6 +162,23 @@ class Api:
 
 
 @pytest.fixture
+def browser_page() -> Iterator[Any]:
+    """A page in Debian's headless Chromium (tests/integration/browser.py serves the app to it)."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import CHROMIUM
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone first
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.fixture
 def api(settings: Settings, chain: Chain) -> Iterator[Api]:
     from fastapi.testclient import TestClient
 

@@ -40,7 +40,7 @@ def node(tmp_path: Path) -> Iterator[AnvilProcess]:
         process.stop()
 
 
-def _wait_for(predicate: Any, *, timeout: float, what: str) -> None:
+def wait_for(predicate: Any, *, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -54,7 +54,7 @@ def _attested_uids(w3: Web3, registry: str, abi: list[dict[str, Any]]) -> Counte
     return Counter("0x" + bytes(log["args"]["uid"]).hex() for log in logs)
 
 
-def _settings(node: AnvilProcess, tmp_path: Path, build_dir: Path, database_url: str) -> Settings:
+def outage_settings(node: AnvilProcess, tmp_path: Path, build_dir: Path, database_url: str) -> Settings:
     return Settings(
         rpc_url=node.rpc_url,
         relayer_private_key=SecretStr(DEV_PRIVATE_KEY),
@@ -73,7 +73,7 @@ def _settings(node: AnvilProcess, tmp_path: Path, build_dir: Path, database_url:
 def test_attestations_made_during_an_outage_land_exactly_once(
     node: AnvilProcess, tmp_path: Path, build_dir: Path, artifacts: dict[str, Artifact], database_url: str
 ) -> None:
-    settings = _settings(node, tmp_path, build_dir, database_url)
+    settings = outage_settings(node, tmp_path, build_dir, database_url)
     w3 = connect(node.rpc_url)
     manifest = deploy_contracts(new_sender(w3, settings, artifacts), artifacts)
     manifest.save(settings.manifest_path)
@@ -129,7 +129,7 @@ def test_attestations_made_during_an_outage_land_exactly_once(
             revoked = client.get(f"/attestations/{before.json()['uid']}", headers=farm_h).json()["status"]
             return states == ["valid"] * len(pending) and revoked == "revoked"
 
-        _wait_for(settled, timeout=60, what="the background relayer to send the queued work")
+        wait_for(settled, timeout=60, what="the background relayer to send the queued work")
 
     counts = _attested_uids(connect(node.rpc_url), registry, abi)
     assert all(counts[uid] == 1 for uid in [before.json()["uid"], *pending]), counts
@@ -147,7 +147,7 @@ def test_attestations_made_during_an_outage_land_exactly_once(
 def test_events_captured_during_an_outage_are_anchored_exactly_once(
     node: AnvilProcess, tmp_path: Path, build_dir: Path, artifacts: dict[str, Artifact], database_url: str
 ) -> None:
-    settings = _settings(node, tmp_path, build_dir, database_url).model_copy(
+    settings = outage_settings(node, tmp_path, build_dir, database_url).model_copy(
         update={"anchor_batch_max_leaves": 3, "anchor_batch_max_age_seconds": 0}
     )
     manifest = deploy_contracts(new_sender(connect(node.rpc_url), settings, artifacts), artifacts)
@@ -187,7 +187,7 @@ def test_events_captured_during_an_outage_are_anchored_exactly_once(
             ]
             return all(v["status"] == "verified" for v in verdicts)
 
-        _wait_for(anchored, timeout=60, what="the relayer to anchor the events captured during the outage")
+        wait_for(anchored, timeout=60, what="the relayer to anchor the events captured during the outage")
 
     roots = Counter(
         "0x" + bytes(log["args"]["root"]).hex() for log in anchor.events.RootAnchored.get_logs(from_block=0)

@@ -342,3 +342,38 @@ def test_times_the_schema_allows_but_no_calendar_holds_are_400_not_500(coffee: C
     long_id["epcisBody"]["eventList"][0]["epcList"] = ["https://example.com/items/" + "9" * 400]
     refused = coffee.capture(long_id)
     assert refused.status_code == 400 and "epc longer than this service stores" in refused.json()["detail"]
+
+
+def test_a_misspelt_cbv_term_or_a_malformed_epc_is_400_naming_the_field(coffee: Coffee) -> None:
+    for field, value, named in (
+        ("bizStep", "shiping", "eventList/0/bizStep: 'shiping' is no CBV 2.0 business step (did you mean 'shipping'?)"),
+        (
+            "disposition",
+            "cbv:Disp-in_progres",
+            "eventList/0/disposition: 'cbv:Disp-in_progres' is no CBV 2.0 disposition",
+        ),
+        ("epcList", ["urn:epc:id:sgtin:0614141.107346"], "eventList/0/epcList/0: 'urn:epc:id:sgtin:0614141.107346'"),
+        ("eventTimeZoneOffset", "+14:30", "eventList/0/eventTimeZoneOffset"),
+    ):
+        document = _large_document(1)
+        document["epcisBody"]["eventList"][0][field] = value
+        refused = coffee.capture(document)
+        assert refused.status_code == 400 and named in refused.json()["detail"], refused.text
+    assert coffee.events() == []
+
+
+def test_queried_events_re_hash_to_their_hash_ids(coffee: Coffee) -> None:
+    """The query document declares what the repository adds to each event outside the CBV 2.0 hash, and
+    fields another repository declared outside it (ignoreFields) are not stored: a reader re-hashes what it
+    gets to the event's hash ID."""
+    document = _large_document(2)
+    document["@context"].append({"ex": "https://ns.example.com/epcis/"})
+    document["ex:ignoreFields"] = ["ex:captureID"]
+    for number, event in enumerate(document["epcisBody"]["eventList"]):
+        event.update({"ex:captureID": f"their-capture-{number}", "ex:grade": {"ex:cup": 86 + number}})
+    assert coffee.capture(document).status_code == 202
+    response = coffee.api.client.get("/epcis/events", headers=coffee.brand_h)
+    queried = response.json()
+    events = queried["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    assert all("ex:captureID" not in e and "ex:grade" in e for e in events)
+    assert sorted(hash_ids(queried)) == sorted(e["eventID"] for e in events) == sorted(hash_ids(document))

@@ -126,3 +126,46 @@ def test_rewinds_a_reorganised_chain_and_converges(chain: Chain, sessions: sessi
         checkpoint = session.get(models.IndexerCheckpoint, "contracts")
         assert checkpoint is not None
         assert checkpoint.block_hash == "0x" + bytes(chain.w3.eth.get_block(checkpoint.block_number)["hash"]).hex()
+
+
+def test_what_the_service_recorded_in_blocks_that_do_not_hold_it_is_reopened(
+    chain: Chain, sessions: sessionmaker[Session]
+) -> None:
+    """A reorganisation the indexer never saw (it had not read the dropped blocks yet): what the
+    service recorded as anchored in a block that, once read, does not hold it, or in a block
+    beyond the head, is pending again; what the block holds stays anchored."""
+    chain.registry.create_constellation(C, "Coffee")
+    chain.registry.grant_roles(C, chain.sender.address, Role.ANCHORER)
+    root, lost, ahead = (Web3.keccak(text=name) for name in ("root", "lost", "ahead"))
+    receipt = chain.anchor.anchor(C, root, 12, ZERO)
+    head = chain.w3.eth.block_number
+
+    def batch(anchored: bytes, tx: str, block: int) -> models.AnchorBatch:
+        return models.AnchorBatch(
+            constellation="0x" + C.hex(),
+            root="0x" + anchored.hex(),
+            leaf_count=12,
+            status="anchored",
+            tx_hash=tx,
+            block_number=block,
+        )
+
+    with sessions() as session, session.begin():
+        session.add_all(
+            [
+                batch(root, receipt.tx_hash, receipt.block_number),
+                batch(lost, "0x" + "11" * 32, receipt.block_number),
+                batch(ahead, "0x" + "22" * 32, head + 5),
+            ]
+        )
+    _indexer(chain, sessions).sync()
+
+    with sessions() as session:
+        found = {
+            row.root: (row.status, row.tx_hash, row.block_number) for row in session.scalars(select(models.AnchorBatch))
+        }
+    assert found == {
+        "0x" + root.hex(): ("anchored", receipt.tx_hash, receipt.block_number),
+        "0x" + lost.hex(): ("pending", None, None),
+        "0x" + ahead.hex(): ("pending", None, None),
+    }

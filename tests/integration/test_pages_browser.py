@@ -6,79 +6,19 @@ Screenshots are kept in build/test-artifacts/ (or $CONSTELLATE_TEST_ARTIFACTS)."
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-
-from service.settings import PROJECT_ROOT
 
 from . import journey
+from .browser import Served, needs_chromium, shot, texts
 from .conftest import Api
 from .test_journeys import ROAST_PATH, Shop
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(os.environ.get("CONSTELLATE_TEST_ARTIFACTS", PROJECT_ROOT / "build" / "test-artifacts"))
-
-pytestmark = [
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() and not os.environ.get("CONSTELLATE_REQUIRE_BROWSER"),
-        reason="no chromium: run ./scripts/test (it installs Debian's chromium and zbar-tools)",
-    ),
-]
-
-
-class Served:
-    """The app on a free port of 127.0.0.1, in a thread, until the block ends."""
-
-    def __init__(self, app: Any) -> None:
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *_exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser_page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone first
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
-
-
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _texts(page: Any, selector: str) -> list[str]:
-    return [t.strip() for t in page.locator(selector).all_inner_texts()]
+pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), needs_chromium]
 
 
 def test_the_customer_page_agrees_with_the_json_and_changes_on_revocation(
@@ -90,12 +30,12 @@ def test_the_customer_page_agrees_with_the_json_and_changes_on_revocation(
         body = httpx.get(base + ROAST_PATH, headers={"Accept": "application/json"}).json()
         response = page.goto(base + ROAST_PATH)
         assert response is not None and response.status == 200
-        _shot(page, "journey-public")
+        shot(page, "journey-public")
 
         # The page and the JSON journey say the same thing, step by step.
         refs = page.locator("[data-testid=step]").evaluate_all("els => els.map(e => e.dataset.ref)")
         assert refs == [s["ref"] for s in body["steps"]]
-        assert _texts(page, "[data-testid=who]") == [s["who"]["name"] for s in body["steps"]]
+        assert texts(page, "[data-testid=who]") == [s["who"]["name"] for s in body["steps"]]
         whens = page.locator("[data-testid=when] time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
         assert whens == [s["eventTime"] for s in body["steps"] if s["eventTime"]]
         assert page.inner_text("[data-testid=step-count]") == str(len(body["steps"]))
@@ -138,18 +78,18 @@ def test_the_customer_page_agrees_with_the_json_and_changes_on_revocation(
         assert page.locator(f"[data-uid='{shop.pcf_2}'] [data-testid=badge]").inner_text() == "revoked"
         assert page.inner_text("[data-testid=footprint-status]") == "partly verified"
         assert page.inner_text("[data-testid=footprint-value]") == "1.80"
-        _shot(page, "journey-after-revocation")
+        shot(page, "journey-after-revocation")
 
         # A malformed link: a 400 page that says what is wrong.
         bad = page.goto(base + f"/01/{journey.ROASTED[:-1]}0/10/R-0042")
         assert bad is not None and bad.status == 400
         assert "check digit" in page.inner_text("[data-testid=problem]")
-        _shot(page, "journey-malformed")
+        shot(page, "journey-malformed")
 
         # The QR code on the label decodes to the Digital Link URL on the public base.
         page.goto(base + f"/label{ROAST_PATH}")
         assert page.locator("[data-testid=label] svg").count() == 1
-        _shot(page, "label")
+        shot(page, "label")
         png = tmp_path / "qr.png"
         png.write_bytes(httpx.get(base + f"/qr{ROAST_PATH}.png").content)
         decoded = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True, check=True)
@@ -169,12 +109,12 @@ def test_the_brand_signs_in_and_sees_its_view_trace_and_recall(api: Api, browser
         assert page.locator("[data-testid=step]").count() == 10
         assert page.inner_text("[data-testid=withheld-total]") == "0"
         assert journey.LOT_1 in page.inner_text("[data-testid=lineage]")
-        _shot(page, "journey-brand")
+        shot(page, "journey-brand")
 
         page.goto(base + f"/recall/01/{journey.GREEN}/10/FARM1-2026")
-        affected = _texts(page, "[data-testid=affected] td:first-child")
+        affected = texts(page, "[data-testid=affected] td:first-child")
         assert set(affected) == {journey.ROAST_LOT, journey.SSCC}
-        _shot(page, "recall")
+        shot(page, "recall")
         with page.expect_download() as download:
             page.click("[data-testid=csv-link]")
         assert download.value.suggested_filename == f"recall-{journey.GREEN}-FARM1-2026.csv"
@@ -199,7 +139,7 @@ def test_the_coordinator_sees_the_map_metrics_scorecards_and_commitments(api: Ap
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{base}/coordinator/{SLUG}")
         page.set_viewport_size({"width": 1280, "height": 900})
-        _shot(page, "coordinator")
+        shot(page, "coordinator")
         assert page.inner_text("[data-testid=members]") == str(metrics["members"])
         assert page.inner_text("[data-testid=events-total]") == str(metrics["events"]["total"])
         svg = page.locator("[data-testid=map] svg")
