@@ -361,6 +361,7 @@ def serve(
         "log_config": None,  # uvicorn's records go through ours
         "log_level": settings.log_level.lower(),
         "access_log": not settings.access_log,
+        "timeout_keep_alive": settings.keep_alive_seconds,
     }
     if workers == 1:
         from service.api.app import create_app

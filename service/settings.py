@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port the API listens on.")
+    keep_alive_seconds: int = Field(
+        default=75,
+        ge=1,
+        le=3600,
+        description="How long `serve` keeps an idle connection open: longer than any proxy or client in front "
+        "reuses one (a connection closed just as it is reused fails that request).",
+    )
     log_format: Literal["json", "text"] = Field(
         default="json",
         description="How `constellate serve` writes its logs: one JSON object per line, or plain text.",

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import compile_path
 
 from service.api.schemas import PROBLEM_MEDIA_TYPE, Problem
@@ -90,6 +91,8 @@ def invalid_request(exc: RequestValidationError) -> ValidationFailed:
 
 
 HtmlErrors = Callable[[Request, int, str, str], Response]
+CLIENT_CLOSED_REQUEST = 499
+"""The status logged for a request its client abandoned (nginx's convention); it reaches no one."""
 DATABASE_UNAVAILABLE = "the database is unavailable (unreachable or restarting); try again shortly"
 
 
@@ -114,6 +117,12 @@ def install_error_handlers(app: FastAPI, html: HtmlErrors | None = None) -> None
             raise exc
         log.warning("database unavailable: %s", exc.orig)
         return await constellate_error(request, DatabaseUnavailable(DATABASE_UNAVAILABLE))
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        """The client hung up before it had sent its body: nothing was read, so nothing was
+        done. Not a failure of the service: logged as 499 (the client closed the request)."""
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
 
     @app.exception_handler(RequestValidationError)
     async def request_validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -319,13 +319,55 @@ class Entry:
     logged_at: float = 0.0
 
 
+BUILD_WAIT_SECONDS = 30.0
+"""How long a request waits for another's build of the same journey before building its own."""
+
+
+@dataclass
+class _Build:
+    """A journey being built: the threads that want it at the same revision wait for it."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    entry: Entry | None = None
+
+
 class JourneyCache:
-    """Rendered journeys per reader and item, valid for one data revision (LRU, thread-safe)."""
+    """Rendered journeys per reader and item, valid for one data revision (LRU, thread-safe).
+    A journey missing at a revision is built once per process: requests for it at that same
+    revision wait for that build instead of starting their own (under traffic that writes, every
+    write would otherwise set all readers of a journey building it at once)."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._entries: OrderedDict[tuple[str, str], Entry] = OrderedDict()
+        self._builds: dict[tuple[tuple[str, str], int], _Build] = {}
         self._lock = threading.Lock()
+
+    def get_or_build(self, key: tuple[str, str], revision: int, build: Callable[[], Entry]) -> Entry:
+        """The entry of `key` at `revision`: cached, or built by `build` in this thread, or by
+        the thread already building it at this revision (if that build fails, a waiter builds:
+        each request answers its own error)."""
+        while True:
+            entry = self.get(key, revision)
+            if entry is not None:
+                return entry
+            with self._lock:
+                running = self._builds.get((key, revision))
+                if running is None:
+                    mine = self._builds[(key, revision)] = _Build()
+                    break
+            if not running.done.wait(BUILD_WAIT_SECONDS):
+                return build()  # a build that hangs: this request does not hang with it
+            if running.entry is not None:
+                return running.entry
+        try:
+            mine.entry = build()
+            self.put(key, mine.entry)
+            return mine.entry
+        finally:
+            with self._lock:
+                del self._builds[(key, revision)]
+            mine.done.set()
 
     def get(self, key: tuple[str, str], revision: int) -> Entry | None:
         with self._lock:

@@ -190,11 +190,12 @@ def journey_entry(request: Request, key: ItemKey) -> documents.Entry:
     cache: documents.JourneyCache = request.app.state.journeys
     cache_key = (f"{reader['kind']}:{reader.get('id') or ''}", path)
     revision = revision_now(runtime)  # before anything is read: a later write shows next time
-    entry = cache.get(cache_key, revision)
-    if entry is None:
+
+    def build() -> documents.Entry:
         with runtime.sessions() as session:
-            entry = _build_entry(runtime, session, key, principal, reader, purpose, revision)
-        cache.put(cache_key, entry)
+            return _build_entry(runtime, session, key, principal, reader, purpose, revision)
+
+    entry = cache.get_or_build(cache_key, revision, build)
     now = time.time()
     if reader["kind"] != "public" or now - entry.logged_at >= documents.PUBLIC_LOG_SECONDS:
         entry.logged_at = now

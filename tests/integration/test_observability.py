@@ -135,6 +135,42 @@ def test_an_unexpected_error_is_a_500_naming_only_its_request_id(
     )
 
 
+def test_a_client_that_hangs_up_before_its_body_is_sent_is_a_499_not_an_error(
+    api: Api, access_lines: Callable[[], list[dict[str, Any]]]
+) -> None:
+    """A client gone mid-upload (a load generator stopping, a phone losing signal) is nothing the
+    service did wrong: one INFO access line with 499, no traceback, nothing done."""
+    app = api.client.app
+    sent: list[dict[str, Any]] = []
+    parts = iter([{"type": "http.request", "body": b'{"partial": ', "more_body": True}, {"type": "http.disconnect"}])
+
+    async def receive() -> dict[str, Any]:
+        return next(parts)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/verify/record",
+        "raw_path": b"/verify/record",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"), (b"x-request-id", b"gone-1")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    api.client.portal.call(app, scope, receive, send)  # type: ignore[union-attr]
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 499
+    [line] = [line for line in access_lines() if line["request_id"] == "gone-1"]
+    assert (line["status"], line["level"]) == (499, "INFO") and "error" not in line
+
+
 def test_metrics_report_events_lag_outbox_gas_denials_and_latency_by_route(api: Api) -> None:
     client = api.client
     before = scrape(client)
