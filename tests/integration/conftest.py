@@ -194,3 +194,12 @@ def api(settings: Settings, chain: Chain) -> Iterator[Api]:
     )
     with TestClient(create_app(configured)) as client:
         yield Api(client)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """schemathesis gives the test of every API operation the same node id (only its name names
+    the operation): each gets its own, so pytest-xdist, which schedules by id, runs all of them."""
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label is not None and item.parent is not None and not item.nodeid.endswith("]"):
+            item._id = item.parent.id.child(item.name)  # the name is `test_...[GET /path]`
