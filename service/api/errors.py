@@ -133,6 +133,8 @@ def install_error_handlers(app: FastAPI, html: HtmlErrors | None = None) -> None
         """The framework's own refusals, answered as the service's: a body that is not JSON
         (400), no such path (404), a method the path does not take (405, its `Allow` naming
         every method of the resource, where Starlette names those of one route only)."""
+        if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI reading a JSON body the client abandoned
+            return await client_gone(request, exc.__cause__)
         if exc.status_code == 400:
             return await constellate_error(request, MalformedInput(f"the body is not valid JSON: {exc.detail}"))
         if exc.status_code == 404:

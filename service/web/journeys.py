@@ -319,8 +319,9 @@ class Entry:
     logged_at: float = 0.0
 
 
-BUILD_WAIT_SECONDS = 30.0
-"""How long a request waits for another's build of the same journey before building its own."""
+BUILD_WAIT_SECONDS = 10.0
+"""How long a request waits for another's build of the same journey before building its own
+(a build takes well under a second on an idle machine, a few under load)."""
 
 
 @dataclass
@@ -344,46 +345,57 @@ class JourneyCache:
         self._lock = threading.Lock()
 
     def get_or_build(self, key: tuple[str, str], revision: int, build: Callable[[], Entry]) -> Entry:
-        """The entry of `key` at `revision`: cached, or built by `build` in this thread, or by
-        the thread already building it at this revision (if that build fails, a waiter builds:
-        each request answers its own error)."""
-        while True:
-            entry = self.get(key, revision)
-            if entry is not None:
-                return entry
+        """The entry of `key` at `revision`: cached, or built by the thread already building it
+        at this revision, or built by `build` in this thread. A waiter whose build failed builds
+        its own at once (each request answers its own error: a 404, a 503); one whose build
+        hangs past BUILD_WAIT_SECONDS takes the lead from it, so later readers wait for this one."""
+        flight = (key, revision)
+        entry = self.get(key, revision)
+        if entry is not None:
+            return entry
+        with self._lock:
+            running = self._builds.get(flight)
+            if running is None:
+                mine = self._builds[flight] = _Build()
+        if running is not None:
+            if running.done.wait(BUILD_WAIT_SECONDS):
+                return running.entry if running.entry is not None else self._built(key, build())
             with self._lock:
-                running = self._builds.get((key, revision))
-                if running is None:
-                    mine = self._builds[(key, revision)] = _Build()
-                    break
-            if not running.done.wait(BUILD_WAIT_SECONDS):
-                return build()  # a build that hangs: this request does not hang with it
-            if running.entry is not None:
-                return running.entry
+                mine = self._builds[flight] = _Build()  # the hung build no longer leads
         try:
-            mine.entry = build()
-            self.put(key, mine.entry)
+            mine.entry = self._built(key, build())
             return mine.entry
         finally:
             with self._lock:
-                del self._builds[(key, revision)]
+                if self._builds.get(flight) is mine:
+                    del self._builds[flight]
             mine.done.set()
 
+    def _built(self, key: tuple[str, str], entry: Entry) -> Entry:
+        self.put(key, entry)
+        return entry
+
     def get(self, key: tuple[str, str], revision: int) -> Entry | None:
+        """The entry of `key` at `revision`, if cached; an older or expired one is dropped (a
+        newer one, built for a reader that came later, is kept for the next reader)."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None:
+            if entry is None or entry.revision > revision:
                 return None
-            if entry.revision != revision or (entry.expires is not None and time.time() >= entry.expires):
+            if entry.revision < revision or (entry.expires is not None and time.time() >= entry.expires):
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
             return entry
 
     def put(self, key: tuple[str, str], entry: Entry) -> None:
+        """Keeps `entry`, unless a newer revision of the same journey is already kept."""
         if self.capacity <= 0:
             return
         with self._lock:
+            kept = self._entries.get(key)
+            if kept is not None and kept.revision > entry.revision:
+                return
             self._entries[key] = entry
             self._entries.move_to_end(key)
             while len(self._entries) > self.capacity:

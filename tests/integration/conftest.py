@@ -203,3 +203,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         label = getattr(item, "operation_label", None)
         if label is not None and item.parent is not None and not item.nodeid.endswith("]"):
             item._id = item.parent.id.child(item.name)  # the name is `test_...[GET /path]`
+    ids = [item.nodeid for item in items]
+    if len(set(ids)) != len(ids):  # xdist would silently run one test of each repeated id
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        raise pytest.UsageError(f"tests share node ids (pytest-xdist would skip all but one): {repeated[:5]}")

@@ -46,7 +46,7 @@ def test_a_new_revision_is_built_again_and_other_keys_do_not_wait() -> None:
     assert cache.get_or_build(other, 2, lambda: _entry(2, "other")).body == {"tag": "other"}
 
 
-def test_a_failed_build_leaves_each_waiter_to_build_its_own() -> None:
+def test_a_failed_build_leaves_each_waiter_to_build_its_own_at_once() -> None:
     cache, started, release = JourneyCache(8), threading.Event(), threading.Event()
 
     def failing() -> Entry:
@@ -54,20 +54,64 @@ def test_a_failed_build_leaves_each_waiter_to_build_its_own() -> None:
         release.wait(5)
         raise RuntimeError("the database went away")
 
-    with ThreadPoolExecutor(2) as pool:
+    def slow_own() -> Entry:
+        time.sleep(0.3)
+        return _entry(3, "retried")
+
+    with ThreadPoolExecutor(5) as pool:
         leader = pool.submit(cache.get_or_build, KEY, 3, failing)
         assert started.wait(5)
-        waiter = pool.submit(cache.get_or_build, KEY, 3, lambda: _entry(3, "retried"))
+        waiters = [pool.submit(cache.get_or_build, KEY, 3, slow_own) for _ in range(4)]
         time.sleep(0.1)
+        released = time.monotonic()
         release.set()
         with pytest.raises(RuntimeError, match="went away"):
             leader.result()
-        assert waiter.result().body == {"tag": "retried"}
-    assert cache.get(KEY, 3) is not None  # the waiter's own build is cached
+        assert [w.result().body for w in waiters] == [{"tag": "retried"}] * 4
+        took = time.monotonic() - released
+    assert took < 0.3 * 3, f"the waiters built one after another ({took:.2f} s)"  # together: about 0.3 s
+    assert cache.get(KEY, 3) is not None  # a waiter's own build is cached
     assert cache.get_or_build(KEY, 4, lambda: _entry(4, "after")).body == {"tag": "after"}  # nothing left locked
 
 
-def test_no_capacity_caches_nothing_but_still_shares_a_running_build() -> None:
+def test_a_hung_build_loses_the_lead(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("service.web.journeys.BUILD_WAIT_SECONDS", 0.2)
+    cache, started, release = JourneyCache(8), threading.Event(), threading.Event()
+
+    def hung() -> Entry:
+        started.set()
+        release.wait(5)
+        return _entry(5, "late")
+
+    builds: list[str] = []
+
+    def quick() -> Entry:
+        builds.append("quick")
+        time.sleep(0.3)
+        return _entry(5, "quick")
+
+    with ThreadPoolExecutor(4) as pool:
+        stuck = pool.submit(cache.get_or_build, KEY, 5, hung)
+        assert started.wait(5)
+        taker = pool.submit(cache.get_or_build, KEY, 5, quick)  # waits 0.2 s, then leads
+        time.sleep(0.3)
+        follower = pool.submit(cache.get_or_build, KEY, 5, quick)  # waits for the new leader
+        assert taker.result().body == follower.result().body == {"tag": "quick"}
+        assert builds == ["quick"]
+        release.set()
+        assert stuck.result().body == {"tag": "late"}
+
+
+def test_an_older_reader_neither_drops_nor_replaces_a_newer_entry() -> None:
+    cache = JourneyCache(8)
+    cache.put(KEY, _entry(9, "new"))
+    assert cache.get(KEY, 8) is None  # a reader that saw revision 8 builds its own ...
+    cache.put(KEY, _entry(8, "old"))  # ... which does not replace the newer one
+    assert cache.get(KEY, 9).body == {"tag": "new"}  # type: ignore[union-attr]
+    assert cache.get(KEY, 10) is None and cache.get(KEY, 9) is None  # a newer reader drops it
+
+
+def test_no_capacity_caches_nothing() -> None:
     cache = JourneyCache(0)
     assert cache.get_or_build(KEY, 1, lambda: _entry(1, "a")).body == {"tag": "a"}
     assert cache.get(KEY, 1) is None
