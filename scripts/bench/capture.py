@@ -27,12 +27,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import httpx
 from eth_account import Account
-from harness import Figure, add_results_option, chain_facts, database_facts, report, workspace
+from harness import (
+    Figure,
+    add_results_option,
+    admin_headers,
+    chain_facts,
+    database_facts,
+    local_stack,
+    report,
+    workspace,
+)
 
 from service.chain import typed_data
 from service.epcis.event_hash import hash_hex, hash_ids
-from service.settings import Settings
-from service.stack import LocalStack
 
 KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 
@@ -85,16 +92,10 @@ def main() -> None:
     add_results_option(parser)
     args = parser.parse_args()
     with workspace("capture") as folder:
-        settings = Settings(
-            database_url=args.database_url or f"sqlite:///{folder}/capture.db",
-            manifest_path=folder / "deployment.json",
-            port=0,
-            relay_interval_seconds=0,
-        )
-        stack = LocalStack(settings=settings, state_dir=folder).start(embedded_chain=True)
+        stack = local_stack(folder, "capture", args.database_url)
         try:
             base = stack.urls["api"]
-            admin = {"Authorization": f"Bearer {stack.settings.admin_api_key.get_secret_value()}"}  # type: ignore[union-attr]
+            admin = admin_headers(stack)
             with httpx.Client(base_url=base, timeout=120) as client:
                 brand = client.post("/members", json={"name": "Brand"}, headers=admin).json()
                 brand_h = {"Authorization": f"Bearer {brand['api_key']['token']}"}
@@ -142,7 +143,7 @@ def main() -> None:
                     elapsed = time.perf_counter() - began
                     rates.append(len(bodies) * args.events / elapsed)
                     print(f"run {len(rates)}: {len(bodies) * args.events:,} events in {elapsed:.2f} s", flush=True)
-            kind = settings.database_url.split(":")[0].split("+")[0]
+            kind = stack.settings.database_url.split(":")[0].split("+")[0]
             print(f"{kind}, HTTP on 127.0.0.1, signatures verified, Anvil automine")
             figure = Figure(
                 f"capture, documents of {args.events:,} signed events, {args.clients} clients",

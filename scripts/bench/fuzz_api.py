@@ -22,10 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from harness import serve
-
-from service.settings import Settings
-from service.stack import LocalStack
+from harness import local_stack, serve
 
 SEED = 20261123
 EXCLUDED_CHECKS = ["positive_data_acceptance"]
@@ -96,13 +93,7 @@ def main() -> None:
     parser.add_argument("--member", default="alpine", help="The demo member the member run speaks for")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="constellate-fuzz-"))
-    settings = Settings(
-        database_url=f"sqlite:///{folder}/fuzz.db",
-        manifest_path=folder / "deployment.json",
-        port=0,
-        relay_interval_seconds=0,
-    )
-    stack = LocalStack(settings=settings, state_dir=folder).start(embedded_chain=True)
+    stack = local_stack(folder, "fuzz")
     server = None
     try:
         demo = stack.seed_demo()

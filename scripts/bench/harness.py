@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from service.settings import PROJECT_ROOT, Settings
+from service.stack import LocalStack
 
 # Appended to a wrk script: one REPORT line of JSON when the run ends. A script may define
 # `unexpected` (responses of another status than the one asked for) and `sample` (the first
@@ -134,6 +135,32 @@ def workspace(name: str) -> Iterator[Path]:
         print(f"kept for its logs: {folder}", file=sys.stderr)
         raise
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def local_stack(folder: Path, name: str, database_url: str | None = None) -> LocalStack:
+    """The local stack of `up` in `folder`, started: its own Anvil (automine), a SQLite file
+    named after the stage unless `database_url`, the API on a free port, the relayer off."""
+    settings = Settings(
+        database_url=database_url or f"sqlite:///{folder}/{name}.db",
+        manifest_path=folder / "deployment.json",
+        port=0,
+        relay_interval_seconds=0,
+    )
+    return LocalStack(settings=settings, state_dir=folder).start(embedded_chain=True)
+
+
+def admin_headers(stack: LocalStack) -> dict[str, str]:
+    """The operator's credentials on a local stack."""
+    assert stack.settings.admin_api_key is not None
+    return {"Authorization": f"Bearer {stack.settings.admin_api_key.get_secret_value()}"}
+
+
+def add_lineage_options(parser: argparse.ArgumentParser) -> None:
+    """The size of the seeded journey (the journey and load benchmarks), and its database."""
+    parser.add_argument("--inputs", type=int, default=20)
+    parser.add_argument("--per-input", type=int, default=7)
+    parser.add_argument("--product-events", type=int, default=59)
+    parser.add_argument("--database-url")
 
 
 # --- the environment a figure was measured in -----------------------------------------------

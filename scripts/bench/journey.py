@@ -38,12 +38,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import httpx
 import typer
-from harness import WRK_REPORT, Figure, add_results_option, chain_facts, database_facts, report, serve, workspace, wrk
+from harness import (
+    WRK_REPORT,
+    Figure,
+    add_lineage_options,
+    add_results_option,
+    admin_headers,
+    chain_facts,
+    database_facts,
+    local_stack,
+    report,
+    serve,
+    workspace,
+    wrk,
+)
 
 from service import cli
 from service.domain.gs1 import check_digit
-from service.settings import PROJECT_ROOT, Settings
-from service.stack import LocalStack
+from service.settings import PROJECT_ROOT
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
 
@@ -262,24 +274,15 @@ def main() -> None:
     parser.add_argument("--uncached-seconds", type=int, default=5, help="The cache-off run (0: skip it)")
     parser.add_argument("--verify-runs", type=int, default=10, help="Timed verifications of the journey (0: none)")
     parser.add_argument("--cold-runs", type=int, default=3, help="Of them, run as a command on the journey's URL")
-    parser.add_argument("--inputs", type=int, default=20)
-    parser.add_argument("--per-input", type=int, default=7)
-    parser.add_argument("--product-events", type=int, default=59)
-    parser.add_argument("--database-url")
+    add_lineage_options(parser)
     add_results_option(parser)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: scripts/bootstrap --bench installs it")
     with workspace("journey") as folder:
-        settings = Settings(
-            database_url=args.database_url or f"sqlite:///{folder}/journey.db",
-            manifest_path=folder / "deployment.json",
-            port=0,
-            relay_interval_seconds=0,
-        )
-        stack = LocalStack(settings=settings, state_dir=folder).start(embedded_chain=True)
+        stack = local_stack(folder, "journey", args.database_url)
         try:
-            admin = {"Authorization": f"Bearer {stack.settings.admin_api_key.get_secret_value()}"}  # type: ignore[union-attr]
+            admin = admin_headers(stack)
             path = seed(stack.urls["api"], admin, args.inputs, args.per_input, args.product_events).path
             assert stack.api is not None
             stack.api.server.config.app.state.runtime.relay(flush=True)  # anchor everything, relay the claims

@@ -56,9 +56,12 @@ from harness import (
     WRK_REPORT,
     Figure,
     MemorySampler,
+    add_lineage_options,
     add_results_option,
+    admin_headers,
     chain_facts,
     database_facts,
+    local_stack,
     memory,
     processes,
     report,
@@ -70,8 +73,7 @@ from harness import (
 from journey import GREEN, seed
 from journey import Seeded as JourneySeed
 
-from service.settings import PROJECT_ROOT, Settings
-from service.stack import LocalStack
+from service.settings import PROJECT_ROOT
 
 # Requests are read from a file: records end with \x1e, fields (method, path, headers, body)
 # end with \x1f; headers are "Name: value" lines. JSON never holds either byte unescaped.
@@ -286,25 +288,16 @@ def main() -> None:
     parser.add_argument("--capture-rate", type=float, default=1, help="Documents captured a second, at most")
     parser.add_argument("--capture-events", type=int, default=5, help="Events per captured document")
     parser.add_argument("--relay-interval", type=float, default=5, help="Seconds between the relayer's rounds")
-    parser.add_argument("--inputs", type=int, default=20)
-    parser.add_argument("--per-input", type=int, default=7)
-    parser.add_argument("--product-events", type=int, default=59)
-    parser.add_argument("--database-url")
+    add_lineage_options(parser)
     add_results_option(parser)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: scripts/bootstrap --bench installs it")
     with workspace("load") as folder:
-        settings = Settings(
-            database_url=args.database_url or f"sqlite:///{folder}/load.db",
-            manifest_path=folder / "deployment.json",
-            port=0,
-            relay_interval_seconds=0,
-        )
-        stack = LocalStack(settings=settings, state_dir=folder).start(embedded_chain=True)
+        stack = local_stack(folder, "load", args.database_url)
         server = None
         try:
-            admin = {"Authorization": f"Bearer {stack.settings.admin_api_key.get_secret_value()}"}  # type: ignore[union-attr]
+            admin = admin_headers(stack)
             made = seed_traffic(stack.urls["api"], admin, args.inputs, args.per_input, args.product_events)
             assert stack.api is not None
             stack.api.server.config.app.state.runtime.relay(flush=True)  # anchor everything, relay the claims
