@@ -38,6 +38,18 @@ class Settings(BaseSettings):
     admin_api_key: SecretStr | None = Field(
         default=None, description="Bootstrap admin API key: acts as the operator, may onboard members."
     )
+    operator_address: str | None = Field(
+        default=None,
+        pattern=r"^0x[0-9a-fA-F]{40}$",
+        description="The operator's administrative Ethereum account (a key kept apart, never the relayer's): "
+        "signing in with it (SIWE) may obtain an admin API key. Unset: only the bootstrap admin API key acts as "
+        "the operator. The relayer's key never signs anyone in.",
+    )
+    dev_mode: bool = Field(
+        default=False,
+        description="A development chain: Anvil's well-known accounts (public keys of its default mnemonic) may "
+        "sign in and be members' keys. `up` turns it on for its own embedded Anvil; off everywhere else.",
+    )
     key_encryption_key: SecretStr | None = Field(
         default=None,
         description="Base64 of 32 random bytes: encrypts managed member keys at rest (AES-256-GCM).",

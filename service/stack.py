@@ -142,6 +142,8 @@ class LocalStack:
                 state_path=self.state_dir / "anvil-state.json", log_path=self.state_dir / "anvil.log"
             ).start()
             updates: dict[str, object] = {"rpc_url": self.anvil.rpc_url}
+            if "dev_mode" not in self.settings.model_fields_set:  # a chain of published keys: say so
+                updates["dev_mode"] = True
             if self.settings.relayer_private_key is None:
                 updates["relayer_private_key"] = SecretStr(DEV_PRIVATE_KEY)
             self.settings = self.settings.model_copy(update=updates)

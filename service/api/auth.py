@@ -1,13 +1,14 @@
-"""Sign-In with Ethereum (EIP-4361): a nonce, then a signed message for an API key."""
+"""Sign-In with Ethereum (EIP-4361): a nonce, then a signed message for an API key. The domain
+and URI the message must name come from settings (the public base URL), never from the request."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.deps import RuntimeDep, SessionDep
+from service.api.deps import IdentitiesDep, RuntimeDep, SessionDep
 from service.api.schemas import ApiKeyCreated, ApiKeyPublic, problems
 from service.domain import siwe
 from service.domain.members import Scope
@@ -34,26 +35,17 @@ class SignIn(BaseModel):
     scopes: list[Scope] | None = None
 
 
-def _domain(request: Request) -> str:
-    return request.headers.get("host", request.url.netloc)
-
-
 @router.post(
     "/nonce",
     response_model=NonceOffer,
     summary="A one-time nonce for a SIWE message",
     responses=problems(400, 409, 413, 422, 503),
 )
-def nonce(body: NonceRequest, request: Request, session: SessionDep, runtime: RuntimeDep) -> NonceOffer:
+def nonce(body: NonceRequest, session: SessionDep, runtime: RuntimeDep) -> NonceOffer:
+    audience = siwe.Audience(runtime.settings.public_base_url)
     with session.begin():
         row = siwe.issue_nonce(session=session, address=body.address)
-        domain = _domain(request)
-        message = (
-            f"{domain} wants you to sign in with your Ethereum account:\n{row.address}\n\n"
-            "Sign in to Constellate.\n\n"
-            f"URI: {request.url.scheme}://{domain}/auth/siwe\nVersion: 1\nChain ID: {runtime.chain.chain_id}\n"
-            f"Nonce: {row.nonce}\nIssued At: {row.issued_at.isoformat().replace('+00:00', 'Z')}"
-        )
+        message = audience.message(row=row, chain_id=runtime.chain.chain_id)
         return NonceOffer(nonce=row.nonce, expires_at=row.expires_at, message=message)
 
 
@@ -64,14 +56,15 @@ def nonce(body: NonceRequest, request: Request, session: SessionDep, runtime: Ru
     summary="Sign in: an API key",
     responses=problems(400, 401, 413, 422, 503),
 )
-def sign_in(body: SignIn, request: Request, session: SessionDep, runtime: RuntimeDep) -> ApiKeyCreated:
+def sign_in(body: SignIn, session: SessionDep, runtime: RuntimeDep, identities: IdentitiesDep) -> ApiKeyCreated:
     with session.begin():
         api_key, token = siwe.sign_in(
             session=session,
             message=body.message,
             signature=body.signature,
-            domain=_domain(request),
+            audience=siwe.Audience(runtime.settings.public_base_url),
             chain_id=runtime.chain.chain_id,
+            identities=identities,
             scopes=body.scopes,
         )
         return ApiKeyCreated(**ApiKeyPublic.of(api_key).model_dump(), token=token)

@@ -12,6 +12,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.orm import Session
 
 from service.domain import policy
+from service.domain.identities import Identities
 from service.domain.members import ALL_SCOPES, Principal, authenticate, operator
 from service.domain.policy import Access
 from service.errors import MalformedInput, NotAuthenticated
@@ -37,6 +38,18 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_identities(runtime: RuntimeDep) -> Identities:
+    """The keys that are not members' own (the relayer's, the operator's admin account) and
+    whether Anvil's published keys count, from settings: no chain call."""
+    settings = runtime.settings
+    return Identities(
+        relayer=runtime.anchorer_address(), operator=settings.operator_address, dev_mode=settings.dev_mode
+    )
+
+
+IdentitiesDep = Annotated[Identities, Depends(get_identities)]
 
 
 def request_token(request: Request) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from service.api.deps import CurrentPrincipal, IdentitiesDep, RuntimeDep, SessionDep
 from service.api.schemas import (
     ApiKeyCreated,
     ApiKeyPublic,
@@ -24,7 +24,10 @@ router = APIRouter(prefix="/members", tags=["members"])
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    scopes: list[Scope] | None = Field(default=None, description="Default: every member scope")
+    scopes: list[Scope] | None = Field(
+        default=None,
+        description="A subset of the calling key's scopes (403 otherwise). Default: the member scopes it holds",
+    )
     label: str = Field(default="", max_length=100)
 
 
@@ -36,11 +39,15 @@ class ApiKeyCreate(BaseModel):
     responses=problems(400, 401, 403, 409, 413, 422, 503),
 )
 def create_member(
-    member_in: MemberCreate, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
+    member_in: MemberCreate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    principal: CurrentPrincipal,
+    identities: IdentitiesDep,
 ) -> MemberCreated:
     principal.require("admin")
     with session.begin():
-        member = members.create_member(session=session, vault=runtime.vault, member_in=member_in)
+        member = members.create_member(session=session, vault=runtime.vault, member_in=member_in, identities=identities)
         api_key, token = members.issue_api_key(session=session, member=member, label="onboarding")
         return MemberCreated(
             member=MemberPublic.of(member), api_key=ApiKeyCreated(**ApiKeyPublic.of(api_key).model_dump(), token=token)
@@ -68,7 +75,9 @@ def create_api_key(key_in: ApiKeyCreate, session: SessionDep, principal: Current
     principal.require("members")
     with session.begin():
         member = members.get_member(session=session, member_id=principal.member.id)
-        api_key, token = members.issue_api_key(session=session, member=member, scopes=key_in.scopes, label=key_in.label)
+        api_key, token = members.issue_api_key(
+            session=session, member=member, scopes=key_in.scopes, label=key_in.label, minted_by=principal.scopes
+        )
         return ApiKeyCreated(**ApiKeyPublic.of(api_key).model_dump(), token=token)
 
 

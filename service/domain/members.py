@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from service.db.models import ApiKey, ManagedKey, Member
 from service.domain.gs1 import validate_gln
+from service.domain.identities import Identities
 from service.domain.keys import KeyVault
 from service.errors import Conflict, NotAuthenticated, NotFound, PolicyDenied, ValidationFailed
 
@@ -86,8 +87,13 @@ class Principal:
             raise PolicyDenied(f"this API key lacks the {scope!r} scope")
 
 
-def create_member(*, session: Session, vault: KeyVault | None, member_in: MemberCreate) -> Member:
-    """Stores a member; without an address, generates its managed key and seals it."""
+def create_member(
+    *, session: Session, vault: KeyVault | None, member_in: MemberCreate, identities: Identities
+) -> Member:
+    """Stores a member; without an address, generates its managed key and seals it. A self-custody
+    key may be neither the relayer's nor a published development key (outside dev mode)."""
+    if member_in.address is not None:
+        identities.check_member_key(member_in.address)
     if member_in.gln and session.scalar(select(Member).where(Member.gln == member_in.gln)):
         raise Conflict(f"a member with GLN {member_in.gln} already exists")
     member_id = str(uuid.uuid4())
@@ -177,15 +183,29 @@ def _hash_secret(secret: str) -> str:
 
 
 def issue_api_key(
-    *, session: Session, member: Member, scopes: list[Scope] | None = None, label: str = ""
+    *,
+    session: Session,
+    member: Member,
+    scopes: list[Scope] | None = None,
+    label: str = "",
+    minted_by: frozenset[str] | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new API key; the returned token is the only time its secret is seen."""
+    """A new API key; the returned token is the only time its secret is seen. `minted_by` holds
+    the scopes of the API key that asks for it: a key mints only keys with a subset of its own
+    scopes (by default, the member scopes it holds). None when the member proved its Ethereum key
+    (sign-in) or the operator onboards it."""
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
-    chosen = sorted(set(scopes or MEMBER_SCOPES))
+    default = MEMBER_SCOPES if minted_by is None else [s for s in MEMBER_SCOPES if s in minted_by]
+    chosen = sorted(set(scopes or default))
     unknown = set(chosen) - set(ALL_SCOPES)
     if unknown:
         raise ValidationFailed(f"unknown scopes {sorted(unknown)}; known scopes are {ALL_SCOPES}")
+    if not chosen:
+        raise ValidationFailed("an API key needs at least one scope")
+    lacking = sorted(set(chosen) - minted_by) if minted_by is not None else []
+    if lacking:
+        raise PolicyDenied(f"this API key lacks the scopes {lacking}: a key only mints keys with scopes it holds")
     if "admin" in chosen and member.custody != "operator":
         raise PolicyDenied("only the operator holds the admin scope")
     api_key = ApiKey(id=key_id, member_id=member.id, secret_hash=_hash_secret(secret), scopes=chosen, label=label)

@@ -1,6 +1,9 @@
 """Sign-In with Ethereum (EIP-4361): a member proves it holds its key by signing a one-time
 message, and receives an API key. The nonce is issued here, bound to the address, valid for
-a few minutes and used once; the message must name this service's domain and chain."""
+a few minutes and used once; the message must name this service's domain, URI and chain — as
+settings give them (the public base URL), never as a request's Host header says: a phishing site
+would otherwise get a nonce for its own domain and trade a member's signature for its API key.
+Who a key may sign in as is `identities`' to decide."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
@@ -17,7 +21,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from service.db.models import ApiKey, Member, SiweNonce
-from service.domain.members import Scope, issue_api_key
+from service.domain.identities import Identities
+from service.domain.members import Scope, issue_api_key, operator
 from service.domain.signing import parse_signature
 from service.errors import Conflict, NotAuthenticated, ValidationFailed
 
@@ -107,6 +112,38 @@ def parse(message: str) -> SiweMessage:
     )
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Where sign-in messages must point: this service's public base URL, from settings."""
+
+    base_url: str
+
+    @property
+    def domain(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    @property
+    def uri(self) -> str:
+        return self.base_url.rstrip("/") + "/auth/siwe"
+
+    def check(self, parsed: SiweMessage) -> None:
+        """NotAuthenticated unless the message names this service's domain and a URI on it."""
+        if parsed.domain != self.domain:
+            raise NotAuthenticated(f"the SIWE message is for {parsed.domain!r}, not this service ({self.domain!r})")
+        root = self.base_url.rstrip("/")
+        if parsed.uri != root and not parsed.uri.startswith(root + "/"):
+            raise NotAuthenticated(f"the SIWE message's URI {parsed.uri[:200]!r} is not on this service ({root!r})")
+
+    def message(self, *, row: SiweNonce, chain_id: int) -> str:
+        """A ready EIP-4361 message for a nonce, to be signed as is."""
+        return (
+            f"{self.domain} wants you to sign in with your Ethereum account:\n{row.address}\n\n"
+            "Sign in to Constellate.\n\n"
+            f"URI: {self.uri}\nVersion: 1\nChain ID: {chain_id}\n"
+            f"Nonce: {row.nonce}\nIssued At: {row.issued_at.isoformat().replace('+00:00', 'Z')}"
+        )
+
+
 def issue_nonce(*, session: Session, address: str, now: datetime | None = None) -> SiweNonce:
     """A fresh nonce for `address` (alphanumeric, as EIP-4361 requires), valid NONCE_TTL."""
     if not is_address(address):
@@ -130,16 +167,17 @@ def sign_in(
     session: Session,
     message: str,
     signature: str,
-    domain: str,
+    audience: Audience,
     chain_id: int,
+    identities: Identities,
     scopes: list[Scope] | None = None,
     now: datetime | None = None,
 ) -> tuple[ApiKey, str]:
-    """Checks a signed SIWE message and issues an API key to the member holding the address."""
+    """Checks a signed SIWE message and issues an API key to the member holding the address
+    (the operator's own row for its administrative account)."""
     now = now or datetime.now(UTC)
     parsed = parse(message)
-    if parsed.domain != domain:
-        raise NotAuthenticated(f"the SIWE message is for {parsed.domain!r}, not this service ({domain!r})")
+    audience.check(parsed)
     if parsed.chain_id != chain_id:
         raise NotAuthenticated(f"the SIWE message is for chain {parsed.chain_id}, not {chain_id}")
     if parsed.expiration_time is not None and parsed.expiration_time <= now:
@@ -153,6 +191,7 @@ def sign_in(
         raise NotAuthenticated(f"the SIWE signature does not recover: {exc}") from None
     if signer != parsed.address:
         raise NotAuthenticated("the SIWE message was not signed by the address it names")
+    identities.check_sign_in(parsed.address)
     nonce = session.get(SiweNonce, parsed.nonce, with_for_update=True)
     if nonce is None or nonce.address != parsed.address:
         raise NotAuthenticated("unknown SIWE nonce: ask POST /auth/siwe/nonce for one")
@@ -160,8 +199,11 @@ def sign_in(
         raise NotAuthenticated("this SIWE nonce was used already")
     if nonce.expires_at <= now:
         raise NotAuthenticated("this SIWE nonce has expired")
-    member = session.scalar(select(Member).where(Member.address == parsed.address))
-    if member is None:
-        raise NotAuthenticated(f"no member holds {parsed.address}")
     nonce.used_at = now
+    if identities.is_operator(parsed.address):
+        admin = operator(session=session, address=identities.relayer or parsed.address)
+        return issue_api_key(session=session, member=admin, scopes=scopes, label="operator sign-in with Ethereum")
+    member = session.scalar(select(Member).where(Member.address == parsed.address))
+    if member is None or member.custody == "operator":  # the operator's row carries the relayer's address
+        raise NotAuthenticated(f"no member holds {parsed.address}")
     return issue_api_key(session=session, member=member, scopes=scopes, label="sign-in with Ethereum")

@@ -52,6 +52,7 @@ def base_settings(anvil: AnvilProcess, build_dir: Path, artifacts: dict[str, Art
         manifest_path=build_dir / "deployment.json",
         database_url=f"sqlite:///{build_dir / 'unused.db'}",
         tx_timeout_seconds=20,
+        dev_mode=True,  # the test chain is Anvil: members' self-custody keys are its published accounts
     )
 
 

@@ -89,3 +89,24 @@ def test_admin_scope_cannot_be_given_to_a_member(api: Api) -> None:
     _, headers = api.onboard("Ambitious")
     response = api.client.post("/members/me/api-keys", json={"scopes": ["admin"]}, headers=headers)
     assert response.status_code == 403
+
+
+def test_a_key_mints_only_keys_within_its_own_scopes(api: Api) -> None:
+    """A key holding only `members` minted a key with every scope before: an escalation."""
+    _, headers = api.onboard("Retailer")
+    created = api.client.post("/members/me/api-keys", json={"scopes": ["members"]}, headers=headers)
+    assert created.status_code == 201, created.text
+    narrow = {"Authorization": f"Bearer {created.json()['token']}"}
+    every = ["attestations", "constellations", "events", "grants", "members", "read"]
+    escalated = api.client.post("/members/me/api-keys", json={"scopes": every}, headers=narrow)
+    assert escalated.status_code == 403, escalated.text
+    assert "lacks the scopes ['attestations', 'constellations', 'events', 'grants', 'read']" in escalated.text
+    one_more = api.client.post("/members/me/api-keys", json={"scopes": ["members", "read"]}, headers=narrow)
+    assert one_more.status_code == 403 and "['read']" in one_more.json()["detail"]
+    assert api.client.post("/members/me/api-keys", json={"scopes": ["admin"]}, headers=narrow).status_code == 403
+    by_default = api.client.post("/members/me/api-keys", json={}, headers=narrow)
+    assert by_default.status_code == 201 and by_default.json()["scopes"] == ["members"]
+    same = api.client.post("/members/me/api-keys", json={"scopes": ["members"]}, headers=narrow)
+    assert same.status_code == 201 and same.json()["scopes"] == ["members"]
+    listed = api.client.get("/members/me/api-keys", headers=headers).json()
+    assert all(set(k["scopes"]) <= {"members"} for k in listed if k["label"] != "onboarding")
