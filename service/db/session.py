@@ -14,6 +14,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from service.db.models import DataRevision
 from service.errors import ConstellateError
+from service.json_bounds import MAX_STORED_JSON_DEPTH, JsonTooDeep, check_json_depth
 
 
 class DatabaseUnavailable(ConstellateError, ConnectionError):
@@ -26,14 +27,34 @@ CONNECT_TIMEOUT_SECONDS = 5
 
 
 def _json_dumps(value: Any) -> str:
-    """JSON columns are written with orjson (several times faster than json.dumps on payloads)."""
-    return orjson.dumps(value).decode()
+    """JSON columns are written with orjson (several times faster than json.dumps on payloads),
+    never deeper than MAX_STORED_JSON_DEPTH (orjson itself stops, with a bare TypeError, at 254)."""
+    try:
+        text = orjson.dumps(value)
+    except orjson.JSONEncodeError as exc:
+        if "recursion" not in str(exc).lower():
+            raise
+        raise JsonTooDeep(
+            f"a stored JSON value nests deeper than the limit of {MAX_STORED_JSON_DEPTH} levels"
+        ) from None
+    check_json_depth(text, limit=MAX_STORED_JSON_DEPTH, what="a stored JSON value")
+    return text.decode()
+
+
+def _json_loads(text: str | bytes) -> Any:
+    """JSON columns are read with orjson, never deeper than MAX_STORED_JSON_DEPTH: a row written
+    by other means is an error of the service's data (500), not handed to code that recurses."""
+    try:
+        check_json_depth(text, limit=MAX_STORED_JSON_DEPTH, what="a stored JSON value")
+    except JsonTooDeep as exc:
+        raise ValueError(str(exc)) from None
+    return orjson.loads(text)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine; SQLite gets WAL, foreign keys and a busy timeout so several workers can share it."""
     kwargs.setdefault("json_serializer", _json_dumps)
-    kwargs.setdefault("json_deserializer", orjson.loads)
+    kwargs.setdefault("json_deserializer", _json_loads)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
@@ -51,7 +72,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # Pre-ping: connections the server dropped (a restart) are replaced at checkout.
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
     event.listen(engine, "handle_error", _failed_connect_is_a_disconnect)
+    event.listen(engine, "handle_error", _domain_error_as_raised)
     return engine
+
+
+def _domain_error_as_raised(context: ExceptionContext) -> BaseException | None:
+    """A domain error raised while a statement is prepared (a JSON value too deep to store)
+    reaches the caller as itself, not wrapped in SQLAlchemy's StatementError (a 500)."""
+    original = context.original_exception
+    return original if isinstance(original, ConstellateError) else None
 
 
 def _failed_connect_is_a_disconnect(context: ExceptionContext) -> None:

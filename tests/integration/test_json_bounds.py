@@ -1,0 +1,201 @@
+"""Deep JSON against `constellate serve` as a process of its own: nesting is bounded before any
+parser recurses, on every route, with or without a key; a body too deep is a 400 naming the
+limit, the connection it came on keeps serving, and the process lives. A body at the limit is
+taken whole, stored and read back on both databases."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from service.api import create_app
+from service.json_bounds import MAX_JSON_DEPTH, MAX_STORED_JSON_DEPTH, RECURSION_LIMIT, json_depth
+from service.settings import Settings
+
+from . import journey, test_faults
+from .test_faults import Service, _coffee
+
+service_env = test_faults.service_env  # the environment of a served process on the session's chain
+
+LIMIT_NAMED = f"the limit is {MAX_JSON_DEPTH} levels"
+
+
+def nested(depth: int, leaf: Any = 1) -> Any:
+    """`depth` arrays, one inside the other."""
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def at_the_limit(wrap: Callable[[Any], Any]) -> Any:
+    """`wrap` around as many arrays as make the whole nest exactly MAX_JSON_DEPTH deep."""
+    around = json_depth(json.dumps(wrap(1)).encode())
+    return nested(MAX_JSON_DEPTH - around)
+
+
+def _local_port(response: httpx.Response) -> int:
+    """The client side's port of the connection the response came on."""
+    return int(response.extensions["network_stream"].get_extra_info("client_addr")[1])
+
+
+def _schema_with(value: Any) -> dict[str, Any]:
+    return {"name": "deep-one", "title": "Deep", "json_schema": {"type": "object", "examples": [value]}}
+
+
+def _capture_with(value: Any) -> bytes:
+    return json.dumps(_document_with(value)).encode()
+
+
+def _document_with(value: Any) -> dict[str, Any]:
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-03-01T08:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "ADD",
+        "bizStep": "commissioning",
+        "quantityList": [{"epcClass": journey.lot(journey.GREEN, "DEEP-1"), "quantity": 1, "uom": "KGM"}],
+        "bizLocation": {"id": journey.FARM_1},
+        "example:deep": value,
+    }
+    document = journey.document([event])
+    document["@context"] = [*document["@context"], {"example": "https://example.org/"}]
+    return document
+
+
+def test_the_recursion_limit_is_python_s_own_once_the_app_is_made(settings: Settings) -> None:
+    """py_ecc raises it to 100,000 at import (a C parser then recurses until the thread's stack
+    overflows); the service sets it back once, wherever the import happens first."""
+    from py_ecc import bls  # noqa: F401  (the submodules load late; none raises it again)
+
+    create_app(settings)
+    assert sys.getrecursionlimit() == RECURSION_LIMIT
+
+
+def test_a_hundred_thousand_nested_arrays_without_a_key_are_a_400_and_the_service_lives(
+    service_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The issue's crash: 200 KB of brackets to POST /members (no key) killed the process."""
+    body = b"[" * 100_000 + b"]" * 100_000
+    env = {**service_env, "CONSTELLATE_DATABASE_URL": f"sqlite:///{tmp_path / 'deep.db'}"}
+    service = Service(env, tmp_path / "serve.log").start()
+    try:
+        with service.client() as client:
+            for path in ("/members", "/auth/siwe/verify", "/epcis/capture", "/verify/record"):
+                refused = client.post(path, content=body, headers={"Content-Type": "application/json"})
+                assert refused.status_code == 400, (path, refused.text)
+                assert refused.json()["error"] == "JsonTooDeep" and LIMIT_NAMED in refused.json()["detail"]
+            text_plain = client.post("/members", content=body, headers={"Content-Type": "text/plain"})
+            assert text_plain.status_code == 400  # whatever it claims to be
+            assert client.get("/health").status_code == 200
+        assert service.process is not None and service.process.poll() is None
+    finally:
+        service.stop()
+
+
+def test_json_too_deep_to_store_is_a_400_and_the_connection_keeps_serving(
+    service_env: dict[str, str], database_url: str, tmp_path: Path
+) -> None:
+    """~300 levels (under the parser's reach, past the storage serializer's) gave a 500 on three
+    routes of a signed-in member, and reset the next request on the same connection."""
+    service = Service({**service_env, "CONSTELLATE_DATABASE_URL": database_url}, tmp_path / "serve.log").start()
+    try:
+        with service.client() as client:
+            farm = _coffee(client)
+            open_schema = {"name": "open-notes", "title": "Notes", "json_schema": {"type": "object"}}
+            assert client.post("/attestation-schemas", json=open_schema, headers=farm).status_code == 201
+            deep = nested(300)
+            attestation = {
+                "schema": "open-notes",
+                "constellation": "coffee",
+                "subject": {"kind": "item", "gtin": journey.GREEN},
+                "body": {"notes": deep},
+            }
+            ports: set[int] = set()
+
+            def post(path: str, **request: Any) -> httpx.Response:
+                answer = client.post(path, **request)
+                ports.add(_local_port(answer))
+                return answer
+
+            answers = [
+                post("/attestation-schemas", json=_schema_with(deep), headers=farm),
+                post("/attestations", json=attestation, headers=farm),
+                post(
+                    "/epcis/capture",
+                    content=_capture_with(deep),
+                    headers={**farm, "Content-Type": "application/json", "Constellate-Constellation": "coffee"},
+                ),
+            ]
+            after = client.get("/health")
+            ports.add(_local_port(after))
+        for answer in answers:
+            assert answer.status_code == 400, (answer.request.url.path, answer.text)
+            assert LIMIT_NAMED in answer.json()["detail"]
+        assert after.status_code == 200
+        assert len(ports) == 1, "each answer must keep the connection open"
+    finally:
+        service.stop()
+
+
+def test_json_at_the_limit_is_stored_and_read_back(
+    service_env: dict[str, str], database_url: str, tmp_path: Path
+) -> None:
+    """The bound leaves room below it: a schema and an event nesting to the limit itself are
+    taken, stored and read back (the parsers, validators and serializers all reach it)."""
+    service = Service({**service_env, "CONSTELLATE_DATABASE_URL": database_url}, tmp_path / "serve.log").start()
+    try:
+        with service.client() as client:
+            farm = _coffee(client)
+            schema = _schema_with(at_the_limit(_schema_with))
+            registered = client.post("/attestation-schemas", json=schema, headers=farm)
+            assert registered.status_code == 201, registered.text
+            read = client.get("/attestation-schemas/deep-one", headers=farm)
+            assert read.json()["json_schema"] == schema["json_schema"]
+
+            deep = at_the_limit(_document_with)
+            captured = client.post(
+                "/epcis/capture",
+                content=_capture_with(deep),
+                headers={**farm, "Content-Type": "application/json", "Constellate-Constellation": "coffee"},
+            )
+            assert captured.status_code == 202, captured.text
+            events = client.get("/epcis/events", headers=farm).json()["epcisBody"]["queryResults"]["resultsBody"]
+            assert events["eventList"][0]["example:deep"] == deep
+    finally:
+        service.stop()
+
+
+def test_a_json_column_too_deep_is_neither_written_nor_read(database_url: str) -> None:
+    """The storage side of the bound, whatever writes it: a domain error on write, not
+    SQLAlchemy's wrapped TypeError; an error naming the limit on read."""
+    from sqlalchemy import JSON, Column, Integer, MetaData, Table, insert, select, text
+
+    from service.db.session import make_engine
+    from service.json_bounds import JsonTooDeep
+
+    engine = make_engine(database_url)
+    table = Table("deep_values", MetaData(), Column("id", Integer, primary_key=True), Column("value", JSON))
+    table.metadata.create_all(engine)
+    try:
+        with pytest.raises(JsonTooDeep, match=f"the limit is {MAX_STORED_JSON_DEPTH}"), engine.begin() as connection:
+            connection.execute(insert(table).values(value=nested(MAX_STORED_JSON_DEPTH + 1)))
+        with engine.begin() as connection:
+            connection.execute(insert(table).values(value=nested(MAX_STORED_JSON_DEPTH)))
+            deep = "[" * 300 + "]" * 300
+            cast = "CAST(:v AS JSON)" if engine.dialect.name == "postgresql" else ":v"
+            connection.execute(text(f"INSERT INTO deep_values (value) VALUES ({cast})"), {"v": deep})
+        with engine.connect() as connection:
+            first = connection.scalar(select(table.c.value).order_by(table.c.id).limit(1))
+            assert first == nested(MAX_STORED_JSON_DEPTH)
+            with pytest.raises(Exception, match=f"the limit is {MAX_STORED_JSON_DEPTH}"):
+                connection.scalar(select(table.c.value).order_by(table.c.id.desc()).limit(1))
+    finally:
+        table.metadata.drop_all(engine)
+        engine.dispose()
