@@ -541,8 +541,8 @@ def _capture_source(client: Client, slug: str, source: _Source, tally: _Tally, a
 
 
 def _culprit(error: ApiError, source: _Source, batch: list[tuple[int, dict[str, Any]]]) -> str | None:
-    """The input row or event the service's message points at ("event #3", "eventList/3")."""
-    found = re.search(r"event #(\d+)|eventList/(\d+)", error.detail)
+    """The input row or event the service's message points at ("event #3", "eventList[3]")."""
+    found = re.search(r"event #(\d+)|eventList\[(\d+)\]", error.detail)
     if found is None:
         return None
     index = int(found.group(1) or found.group(2))

@@ -3,6 +3,7 @@
 ConstellateError
 ├── ValidationFailed (ValueError)        -> 422
 │   ├── MalformedInput                   -> 400, not parseable / not valid by a standard's schema
+│   │   └── InvalidField                 -> 400, naming the field's path (epcisBody.eventList[3].action)
 │   └── PayloadTooLarge                  -> 413
 ├── NotFound (LookupError)               -> 404
 ├── Conflict                             -> 409
@@ -19,6 +20,7 @@ ConstellateError
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -32,6 +34,23 @@ class ValidationFailed(ConstellateError, ValueError):
 
 class MalformedInput(ValidationFailed):
     """A payload that cannot be parsed or breaks the standard it claims (EPCIS: ValidationException)."""
+
+
+class InvalidField(MalformedInput):
+    """One field of a payload breaks its standard: `path` locates it (keys and list indexes), `field`
+    spells it as JSON readers do (``epcisBody.eventList[3].action``; empty for the payload itself) and
+    `problem` says what is wrong. The message is `context`, the field, then the problem."""
+
+    def __init__(self, problem: str, *, path: Sequence[str | int] = (), context: str = "") -> None:
+        self.path = tuple(path)
+        self.problem = problem
+        self.field = json_path(self.path)
+        super().__init__(f"{context}{self.field}: {problem}" if self.field else f"{context}{problem}")
+
+
+def json_path(path: Sequence[str | int]) -> str:
+    """``("epcisBody", "eventList", 3, "action")`` as ``epcisBody.eventList[3].action``."""
+    return "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path).removeprefix(".")
 
 
 class PayloadTooLarge(ValidationFailed):

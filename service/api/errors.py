@@ -22,6 +22,7 @@ from service.errors import (
     Conflict,
     ConstellateError,
     ContractReverted,
+    InvalidField,
     MalformedInput,
     NotAuthenticated,
     NotFound,
@@ -64,7 +65,7 @@ def status_of(exc: ConstellateError) -> int:
 
 
 def problem_response(exc: ConstellateError) -> JSONResponse:
-    """The RFC 7807 answer to a domain error: {type, title, status, error, detail[, args]}."""
+    """The RFC 7807 answer to a domain error: {type, title, status, error, detail[, args][, field]}."""
     name = exc.error_name if isinstance(exc, ContractReverted) else type(exc).__name__
     problem = Problem(
         type=next((t for cls, t in PROBLEM_TYPES if isinstance(exc, cls)), "about:blank"),
@@ -73,6 +74,7 @@ def problem_response(exc: ConstellateError) -> JSONResponse:
         error=name,
         detail=str(exc),
         args=(exc.error_args or None) if isinstance(exc, ContractReverted) else None,
+        field=(exc.field or None) if isinstance(exc, InvalidField) else None,
     )
     return _answer(problem)
 

@@ -34,6 +34,8 @@ class Problem(BaseModel):
     detail: str
     args: dict[str, Any] | None = None
     """The custom error's arguments, when the chain refused a transaction."""
+    field: str | None = None
+    """The path of the offending field (`epcisBody.eventList[3].action`), when one field is to blame."""
 
 
 PROBLEMS: dict[int, str] = {

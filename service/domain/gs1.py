@@ -1,5 +1,7 @@
-"""GS1 keys: check digits, and the canonical GS1 Digital Link URI of an item or a place.
-The canonical form (https://id.gs1.org/...) is what the service stores, hashes and compares."""
+"""GS1 keys as the domain holds them: items and places, and their canonical GS1 Digital Link URI.
+The canonical form (https://id.gs1.org/...) is what the service stores, hashes and compares. The
+rules of the keys themselves (check digits, the Digital Link grammar) are service.epcis's, the same
+ones EPCIS capture applies: a link the resolver refuses is one capture refuses."""
 
 from __future__ import annotations
 
@@ -7,43 +9,37 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
+from service.epcis.gs1_keys import CANONICAL_HOST, CANONICAL_SAFE, key_problem
+from service.epcis.gs1_keys import check_digit as check_digit  # the domain's callers name it here too
+from service.epcis.identifiers import identifier_problem
 from service.errors import ValidationFailed
 
-CANONICAL_HOST = "https://id.gs1.org"
-CANONICAL_SAFE = "';="
-"""Besides letters, digits and ``-._~``, what a canonical Digital Link keeps unencoded in a serial or lot
-(as the reference event hash implementation does); every other character is percent-encoded."""
 # GS1 AI 10 (lot) and 21 (serial): up to 20 characters of GS1 AI encodable character set 82.
 _CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
 _DIGITS = re.compile(r"[0-9]+")
 
 
-def check_digit(body: str) -> int:
-    """The GS1 mod-10 check digit of `body` (the key without its last digit)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10
-
-
-def _digits(value: str, lengths: tuple[int, ...], name: str) -> str:
+def _digits(value: str, lengths: tuple[int, ...], name: str, ai: str) -> str:
     if not _DIGITS.fullmatch(value) or len(value) not in lengths:
         allowed = " or ".join(str(n) for n in lengths)
         raise ValidationFailed(f"{name} {value!r} must be {allowed} digits")
-    if check_digit(value[:-1]) != int(value[-1]):
-        raise ValidationFailed(f"{name} {value} has a wrong check digit (expected {check_digit(value[:-1])})")
+    problem = key_problem(ai, value.zfill(max(lengths)))
+    if problem is not None:
+        raise ValidationFailed(problem)
     return value
 
 
 def normalise_gtin(gtin: str) -> str:
     """A valid GTIN-8/12/13/14 as GTIN-14."""
-    return _digits(gtin, (8, 12, 13, 14), "GTIN").zfill(14)
+    return _digits(gtin, (8, 12, 13, 14), "GTIN", "01").zfill(14)
 
 
 def validate_gln(gln: str) -> str:
-    return _digits(gln, (13,), "GLN")
+    return _digits(gln, (13,), "GLN", "414")
 
 
 def validate_sscc(sscc: str) -> str:
-    return _digits(sscc, (18,), "SSCC")
+    return _digits(sscc, (18,), "SSCC", "00")
 
 
 def validate_attribute(value: str, name: str) -> str:
@@ -103,7 +99,11 @@ _PATH = re.compile(r"^/01/(?P<gtin>[^/]+)(?:/10/(?P<lot>[^/]+))?(?:/21/(?P<seria
 
 
 def parse_item_path(path: str) -> ItemKey:
-    """An item from a Digital Link path such as /01/{gtin}/10/{lot}/21/{serial}."""
+    """An item from a Digital Link path such as /01/{gtin}/10/{lot}/21/{serial}: the Digital Link
+    grammar and the key's check digit as capture checks them, then the item's parts."""
+    problem = identifier_problem(CANONICAL_HOST + path) if path.startswith("/") else None
+    if problem is not None:
+        raise ValidationFailed(problem)
     match = _PATH.match(path)
     if match is None:
         raise ValidationFailed(f"{path!r} is not a GS1 Digital Link path /01/{{gtin}}[/10/{{lot}}][/21/{{serial}}]")

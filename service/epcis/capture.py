@@ -27,8 +27,9 @@ from service.epcis import policy
 from service.epcis.analysis import AnalysedEvent, analyse_all, context_list, stored_payload
 from service.epcis.event_hash import HashContext, hash_id, iter_events
 from service.epcis.identifiers import canonical_id
+from service.epcis.validation import CONTEXT as VALIDATION_CONTEXT
 from service.epcis.validation import validate_document
-from service.errors import MalformedInput, PayloadTooLarge, PolicyDenied, ValidationFailed
+from service.errors import InvalidField, MalformedInput, PayloadTooLarge, PolicyDenied, ValidationFailed
 
 
 def record_id(constellation: str, owner_id: str, hex_digest: str) -> str:
@@ -61,8 +62,8 @@ def prepare(
         raise MalformedInput("an EPCIS payload is a JSON object (an EPCISDocument, an EPCISQueryDocument or an event)")
     try:
         events = iter_events(document)
-    except ValueError as exc:
-        raise MalformedInput(f"not a valid EPCIS 2.0 document: {exc}") from None
+    except InvalidField as exc:
+        raise InvalidField(exc.problem, path=exc.path, context=VALIDATION_CONTEXT) from None
     if len(events) > max_events:
         raise PayloadTooLarge(f"a capture holds at most {max_events} events, this one {len(events)}")
     validate_document(document)

@@ -7,27 +7,23 @@ case; only `eventTime` is required; an empty cell is absent; lists are separated
 `|`; business steps and dispositions are written in CBV short form; identifiers are EPC URNs
 or GS1 Digital Link URIs, which the service normalises. Rows are numbered as a spreadsheet
 shows them (the header is row 1), and every problem names its row and column: `check_events`
-runs the EPCIS 2.0 JSON Schema the service applies, so a bad file is refused before anything
-of it is sent."""
+runs the service's own validator (EPCIS 2.0 rules, CBV vocabularies, GS1 keys and check digits, the
+JSON Schema), so a bad file is refused before anything of it is sent."""
 
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any
-
-import jsonschema_rs
 
 from service.epcis.analysis import epcis_document
 from service.epcis.policy import biz_step_term, disposition_term
-from service.epcis.validation import SCHEMA_PATH, validate_document
-from service.errors import MalformedInput
+from service.epcis.validation import validate_document
+from service.errors import InvalidField, MalformedInput
 
 EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "TransactionEvent", "AssociationEvent")
 ACTIONS = ("ADD", "OBSERVE", "DELETE")
@@ -304,36 +300,20 @@ _FIELD_COLUMNS = {"type": "eventType", "bizTransactionList": "bizTransactions"}
 
 
 def check_events(events: Sequence[CsvEvent]) -> None:
-    """Checks events against the EPCIS 2.0 JSON Schema (the one the service applies) and
-    raises CsvEventError naming the row and column of the first that breaks it."""
+    """Checks events as the service does (service.epcis.validation.validate_document: the EPCIS 2.0
+    rules, vocabularies, GS1 keys and JSON Schema) and raises CsvEventError naming the row and column
+    of the first that breaks them."""
     try:
         validate_document(epcis_document([e.event for e in events]))
         return
     except MalformedInput:
         pass
     for item in events:
-        document = epcis_document([item.event])
         try:
-            validate_document(document)
-        except MalformedInput as exc:
-            message = str(exc).removeprefix("not a valid EPCIS 2.0 document: ")
-            named = _NAMED_PATH.match(message)
-            if named is not None:
-                path: list[Any] = [int(p) if p.isdigit() else p for p in (named.group(1) or "").split("/") if p]
-                message = message[named.end() :]
-            else:  # the message names no field: ask the schema where the event breaks it
-                error = next(iter(_locator().iter_errors(document)), None)
-                path = list(error.instance_path)[3:] if error is not None else []
-            raise CsvEventError(item.row, _column_of(path, item.event), message) from None
-
-
-_NAMED_PATH = re.compile(r"^epcisBody/eventList/0((?:/[^/:]+)*): ")
-
-
-@lru_cache(maxsize=1)
-def _locator() -> Any:
-    """The schema once more, only to find where a refused event breaks it."""
-    return jsonschema_rs.validator_for(json.loads(SCHEMA_PATH.read_text()), validate_formats=True)
+            validate_document(epcis_document([item.event]))
+        except InvalidField as exc:
+            path = list(exc.path[3:])  # epcisBody, eventList, 0, then the event's field
+            raise CsvEventError(item.row, _column_of(path, item.event), exc.problem) from None
 
 
 def _column_of(path: list[Any], event: Mapping[str, Any]) -> str | None:

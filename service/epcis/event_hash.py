@@ -34,6 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 from service.epcis.identifiers import canonical_id
+from service.errors import InvalidField
 
 HASH_ALGORITHM = "sha-256"
 CBV_VERSION = "CBV2.0"
@@ -117,26 +118,43 @@ DEFAULT_CONTEXT = HashContext()
 
 
 def iter_events(document: dict[str, JSON]) -> list[dict[str, JSON]]:
-    """The events of an EPCISDocument, an EPCISQueryDocument or a bare event, in document order."""
+    """The events of an EPCISDocument, an EPCISQueryDocument or a bare event, in document order.
+    Raises InvalidField (a ValueError) naming the part of the document that holds no events."""
     if not isinstance(document, Mapping):
-        raise ValueError(f"an EPCIS document must be a JSON object, not {type(document).__name__}")
+        raise InvalidField(f"an EPCIS document must be a JSON object, not {_json_type(document)}")
     body = document.get("epcisBody")
     if body is None:
         if document.get("type") in EVENT_TYPES:
             return [document]
-        raise ValueError("not an EPCISDocument, an EPCISQueryDocument or an EPCIS event: no epcisBody, no event type")
+        raise InvalidField("not an EPCISDocument, an EPCISQueryDocument or an EPCIS event: no epcisBody, no event type")
+    path: tuple[str, ...] = ("epcisBody",)
     if not isinstance(body, Mapping):
-        raise ValueError("epcisBody must be a JSON object")
+        raise InvalidField(f"must be a JSON object, not {_json_type(body)}", path=path)
     if "queryResults" in body:
-        body = _member(_member(body, "queryResults"), "resultsBody")
+        for name in ("queryResults", "resultsBody"):
+            body, path = body.get(name), (*path, name)
+            if not isinstance(body, Mapping):
+                raise InvalidField(f"'{name}' must be a JSON object, not {_json_type(body)}", path=path)
     events = body.get("eventList")
     if events is None and "event" in body:
-        events = [body["event"]]
+        events, path = [body["event"]], (*path, "event")
+    else:
+        path = (*path, "eventList")
+    if events is None:
+        raise InvalidField("missing: an EPCIS document lists its events in eventList", path=path)
     if not isinstance(events, list):
-        raise ValueError("the EPCIS document has no eventList")
-    if not all(isinstance(event, dict) for event in events):
-        raise ValueError("every entry of eventList must be a JSON object")
+        raise InvalidField(f"must be a JSON array of events, not {_json_type(events)}", path=path)
+    for index, event in enumerate(events):
+        if not isinstance(event, dict):
+            where = path if path[-1] == "event" else (*path, index)
+            raise InvalidField(f"an event must be a JSON object, not {_json_type(event)}", path=where)
     return events
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of a value's type, for messages."""
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
 
 
 def hash_ids(document: dict[str, JSON]) -> list[str]:
@@ -378,10 +396,6 @@ def _as_object(name: str, value: JSON) -> Mapping[str, JSON]:
     if not isinstance(value, Mapping):
         raise ValueError(f"'{name}' must be a JSON object, got {value!r:.80}")
     return value
-
-
-def _member(obj: Mapping[str, JSON], name: str) -> Mapping[str, JSON]:
-    return _as_object(name, obj.get(name))
 
 
 def _string_list(name: str, value: JSON) -> list[str]:

@@ -18,9 +18,10 @@ them):
 
 The mapping is syntactic. It checks the grammar, the lengths and the character sets, but not the check
 digit that a Digital Link URI carries (the reference hash algorithm does not check it either).
-Anything that is not a recognisable GS1 identifier comes back unchanged; :func:`identifier_problem`
-says what is wrong with an EPC URN, or a Digital Link URI on id.gs1.org, that is not one (the capture
-validator rejects those).
+Anything that is not a recognisable GS1 identifier comes back unchanged. :func:`identifier_problem` is
+the one validity check of an identifier, shared by capture, the CSV importer, ``capture --check`` and
+the resolver: what is wrong with an EPC URN, a Digital Link URI on id.gs1.org that is not one, or a
+Digital Link URI on any host whose key has a wrong check digit (:mod:`service.epcis.gs1_keys`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import quote, unquote
 
-from service.domain.gs1 import CANONICAL_HOST, CANONICAL_SAFE
+from service.epcis.gs1_keys import CANONICAL_HOST, CANONICAL_SAFE, key_problem
 
 # GS1 AI encodable character set 82 (serials, lots, asset references) and set 39 (component/part refs).
 _CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+")
@@ -83,7 +84,7 @@ def _digits(raw: str, lengths: range | tuple[int, ...]) -> str:
 def _with_check_digit(digits: str) -> str:
     """`digits` followed by their GS1 mod-10 check digit.
 
-    The same result as :func:`service.domain.gs1.check_digit`, about four times faster: the digits in odd
+    The same result as :func:`service.epcis.gs1_keys.check_digit`, about four times faster: the digits in odd
     positions from the right weigh 3, the others 1, summed from their ASCII codes (48 is ``"0"``).
     """
     odd, even = digits[-1::-2], digits[-2::-2]
@@ -203,21 +204,30 @@ _RESOLVER_HOSTS = (f"{CANONICAL_HOST}/", "http://id.gs1.org/")
 
 
 def identifier_problem(uri: str) -> str | None:
-    """What is wrong with `uri` as an EPC URN (``urn:epc:...``) or a GS1 Digital Link URI on GS1's resolver
-    (``https://id.gs1.org/...``), or None when it is a valid one. Any other URI (a Digital Link on another
-    host included, which may be any web address) names something else and is None too.
+    """What is wrong with `uri` as a GS1 identifier, or None when it is a valid one or names something
+    else: an EPC URN (``urn:epc:...``) must be well formed; a Digital Link URI on GS1's resolver
+    (``https://id.gs1.org/...``) must follow the grammar; a Digital Link URI on any host that follows it
+    (the service stores it as that GS1 key) must carry the right check digit. Any other URI, a web
+    address on another host that is no Digital Link included, is None.
 
-    EPC URNs carry no check digits, so a parsable one is a valid key; Digital Link check digits are not
-    checked (no more than the reference hash algorithm does).
+    EPC URNs carry no check digits (the canonical form computes them), so a parsable one is a valid key.
     """
     if uri.startswith("urn:epc:"):
         return None if _canonical(uri) != uri else _urn_problem(uri)  # the hash reuses the cached canonical form
-    if uri.startswith(_RESOLVER_HOSTS):
-        try:
-            _digital_link_path(uri)
-        except _NotAnIdentifier as problem:
-            return f"{uri!r} is not a GS1 Digital Link URI: {problem}"
+    if uri.startswith(("https://", "http://")):
+        return _digital_link_problem(uri)
     return None
+
+
+@lru_cache(maxsize=1 << 12)
+def _digital_link_problem(uri: str) -> str | None:
+    try:
+        path = _digital_link_path(uri)
+    except _NotAnIdentifier as problem:
+        return f"{uri!r} is not a GS1 Digital Link URI: {problem}" if uri.startswith(_RESOLVER_HOSTS) else None
+    _, ai, value = path.split("/", 3)[:3]
+    problem = key_problem(ai, value)
+    return None if problem is None else f"{uri!r}: {problem}"
 
 
 @lru_cache(maxsize=1 << 12)

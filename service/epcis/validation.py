@@ -1,14 +1,19 @@
-"""Checks an EPCIS 2.0 payload before anything is stored: the ratified JSON Schema, which also
-pins the CBV vocabularies (bare CBV terms, or URIs outside the CBV namespaces). Documents are
-checked by jsonschema-rs (compiled Rust, formats enforced: about 5 ms per 1,000 events); when
-one fails, the reference validator (jsonschema) names the offending field precisely.
+"""Checks an EPCIS 2.0 payload before anything is stored: :func:`validate_document` is the one check,
+shared by capture, the CSV importer and ``constellate capture --check``. It applies the ratified JSON
+Schema, which also pins the CBV vocabularies (bare CBV terms, or URIs outside the CBV namespaces).
+Documents are checked by jsonschema-rs (compiled Rust, formats enforced: about 5 ms per 1,000 events);
+when one fails, the reference validator (jsonschema) names the offending field precisely.
 
-Holes of the schema are closed first, each error naming its field: a vocabulary value in a GS1
-namespace (``https://ref.gs1.org/cbv/BizStep-shiping``, ``cbv:Disp-in_progres``, ``gs1:Temperatur``)
-must be a term of that vocabulary, as a bare term must; an EPC URN, or a Digital Link URI on GS1's
-resolver, must be a well-formed GS1 key (the schema asks only for a URI); ``<prefix>:ignoreFields``
-must list field names (the event hash reads it). That pass costs about 0.1 ms per event; the
-identifiers it canonicalises are cached for the hash."""
+Holes of the schema are closed first: the rules of EPCIS 2.0 it cannot express
+(:mod:`service.epcis.event_rules`: action, parentID, inputs and outputs, ILMD, quantities, time
+offsets, sensor ranges); a vocabulary value in a GS1 namespace (``https://ref.gs1.org/cbv/BizStep-shiping``,
+``cbv:Disp-in_progres``, ``gs1:Temperatur``) must be a term of that vocabulary, as a bare term must; an
+EPC URN, a Digital Link URI on GS1's resolver, or a Digital Link URI on any host with a wrong check
+digit, is no GS1 key (:func:`service.epcis.identifiers.identifier_problem`; the schema asks only for a
+URI); ``<prefix>:ignoreFields`` must list field names (the event hash reads it). That pass costs about
+0.1 ms per event; the identifiers it canonicalises are cached for the hash.
+
+Every refusal is an InvalidField whose path names the field (``epcisBody.eventList[3].action``)."""
 
 from __future__ import annotations
 
@@ -25,8 +30,10 @@ from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import best_match
 
 from service.epcis.event_hash import HashContext
+from service.epcis.event_rules import Path as FieldPath
+from service.epcis.event_rules import Problem, event_problems
 from service.epcis.identifiers import identifier_problem
-from service.errors import MalformedInput
+from service.errors import InvalidField, MalformedInput
 
 SCHEMA_PATH = Path(__file__).parent / "data" / "epcis-json-schema.json"
 
@@ -47,33 +54,44 @@ def _reference() -> Draft7Validator:
     return Draft7Validator(_schema(), format_checker=FormatChecker())
 
 
-def _explain(document: Any) -> str:
-    """The most relevant schema violation, descending into anyOf/oneOf to the concrete field."""
+def _explain(document: Any) -> Problem:
+    """The most relevant schema violation, descending into anyOf/oneOf to the concrete field; a missing
+    property is named by its own path."""
     error = best_match(_reference().iter_errors(document))
     if error is None:  # the reference validator disagrees (it checks no "uri" format): the fast one's deepest error
         fast = max(_fast().iter_errors(document), key=lambda e: len(e.instance_path), default=None)
         if fast is None:
-            return "the document does not match the EPCIS 2.0 JSON Schema"
-        return f"{'/'.join(map(str, fast.instance_path)) or '(document)'}: {fast.message[:300]}"
+            return (), "the document does not match the EPCIS 2.0 JSON Schema"
+        return tuple(fast.instance_path), fast.message[:300]
     while error.context:
         deeper = best_match(error.context)
         if deeper is None:
             break
         error = deeper
-    path = "/".join(str(p) for p in error.absolute_path) or "(document)"
+    path: FieldPath = tuple(error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = next((name for name in error.validator_value if name not in error.instance), None)
+        if missing is not None:
+            return (*path, missing), "required here, and missing"
     message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
-    return f"{path}: {message}"
+    return path, message
+
+
+CONTEXT = "not a valid EPCIS 2.0 document: "
+"""How every refusal of a document begins, before the field's path."""
 
 
 def validate_document(document: Any) -> None:
-    """Raises MalformedInput naming the first field that breaks the EPCIS 2.0 schema."""
+    """Raises InvalidField naming the first field that breaks EPCIS 2.0 (its rules, the CBV
+    vocabularies, the GS1 keys, then the schema); MalformedInput if `document` is no JSON object."""
     if not isinstance(document, dict):
         raise MalformedInput("an EPCIS payload is a JSON object (an EPCISDocument, an EPCISQueryDocument or an event)")
-    problem = next(_vocabulary_and_identifier_problems(document), None)
+    problem = next(_problems_beyond_the_schema(document), None)
+    if problem is None and not _fast().is_valid(document):
+        problem = _explain(document)
     if problem is not None:
-        raise MalformedInput(f"not a valid EPCIS 2.0 document: {problem}")
-    if not _fast().is_valid(document):
-        raise MalformedInput(f"not a valid EPCIS 2.0 document: {_explain(document)}")
+        path, message = problem
+        raise InvalidField(message, path=path, context=CONTEXT)
 
 
 # --- what the schema lets through ------------------------------------------------------------------------
@@ -174,40 +192,43 @@ _EVENT: Spec = {
 }
 
 
-def _vocabulary_and_identifier_problems(document: dict[str, Any]) -> Iterator[str]:
-    """Each misspelt vocabulary term and malformed GS1 identifier, as ``path: problem``. It reads any JSON
-    (the schema is checked after it): whatever is not shaped as EPCIS expects is left to the schema."""
+def _problems_beyond_the_schema(document: dict[str, Any]) -> Iterator[Problem]:
+    """Each broken EPCIS rule, misspelt vocabulary term and malformed GS1 identifier, with its path. It
+    reads any JSON (the schema is checked after it): whatever is not shaped as EPCIS expects is left to
+    the schema."""
     body = document.get("epcisBody")
     results = body.get("queryResults") if isinstance(body, dict) else None
-    for path, holder in (("", document), ("epcisBody/queryResults/", results)):
+    for base, holder in (((), document), (("epcisBody", "queryResults"), results)):
         for key, value in holder.items() if isinstance(holder, dict) else ():
             if key.endswith(":ignoreFields") and not (
                 isinstance(value, list) and all(isinstance(v, str) for v in value)
             ):
-                yield f"{path}{key}: must be a list of the names of the fields the event hash leaves out"
+                yield (*base, key), "must be a list of the names of the fields the event hash leaves out"
     document_context = HashContext().with_context(document.get("@context"))
-    for path, event in _located_events(document):
+    for base, event in _located_events(document):
+        for where, problem in event_problems(event):
+            yield (*base, *where), problem
         context = document_context.with_context(event["@context"]) if "@context" in event else document_context
         found = _first_problem(event, _EVENT, context.expand_curie)
         if found is not None:
-            where, problem = found
-            yield f"{path}{'/'.join(map(str, reversed(where)))}: {problem}"
+            steps, problem = found
+            yield (*base, *reversed(steps)), problem
 
 
-def _located_events(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The events of a document (or the bare event), each with its path prefix (``epcisBody/eventList/3/``)."""
+def _located_events(document: dict[str, Any]) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
+    """The events of a document (or the bare event), each with its path (``epcisBody``, ``eventList``, 3)."""
     body = document.get("epcisBody")
     if body is None:
-        yield "", document
+        yield (), document
         return
     results = body.get("queryResults") if isinstance(body, dict) else None
-    holder, base = (body, "epcisBody") if results is None else (results, "epcisBody/queryResults")
+    holder, base = (body, ("epcisBody",)) if results is None else (results, ("epcisBody", "queryResults"))
     if results is not None:
-        holder, base = (holder.get("resultsBody") if isinstance(holder, dict) else None), f"{base}/resultsBody"
+        holder, base = (holder.get("resultsBody") if isinstance(holder, dict) else None), (*base, "resultsBody")
     events = holder.get("eventList") if isinstance(holder, dict) else None
     for index, event in enumerate(events if isinstance(events, list) else ()):
         if isinstance(event, dict):
-            yield f"{base}/eventList/{index}/", event
+            yield (*base, "eventList", index), event
 
 
 def _first_problem(value: Any, spec: str | Spec, expand: Callable[[str], str]) -> tuple[list[str | int], str] | None:

@@ -23,6 +23,13 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "epcis"
 EXAMPLES = sorted((FIXTURES / "examples").glob("*.jsonld"))
 VALID = sorted((FIXTURES / "openepcis" / "valid").glob("*.json"))
 INVALID = sorted((FIXTURES / "openepcis" / "invalid").glob("*.json"))
+WRONG_CHECK_DIGIT = {
+    "Combination_of_different_event.json": "epcisBody.eventList[0].epcList[0]",
+    "queryDocument.json": "epcisBody.queryResults.resultsBody.eventList[0].epcList[0]",
+}
+"""OpenEPCIS's valid cases are valid by the schema: these two name the GRAI 03001345000771, whose check
+digit is 6 (GS1 General Specifications 7.9), so the service refuses them as it refuses any wrong key."""
+VALID = [path for path in VALID if path.name not in WRONG_CHECK_DIGIT]
 SELF_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"
 
 
@@ -281,7 +288,7 @@ def test_a_large_document_is_analysed_in_parallel_and_rejected_whole_if_one_even
     document = _large_document(600)
     document["epcisBody"]["eventList"][450]["action"] = "SHOUT"
     refused = coffee.capture(document)
-    assert refused.status_code == 400 and "eventList/450/action" in refused.json()["detail"], refused.text
+    assert refused.status_code == 400 and refused.json()["field"] == "epcisBody.eventList[450].action", refused.text
     assert coffee.events() == []
     document["epcisBody"]["eventList"][450]["action"] = "OBSERVE"
     accepted = coffee.capture(document)
@@ -346,14 +353,18 @@ def test_times_the_schema_allows_but_no_calendar_holds_are_400_not_500(coffee: C
 
 def test_a_misspelt_cbv_term_or_a_malformed_epc_is_400_naming_the_field(coffee: Coffee) -> None:
     for field, value, named in (
-        ("bizStep", "shiping", "eventList/0/bizStep: 'shiping' is no CBV 2.0 business step (did you mean 'shipping'?)"),
+        (
+            "bizStep",
+            "shiping",
+            "eventList[0].bizStep: 'shiping' is no CBV 2.0 business step (did you mean 'shipping'?)",
+        ),
         (
             "disposition",
             "cbv:Disp-in_progres",
-            "eventList/0/disposition: 'cbv:Disp-in_progres' is no CBV 2.0 disposition",
+            "eventList[0].disposition: 'cbv:Disp-in_progres' is no CBV 2.0 disposition",
         ),
-        ("epcList", ["urn:epc:id:sgtin:0614141.107346"], "eventList/0/epcList/0: 'urn:epc:id:sgtin:0614141.107346'"),
-        ("eventTimeZoneOffset", "+14:30", "eventList/0/eventTimeZoneOffset"),
+        ("epcList", ["urn:epc:id:sgtin:0614141.107346"], "eventList[0].epcList[0]: 'urn:epc:id:sgtin:0614141.107346'"),
+        ("eventTimeZoneOffset", "+14:30", "eventList[0].eventTimeZoneOffset"),
     ):
         document = _large_document(1)
         document["epcisBody"]["eventList"][0][field] = value
@@ -377,3 +388,84 @@ def test_queried_events_re_hash_to_their_hash_ids(coffee: Coffee) -> None:
     events = queried["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
     assert all("ex:captureID" not in e and "ex:grade" in e for e in events)
     assert sorted(hash_ids(queried)) == sorted(e["eventID"] for e in events) == sorted(hash_ids(document))
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_CHECK_DIGIT))
+def test_openepcis_cases_with_a_wrong_grai_check_digit_are_refused_at_that_identifier(
+    coffee: Coffee, name: str
+) -> None:
+    refused = coffee.capture((FIXTURES / "openepcis" / "valid" / name).read_bytes())
+    assert refused.status_code == 400 and refused.json()["field"] == WRONG_CHECK_DIGIT[name], refused.text
+    assert "the GRAI 03001345000771 has a wrong check digit (expected 6)" in refused.json()["detail"]
+    assert coffee.events(perPage="1000") == []
+
+
+def _one_event(**fields: Any) -> dict[str, Any]:
+    document = _large_document(1)
+    document["epcisBody"]["eventList"][0].update(fields)
+    return document
+
+
+SEMANTIC_REFUSALS = [
+    # The issue's two: an AggregationEvent ADD without parentID, a Digital Link with a wrong GTIN check digit.
+    (
+        {
+            "type": "AggregationEvent",
+            "action": "ADD",
+            "childEPCs": ["urn:epc:id:sgtin:0614141.107346.1"],
+            "epcList": None,
+        },
+        "epcisBody.eventList[0].parentID",
+        "required in an AggregationEvent ADD",
+    ),
+    (
+        {"epcList": ["https://id.gs1.org/01/09506000134353/21/1"]},
+        "epcisBody.eventList[0].epcList[0]",
+        "the GTIN 09506000134353 has a wrong check digit (expected 2)",
+    ),
+    ({"action": "SHOUT"}, "epcisBody.eventList[0].action", "'SHOUT' is no EPCIS action"),
+    (
+        {"quantityList": [{"epcClass": "urn:epc:class:lgtin:0614141.107346.L1", "uom": "KGM"}]},
+        "epcisBody.eventList[0].quantityList[0].quantity",
+        "required with a uom",
+    ),
+    ({"eventTime": "2026-06-01T10:00:00"}, "epcisBody.eventList[0].eventTime", "no time zone offset"),
+]
+
+
+@pytest.mark.parametrize(("fields", "field", "words"), SEMANTIC_REFUSALS, ids=[f for _, f, _ in SEMANTIC_REFUSALS])
+def test_a_semantic_epcis_error_is_400_naming_the_field(
+    coffee: Coffee, fields: dict[str, Any], field: str, words: str
+) -> None:
+    document = _one_event(**fields)
+    event = document["epcisBody"]["eventList"][0]
+    for name in [k for k, v in event.items() if v is None]:
+        del event[name]
+    refused = coffee.capture(document)
+    assert refused.status_code == 400, refused.text
+    problem = refused.json()
+    assert problem["type"] == "epcisException:ValidationException" and problem["field"] == field
+    assert problem["detail"].startswith(f"not a valid EPCIS 2.0 document: {field}: ") and words in problem["detail"]
+    assert coffee.events() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [(b'{"type": "EPCISDocument", "epcisBody": {"eventList": "x"}}', "must be a JSON array of events, not a string")],
+)
+def test_an_event_list_that_is_no_list_is_named_as_such(coffee: Coffee, body: bytes, words: str) -> None:
+    refused = coffee.capture(body)
+    assert refused.status_code == 400 and refused.json()["field"] == "epcisBody.eventList", refused.text
+    assert words in refused.json()["detail"]
+
+
+def test_the_resolver_refuses_the_link_capture_refuses_in_the_same_words(coffee: Coffee) -> None:
+    """One check of a Digital Link: the resolver's 400 and capture's 400 for the same wrong check digit."""
+    words = "the GTIN 09506000134353 has a wrong check digit (expected 2)"
+    for host in ("https://id.gs1.org", "https://brand.example.com/products"):
+        refused = coffee.capture(_one_event(epcList=[f"{host}/01/09506000134353/21/1"]))
+        assert refused.status_code == 400 and words in refused.json()["detail"], refused.text
+    for path in ("/01/09506000134353/21/1", "/qr/01/09506000134353/21/1.svg"):
+        resolved = coffee.api.client.get(path, headers={"Accept": "application/json"})
+        assert resolved.status_code == 400 and words in resolved.json()["detail"], resolved.text
+    assert coffee.events() == []

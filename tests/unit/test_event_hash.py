@@ -234,8 +234,12 @@ def test_fields_outside_the_hash() -> None:
     [
         ([], "must be a JSON object"),
         ({"type": "EPCISDocument"}, "no epcisBody"),
-        ({"epcisBody": {}}, "no eventList"),
-        ({"epcisBody": {"eventList": ["urn:epc:id:sgtin:4012345.011111.1"]}}, "must be a JSON object"),
+        ({"epcisBody": {}}, r"epcisBody\.eventList: missing"),
+        ({"epcisBody": {"eventList": "x"}}, r"epcisBody\.eventList: must be a JSON array of events, not a string"),
+        (
+            {"epcisBody": {"eventList": ["urn:epc:id:sgtin:4012345.011111.1"]}},
+            r"eventList\[0\]: .*must be a JSON object",
+        ),
         ({"epcisBody": {"queryResults": {}}}, "'resultsBody' must be a JSON object"),
         ({"epcisBody": {"eventList": [{"action": "ADD"}]}}, "needs a 'type'"),
         ({"epcisBody": {"eventList": [{"type": "ObjectEvent", "eventTime": "2020-03-04 11:00"}]}}, "ISO 8601"),
