@@ -158,8 +158,6 @@ def event_of(row: Mapping[str, str], number: int) -> dict[str, Any]:
             raise CsvEventError(number, "epcList", "an ObjectEvent needs its objects: epcList, or epcClass")
         if contents == "childEPCs" and action != "DELETE" and contents not in event and quantities not in event:
             raise CsvEventError(number, "childEPCs", f"an {kind} that does not DELETE needs its contents")
-        if kind == "AssociationEvent" and "parentID" not in event:
-            raise CsvEventError(number, "parentID", "an AssociationEvent needs its parent")
     for column, vocabulary in (("bizStep", biz_step_term), ("disposition", disposition_term)):
         if column in row:
             event[column] = _cbv(row[column], vocabulary, number, column)

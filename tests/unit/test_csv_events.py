@@ -128,3 +128,54 @@ def test_headers_match_without_regard_to_case_and_a_byte_order_mark() -> None:
 def test_every_column_is_documented_in_the_cli_guide() -> None:
     guide = (Path(__file__).resolve().parent.parent.parent / "docs" / "cli.md").read_text()
     assert [column for column in COLUMNS if f"`{column}`" not in guide] == []
+
+
+SEMANTIC_HEADER = "eventType,eventTime,action,bizStep,epcList,epcClass,quantity,uom,bizLocation,parentID,childEPCs\n"
+
+
+@pytest.mark.parametrize(
+    ("row", "where", "words"),
+    [
+        (
+            f"AggregationEvent,2026-03-01T08:00:00Z,ADD,packing,,,,,,,{EPC}",
+            "row 2, column parentID",
+            "AggregationEvent ADD",
+        ),
+        (
+            f"AggregationEvent,2026-03-01T08:00:00Z,DELETE,,,,,,,,{EPC}",
+            "row 2, column parentID",
+            "AggregationEvent DELETE",
+        ),
+        (f"AssociationEvent,2026-03-01T08:00:00Z,ADD,,,,,,,,{EPC}", "row 2, column parentID", "AssociationEvent"),
+        (
+            "ObjectEvent,2026-03-01T08:00:00Z,OBSERVE,shipping,https://id.gs1.org/01/09506000134353/21/1,,,,,,",
+            "row 2, column epcList",
+            "the GTIN 09506000134353 has a wrong check digit (expected 2)",
+        ),
+        (
+            f"ObjectEvent,2026-03-01T08:00:00Z,OBSERVE,shipping,{EPC},,,,https://example.com/414/9506000134308,,",
+            "row 2, column bizLocation",
+            "the GLN 9506000134308 has a wrong check digit (expected 7)",
+        ),
+        (
+            f"AggregationEvent,2026-03-01T08:00:00Z,ADD,packing,,,,,,https://id.gs1.org/00/106141412345678905,{EPC}",
+            "row 2, column parentID",
+            "the SSCC 106141412345678905 has a wrong check digit (expected 8)",
+        ),
+        (
+            "ObjectEvent,2026-03-01T08:00:00Z,ADD,,,urn:epc:class:lgtin:0614141.107346.L1,2.5,,,,",
+            "row 2, column quantity",
+            "a whole number",
+        ),
+    ],
+)
+def test_the_rules_capture_applies_name_the_row_and_column(row: str, where: str, words: str) -> None:
+    """The CSV importer runs the service's own validator: the EPCIS rules and GS1 check digits included."""
+    with pytest.raises(CsvEventError) as raised:
+        _events(SEMANTIC_HEADER + row + "\n")
+    assert str(raised.value).startswith(where) and words in str(raised.value), str(raised.value)
+
+
+def test_an_aggregation_observe_row_may_omit_its_parent() -> None:
+    (event,) = _events(SEMANTIC_HEADER + f"AggregationEvent,2026-03-01T08:00:00Z,OBSERVE,,,,,,,,{EPC}\n")
+    assert "parentID" not in event
