@@ -4,7 +4,8 @@ Jinja2, no script, no external font or CDN: they work on a closed network.
 
 Pages read as the API does, through the policy engine: the public by default; a member signed
 in with an API key (the `Authorization` or `X-API-Key` header, or the HttpOnly cookie the sign-in
-form sets — accepted only on GET pages, never on the API, so a cross-site form cannot use it)."""
+form sets — accepted only on GET pages, never on the API, so a cross-site form cannot use it).
+The forms that change what the cookie holds (sign-in, sign-out) pass `csrf`'s checks."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from service.domain.members import Principal
 from service.domain.policy import write_log
 from service.errors import ConstellateError, MalformedInput, NotAuthenticated, NotFound, ValidationFailed
 from service.runtime import Runtime
+from service.web import csrf
 from service.web import journeys as documents
 
 router = APIRouter(include_in_schema=False)
@@ -100,13 +102,21 @@ TEMPLATES.filters["item"] = item_label
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(page(request, template, **context), status_code=status_code, headers=PAGE_HEADERS)
+    response = HTMLResponse(page(request, template, **context), status_code=status_code, headers=PAGE_HEADERS)
+    csrf.remember(request, response, secure=_secure(request))
+    return response
 
 
 def page(request: Request, template: str, **context: Any) -> str:
     context.setdefault("viewer", getattr(request.state, "viewer", None))
     context.setdefault("request_path", request.url.path)
+    context.setdefault("csrf_token", lambda: csrf.token(request))  # issued only where a form is shown
     return TEMPLATES.get_template(template).render(**context)
+
+
+def _secure(request: Request) -> bool:
+    """Cookies only over HTTPS when the public reaches the service over HTTPS."""
+    return _runtime(request).settings.public_base_url.startswith("https://")
 
 
 def wants_html(request: Request) -> bool:
@@ -298,14 +308,22 @@ def _journey_response(request: Request, key: ItemKey) -> Response:
     entry = journey_entry(request, key)
     kind, media, gzipped = _format(request)
     cache = documents.JourneyCache
+    shared = kind == "json" or getattr(request.state, "viewer", None) is None
     if kind == "json":
         plain = cache.rendered(entry, kind, lambda: orjson.dumps(entry.body))
-    else:
+    elif shared:
         plain = cache.rendered(entry, kind, lambda: page(request, "journey.html", j=entry.body).encode())
+    else:  # a signed-in page holds its browser's sign-out token: rendered for this request alone
+        plain = page(request, "journey.html", j=entry.body).encode()
     if gzipped:
-        body = cache.rendered(entry, kind + ".gz", lambda: gzip.compress(plain, 6))
-        return Response(body, media_type=media, headers={**VARY, "Content-Encoding": "gzip"})
-    return Response(plain, media_type=media, headers=VARY)
+        body = (
+            cache.rendered(entry, kind + ".gz", lambda: gzip.compress(plain, 6)) if shared else gzip.compress(plain, 6)
+        )
+        response = Response(body, media_type=media, headers={**VARY, "Content-Encoding": "gzip"})
+    else:
+        response = Response(plain, media_type=media, headers=VARY)
+    csrf.remember(request, response, secure=_secure(request))
+    return response
 
 
 api_router.add_api_route(
@@ -424,9 +442,16 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
     return render(request, "login.html", next=_next(next), error=None)
 
 
+async def _form(request: Request) -> dict[str, list[str]]:
+    """A posted form, after `csrf` found it came from a page of this site with its token."""
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    csrf.check(request, form, public_base_url=_runtime(request).settings.public_base_url)
+    return form
+
+
 @router.post("/login")
 async def login(request: Request) -> Response:
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    form = await _form(request)
     token = (form.get("api_key") or [""])[0].strip()
     target = _next((form.get("next") or ["/"])[0])
     runtime = _runtime(request)
@@ -445,16 +470,19 @@ async def login(request: Request) -> Response:
         token,
         httponly=True,
         samesite="strict",
-        secure=runtime.settings.public_base_url.startswith("https://"),
+        secure=_secure(request),
         max_age=8 * 3600,
     )
+    csrf.renew(response, secure=_secure(request))
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
+async def logout(request: Request) -> Response:
+    await _form(request)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE)
+    csrf.forget(response)
     return response
 
 

@@ -58,6 +58,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/verify/trust"): (PUBLIC, "what a verifier pins: chain facts anyone can read"),
     ("POST", "/verify/record"): (PUBLIC, "checks a view the caller already holds against the chain"),
     ("GET", "/products/{gtin}"): (PUBLIC, "master data, public as the pack is"),
+    ("GET", "/company-prefixes"): (PUBLIC, "who brands which GTINs, public as GS1's GEPIR is"),
     ("GET", "/qr/{rest:path}"): (PUBLIC, "a QR code of a URL"),
     ("GET", "/label/{rest:path}"): (PUBLIC, "a printable label: the QR code and the product's public name"),
     ("GET", "/"): (PUBLIC, "the home page"),
@@ -80,6 +81,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/evidence/{sha256}"): (READER, "an attestation's evidence"),
     # the operator
     ("POST", "/members"): (ADMIN, "onboarding"),
+    ("PUT", "/company-prefixes/{prefix}/holder"): (ADMIN, "settles who holds a company prefix"),
     # a coordinator of the constellation (or the operator)
     ("GET", "/constellations/{slug}/map"): (COORDINATOR, "health view"),
     ("GET", "/constellations/{slug}/map.svg"): (COORDINATOR, "health view"),
@@ -123,6 +125,8 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/grants/{grant_id}/revoke"): (MEMBER, "own grant's revocation"),
     ("GET", "/access-log"): (MEMBER, "reads of own data"),
     ("PUT", "/products"): (MEMBER, "a GTIN the caller brands"),
+    ("POST", "/company-prefixes"): (MEMBER, "a claim to a company prefix"),
+    ("POST", "/company-prefixes/{claim_id}/approve"): (MEMBER, "a coordinator of the claimant (or the operator)"),
     ("GET", "/recall/{rest:path}"): (MEMBER, "the recall report: members only, then the policy"),
 }
 
@@ -139,6 +143,8 @@ SAMPLE_PARAMS = {
     "capture_id": str(uuid.UUID(int=2)),
     "event_id": "0x" + "ef" * 32,
     "grant_id": "0x" + "12" * 32,
+    "claim_id": "1",
+    "prefix": "9506000",
 }
 
 
@@ -403,6 +409,7 @@ def world(api: Api) -> World:
         audience={"kind": "member", "member_id": brand["id"]},
         purpose=SECRET_PURPOSE,
     )["id"]
+    api.own_prefix(farm_h, journey.GREEN)
     product = client.put("/products", json={"gtin": journey.GREEN, "name": "Green coffee"}, headers=farm_h)
     assert product.status_code == 200, product.text
     w.farm_key = client.get("/members/me/api-keys", headers=farm_h).json()[0]["id"]
@@ -561,12 +568,7 @@ def signed_in(api: Api) -> Iterator[tuple[Api, dict[str, Any], dict[str, str], s
     member, headers = api.onboard("Roaster Brand")
     assert api.client.post("/constellations", json={"slug": SLUG, "name": "Coffee"}, headers=headers).status_code == 201
     key = _new_key(api, headers, label="browser")
-    login = api.client.post(
-        "/login",
-        content=f"api_key={quote(key['token'])}&next=/coordinator/{SLUG}".encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        follow_redirects=False,
-    )
+    login = api.sign_in_form(key["token"], f"/coordinator/{SLUG}")
     assert login.status_code == 303 and login.headers["location"] == f"/coordinator/{SLUG}", login.text
     cookie = login.cookies["constellate_key"]
     flags = login.headers["set-cookie"].lower()
@@ -602,12 +604,7 @@ def test_the_page_cookie_dies_with_its_key_is_never_forged_and_never_opens_the_a
     lot = f"/recall/01/{journey.GREEN}/10/A%26next%3D%2F%2Fe"
     sent = api.client.get(lot, headers=html, follow_redirects=False)
     assert sent.status_code == 303 and parse_qs(urlsplit(sent.headers["location"]).query) == {"next": [lot]}
-    back = api.client.post(
-        "/login",
-        content=urlencode({"api_key": cookie, "next": lot}).encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        follow_redirects=False,
-    )
+    back = api.sign_in_form(cookie, lot)
     assert back.status_code == 303 and back.headers["location"] == lot
     assert api.client.get(lot, headers={**html, **_cookie(cookie)}).status_code == 200
     api.client.cookies.clear()
@@ -617,13 +614,94 @@ def test_the_page_cookie_dies_with_its_key_is_never_forged_and_never_opens_the_a
     assert gone.status_code == 303 and gone.headers["location"] == f"/login?next=/coordinator/{SLUG}"
     home = api.client.get("/", headers={**html, **_cookie(cookie)})
     assert "Signed in as" not in home.text and member["name"] not in home.text
-    again = api.client.post(
-        "/login",
-        content=f"api_key={quote(cookie)}".encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        follow_redirects=False,
-    )
+    again = api.sign_in_form(cookie)
     assert again.status_code == 401 and "set-cookie" not in again.headers
     # The same revoked key sent as a header is refused outright on the pages too.
     assert api.client.get(f"/coordinator/{SLUG}", headers=_bearer(cookie)).status_code == 401
     assert api.client.get(f"/01/{journey.GREEN}", headers=_bearer(cookie)).status_code == 401
+
+
+# --- the pages' forms: no cross-site sign-in or sign-out ---------------------------------------
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+
+
+def _form_token(api: Api) -> str:
+    page = api.client.get("/login", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "constellate_csrf=" in page.headers["set-cookie"]
+    return page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("headers", "with_token", "problem"),
+    [
+        ({"Origin": "http://evil.example"}, True, "a page of http://evil.example cannot post"),
+        ({"Origin": "http://testserver:8001"}, True, "a page of http://testserver:8001 cannot post"),
+        ({"Origin": "null"}, True, "names Origin 'null'"),
+        ({"Referer": "http://evil.example/win"}, True, "a page of http://evil.example cannot post"),
+        ({}, True, "names no Origin or Referer"),
+        ({"Origin": "http://testserver"}, False, "token is missing or out of date"),
+    ],
+    ids=["other host", "other port", "opaque origin", "other referer", "no origin", "no token"],
+)
+def test_the_sign_in_form_takes_posts_only_from_this_site_with_its_token(
+    api: Api, headers: dict[str, str], with_token: bool, problem: str
+) -> None:
+    """Login CSRF: a page elsewhere posting its own key signed the visitor in as the attacker."""
+    _, member = api.onboard("Attacker Ltd")
+    attacker_key = member["Authorization"].split(" ", 1)[1]
+    token = _form_token(api)
+    body = {"api_key": attacker_key, "next": "/", **({"csrf": token} if with_token else {})}
+    refused = api.client.post("/login", content=urlencode(body), headers={**FORM, **headers}, follow_redirects=False)
+    assert refused.status_code == 403 and problem in refused.json()["detail"], refused.text
+    assert "constellate_key" not in refused.headers.get("set-cookie", "")
+
+
+def test_the_sign_in_form_works_from_this_site_and_the_configured_public_origin(api: Api) -> None:
+    _, member = api.onboard("Roaster Brand")
+    key = member["Authorization"].split(" ", 1)[1]
+    for headers in (
+        {"Origin": "http://testserver"},
+        {"Origin": "http://127.0.0.1:8000"},
+        {"Referer": "http://testserver/login"},
+    ):
+        body = {"api_key": key, "next": "/", "csrf": _form_token(api)}
+        signed_in = api.client.post(
+            "/login", content=urlencode(body), headers={**FORM, **headers}, follow_redirects=False
+        )
+        assert signed_in.status_code == 303, (headers, signed_in.text)
+        assert "constellate_key=" in signed_in.headers["set-cookie"]
+        api.client.cookies.clear()
+    stale = {"api_key": key, "csrf": _form_token(api)}
+    api.client.post("/login", content=urlencode(stale), headers={**FORM, "Origin": "http://testserver"})
+    again = api.client.post("/login", content=urlencode(stale), headers={**FORM, "Origin": "http://testserver"})
+    assert again.status_code == 403, "a token seen before sign-in is replaced by it"
+    api.client.cookies.clear()
+
+
+def test_sign_out_needs_a_form_of_this_site_with_its_token(api: Api) -> None:
+    """Forced logout: any page could post to /logout and drop the visitor's session."""
+    _, member = api.onboard("Roaster Brand")
+    assert api.sign_in_form(member["Authorization"].split(" ", 1)[1]).status_code == 303
+    home = api.client.get("/", headers={"Accept": "text/html"})
+    assert "Signed in as" in home.text
+    token = home.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    for headers, body in (
+        ({"Origin": "http://evil.example"}, {"csrf": token}),
+        ({"Origin": "http://testserver"}, {}),
+        ({"Origin": "http://testserver"}, {"csrf": "x" * 43}),
+    ):
+        refused = api.client.post(
+            "/logout", content=urlencode(body), headers={**FORM, **headers}, follow_redirects=False
+        )
+        assert refused.status_code == 403 and "set-cookie" not in refused.headers, refused.text
+    assert "Signed in as" in api.client.get("/", headers={"Accept": "text/html"}).text
+    out = api.client.post(
+        "/logout",
+        content=urlencode({"csrf": token}),
+        headers={**FORM, "Origin": "http://testserver"},
+        follow_redirects=False,
+    )
+    assert out.status_code == 303 and 'constellate_key=""' in out.headers["set-cookie"]
+    assert "Signed in as" not in api.client.get("/", headers={"Accept": "text/html"}).text
+    api.client.cookies.clear()

@@ -262,16 +262,9 @@ def test_the_recall_report_as_page_and_csv(shop: Shop) -> None:
 def test_sign_in_sets_a_cookie_that_pages_read_and_the_api_does_not(shop: Shop) -> None:
     client = shop.api.client
     token = shop.brand_h["Authorization"].split(" ", 1)[1]
-    refused = client.post(
-        "/login", content="api_key=cst_nope_nope&next=/", headers={"Content-Type": "application/x-www-form-urlencoded"}
-    )
+    refused = shop.api.sign_in_form("cst_nope_nope")
     assert refused.status_code == 401
-    response = client.post(
-        "/login",
-        content=f"api_key={token}&next=//evil.example/",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        follow_redirects=False,
-    )
+    response = shop.api.sign_in_form(token, "//evil.example/")
     assert response.status_code == 303 and response.headers["location"] == "/"
     assert "httponly" in response.headers["set-cookie"].lower()
     try:

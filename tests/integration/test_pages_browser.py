@@ -1,7 +1,8 @@
 """The pages in a real browser (Debian's headless Chromium, driven by Playwright) against the
 service listening on 127.0.0.1: the customer's journey page agrees with the JSON journey, its
 badges, withheld counts and footprint roll-up change on the next request after a revocation;
-QR codes decode (zbarimg) to the Digital Link URL; markup in data is shown, never run.
+QR codes decode (zbarimg) to the Digital Link URL; markup in data is shown, never run; a page of
+another origin can neither sign a visitor in nor out.
 Screenshots are kept in build/test-artifacts/ (or $CONSTELLATE_TEST_ARTIFACTS)."""
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
 
 from . import journey
 from .browser import Served, needs_chromium, shot, texts
@@ -163,3 +168,55 @@ def test_the_coordinator_sees_the_map_metrics_scorecards_and_commitments(api: Ap
         refused = page.goto(base + f"/coordinator/{SLUG}")
         assert refused is not None and refused.status == 403
         assert "only a coordinator" in page.inner_text("[data-testid=problem]")
+
+
+def _lure(victim: dict[str, str], attacker_key: str) -> Starlette:
+    """Another site (another port of 127.0.0.1 is another origin): a page whose buttons post
+    forms to the service, as a phishing page would (no token: it cannot read one)."""
+
+    def lure(request: Request) -> HTMLResponse:
+        base = victim["base"]
+        return HTMLResponse(
+            f'<form method="post" action="{base}/login"><input type="hidden" name="api_key" value="{attacker_key}">'
+            f'<input type="hidden" name="next" value="/"><button id="claim">Claim your prize</button></form>'
+            f'<form method="post" action="{base}/logout"><input type="hidden" name="csrf" value="guess">'
+            '<button id="leave">Unsubscribe</button></form>'
+        )
+
+    return Starlette(routes=[Route("/", lure)])
+
+
+def test_forms_posted_from_another_site_neither_sign_in_nor_sign_out(api: Api, browser_page: Any) -> None:
+    """Login CSRF and forced logout, in Chromium: a page of another origin posting to /login (its
+    own key) or /logout is refused and changes nothing; the service's own forms work."""
+    _, attacker = api.onboard("Attacker Ltd")
+    _, brand = api.onboard("Roaster Brand")
+    victim: dict[str, str] = {}
+    page = browser_page
+    with Served(api.client.app) as base, Served(_lure(victim, attacker["Authorization"].split(" ", 1)[1])) as evil:
+        victim["base"] = base
+        page.goto(evil + "/")
+        with page.expect_navigation() as posted:
+            page.click("#claim")
+        assert posted.value is not None and posted.value.status == 403
+        assert f"a page of {evil} cannot post" in page.inner_text("[data-testid=problem]")
+        page.goto(base + "/")
+        assert "Attacker Ltd" not in page.inner_text("header") and "Partner sign-in" in page.inner_text("header")
+
+        page.goto(base + "/login")
+        page.get_by_label("API key").fill(brand["Authorization"].split(" ", 1)[1])
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(base + "/")
+        assert "Signed in as Roaster Brand" in page.inner_text("header")
+
+        page.goto(evil + "/")
+        with page.expect_navigation() as posted:
+            page.click("#leave")
+        assert posted.value is not None and posted.value.status == 403
+        page.goto(base + "/")
+        assert "Signed in as Roaster Brand" in page.inner_text("header")
+        shot(page, "csrf-refused")
+
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(base + "/")
+        assert "Partner sign-in" in page.inner_text("header")
