@@ -494,6 +494,15 @@ def seed(admin: Client, state_path: Path) -> Demo:
                     f"roles:{slug}:{partner.handle}",
                     lambda s=slug, c=coordinator, p=partner, r=roles: _none(as_(c).set_roles(s, ids[p.handle], r)),
                 )
+    for owner in dict.fromkeys(owner for owner, _, _ in PRODUCTS):
+        prefix_claim = state.step(f"prefix:{owner}", lambda o=owner: _claim_prefix(as_(o), o))
+        approver = _prefix_approver(owner)
+        state.step(
+            f"approve-prefix:{owner}",
+            lambda c=prefix_claim, a=approver: _none(
+                (admin if a is None else as_(a)).post(f"/company-prefixes/{c}/approve", {})
+            ),
+        )
     for owner, gtin, fields in PRODUCTS:
         state.step(f"product:{gtin}", lambda o=owner, g=gtin, f=fields: _none(as_(o).put_product(g, **f)))
     for plan in GRANTS:
@@ -554,6 +563,24 @@ def _grant(owner: Client, plan: GrantPlan, ids: dict[str, str]) -> str:
 def _claim(issuer: Client, plan: ClaimPlan, ids: dict[str, str]) -> str:
     subject = plan.subject(ids) if callable(plan.subject) else plan.subject
     return str(issuer.attest(plan.slug, plan.schema, subject, plan.body, expires_at=plan.expires_at)["uid"])
+
+
+def company_prefix(handle: str) -> str:
+    """A partner's GS1 company prefix: the first seven digits of its GLN (its GTINs carry it
+    after their indicator digit)."""
+    return BY_HANDLE[handle].gln[:7]
+
+
+def _claim_prefix(member: Client, handle: str) -> str:
+    return str(member.post("/company-prefixes", {"prefix": company_prefix(handle)})["id"])
+
+
+def _prefix_approver(handle: str) -> str | None:
+    """Who approves a partner's prefix: the coordinator of its constellation, or the operator
+    (None) for a coordinator's own (nobody approves its own claim)."""
+    slug = next(iter(BY_HANDLE[handle].roles))
+    coordinator = COORDINATORS[slug]
+    return None if coordinator == handle else coordinator
 
 
 def _none(_: object) -> None:

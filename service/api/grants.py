@@ -229,6 +229,8 @@ class AccessLogPublic(BaseModel):
     purpose: str
     basis: list[str]
     endpoint: str
+    records: int | None = None
+    """For an aggregate (record kind `aggregate`, a coordinator's view): how many of your records it drew on."""
 
 
 @log_router.get(
@@ -271,6 +273,7 @@ def read_access_log(
             purpose=r.purpose,
             basis=r.basis,
             endpoint=r.endpoint,
+            records=r.records,
         )
         for r in rows
     ]

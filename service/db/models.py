@@ -486,6 +486,8 @@ class AccessLogEntry(Base):
     basis: Mapped[list[str]] = mapped_column(JSON)
     """The grants that disclosed what was shown ("owner", "operator" for full reads)."""
     endpoint: Mapped[str] = mapped_column(String(100))
+    records: Mapped[int | None] = mapped_column(Integer)
+    """For an aggregate (record kind `aggregate`): how many of the owner's records it drew on."""
 
 
 class DataRevision(Base):
@@ -514,3 +516,21 @@ class Product(Base):
     net_content_unit: Mapped[str | None] = mapped_column(String(16))
     """A PACT declared unit: kilogram, liter, ..."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class CompanyPrefix(Base):
+    """A member's claim to a GS1 company prefix: the GTINs under it are the member's to brand
+    once the claim is approved (by a coordinator of a constellation the member belongs to, or
+    the operator). Claims of one prefix by several members may wait side by side; approved
+    prefixes of different members never overlap."""
+
+    __tablename__ = "company_prefixes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    prefix: Mapped[str] = mapped_column(String(12), index=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | approved | revoked
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    approved_by: Mapped[str | None] = mapped_column(ForeignKey("members.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (UniqueConstraint("prefix", "member_id"),)

@@ -8,8 +8,11 @@ from records the policy engine shows it (`Access.sees` in SQL for events, `view_
 attestations). An event counts only if the reader sees its time (`when`) and the category of
 every field a measure reads (`why` for a business step, the identifier's own field for an
 item, ...), so a partner that withholds its events from the defaults drops out of the numbers
-instead of leaking through them. Aggregates show no record and are not logged; the pledges the
-commitments view shows are logged like any attestation read. Sharing edges are the grants
+instead of leaking through them. Every view is a read of the members' records, logged for their
+owners (docs/design.md, "Coordinator views"): one `aggregate` entry per owner per view, naming
+the view and how many of that owner's records it drew on (the coordinator's own records are not
+logged to itself); the pledges the commitments view shows are also logged like any attestation
+read. Sharing edges are the grants
 themselves (who shares which categories with whom, never the data), as the coordinator that
 sets the defaults needs them."""
 
@@ -45,7 +48,7 @@ from service.domain import attestations
 from service.domain.attestations import Readable, body_path, view_of
 from service.domain.constellations import get_constellation, members_of
 from service.domain.gs1 import ITEM_PREFIX, item_of, item_subjects
-from service.domain.policy import EVIDENCE, Access, GrantTerms, is_live
+from service.domain.policy import EVIDENCE, Access, Decision, GrantTerms, is_live, write_log
 from service.domain.provenance import ITEM_ROLES
 from service.epcis.analysis import ROLE_FIELDS
 from service.epcis.categories import category_of
@@ -62,6 +65,14 @@ DAY_SECONDS = 86_400
 REVOCATION_PENALTY = 10
 EVERYONE, PUBLIC = "everyone", "public"
 MAX_WEEKS = 520
+VIEWS = ("map", "metrics", "scorecards", "commitments", "coordinator")
+"""The views logged as reads: the four JSON views and the coordinator's page (all four at once)."""
+EVENT_CATEGORIES_READ = {
+    "map": ("what", "when", "why", "quantities"),
+    "commitments": ("what", "when", "quantities"),
+}
+"""The event categories a view reads (the others read every measured one)."""
+MEASURED = ("what", "when", "where", "why", "quantities")
 
 
 # --- pure helpers ---------------------------------------------------------------------------
@@ -188,6 +199,7 @@ class _Event:
     event_time: datetime
     record_time: datetime
     anchored_at: datetime | None
+    record: str
 
 
 class Health:
@@ -241,6 +253,7 @@ class Health:
                 EpcisEvent.event_time,
                 EpcisEvent.record_time,
                 AnchorBatch.anchored_at,
+                EpcisEvent.id,
             )
             .outerjoin(AnchorBatch, and_(AnchorBatch.id == EpcisEvent.batch_id, AnchorBatch.status == "anchored"))
             .where(EpcisEvent.constellation == self.cid, self._seen(EpcisEvent))
@@ -250,8 +263,13 @@ class Health:
     @cached_property
     def items(self) -> dict[str, set[str]]:
         """Per owner, the GS1 items (GTIN-based: classes, lots, units) its visible events are about."""
+        return {owner: {identifier for identifier, _ in named} for owner, named in self._item_events.items()}
+
+    @cached_property
+    def _item_events(self) -> dict[str, set[tuple[str, str]]]:
+        """Per owner, (item, event record) for the items its visible events are about."""
         query = (
-            select(EpcisEvent.owner_id, EventIdentifier.identifier)
+            select(EpcisEvent.owner_id, EventIdentifier.identifier, EpcisEvent.id)
             .join(EpcisEvent, EpcisEvent.id == EventIdentifier.record_id)
             .where(
                 EpcisEvent.constellation == self.cid,
@@ -262,9 +280,9 @@ class Health:
             )
             .distinct()
         )
-        found: dict[str, set[str]] = defaultdict(set)
-        for owner_id, identifier in self.session.execute(query):
-            found[owner_id].add(identifier)
+        found: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for owner_id, identifier, record in self.session.execute(query):
+            found[owner_id].add((identifier, record))
         return found
 
     @cached_property
@@ -389,6 +407,36 @@ class Health:
             .group_by(ship.owner_id, later.owner_id)
         )
         return sorted((a, b, int(n)) for a, b, n in self.session.execute(query))
+
+    def flow_records(self) -> dict[str, set[str]]:
+        """Per owner, the events `flows` drew on (shipments and the later events naming their items)."""
+        ship, later = aliased(EpcisEvent), aliased(EpcisEvent)
+        out, into = aliased(EventIdentifier), aliased(EventIdentifier)
+        query = (
+            select(ship.owner_id, ship.id, later.owner_id, later.id)
+            .select_from(ship)
+            .join(out, out.record_id == ship.id)
+            .join(into, and_(into.identifier == out.identifier, into.role.in_(ITEM_ROLES)))
+            .join(later, later.id == into.record_id)
+            .where(
+                ship.constellation == self.cid,
+                ship.biz_step == SHIPPING,
+                out.role.in_(ITEM_ROLES),
+                later.constellation == self.cid,
+                later.owner_id != ship.owner_id,
+                later.event_time > ship.event_time,
+                self._seen(ship, "why"),
+                self._seen(later),
+                self._named(out, ship, ITEM_ROLES),
+                self._named(into, later, ITEM_ROLES),
+            )
+            .distinct()
+        )
+        found: dict[str, set[str]] = defaultdict(set)
+        for shipper, shipment, holder, record in self.session.execute(query):
+            found[shipper].add(shipment)
+            found[holder].add(record)
+        return found
 
     def map(self) -> dict[str, Any]:
         """Nodes: the partners, and the audiences beyond them that grants reach (every member,
@@ -674,6 +722,51 @@ class Health:
             ),
         }
 
+    # --- the access log ---------------------------------------------------------------------
+
+    def drawn(self, view: str) -> dict[str, tuple[set[str], dict[str, int]]]:
+        """Per owner, the records `view` drew on: event record ids, and attestations per schema."""
+        events: dict[str, set[str]] = defaultdict(set)
+        schemas: dict[str, Counter[str]] = defaultdict(Counter)
+        if view == "map":
+            events.update(self.flow_records())
+        elif view == "commitments":
+            pledged = {item.row.issuer_id for item in self.of_schema(COMMITMENT)}
+            for owner in pledged:
+                events[owner] = {record for _, record in self._item_events.get(owner, set())}
+            for name in (CERTIFICATION, COMMITMENT):
+                for item in self.of_schema(name):
+                    schemas[item.row.issuer_id][name] += 1
+        else:
+            for event in self.events:
+                events[event.owner_id].add(event.record)
+            for item, _ in self.readables:
+                schemas[item.row.issuer_id][item.schema_name] += 1
+        owners = {o for o, found in events.items() if found} | set(schemas)
+        return {owner: (events.get(owner, set()), dict(schemas.get(owner, {}))) for owner in owners}
+
+    def log_view(self, view: str) -> None:
+        """Logs `view` for every owner whose records it drew on, other than the reader: one
+        `aggregate` entry naming the view, the categories it read of that owner's data and how
+        many of its records (events and attestations) it drew on."""
+        if view not in VIEWS:
+            raise ValueError(f"unknown view {view!r}")
+        slug = self.constellation.slug
+        rows = []
+        for owner, (records, schemas) in sorted(self.drawn(view).items()):
+            if owner == self.access.reader.member_id:
+                continue  # the coordinator reading its own records
+            read = [
+                *(EVENT_CATEGORIES_READ.get(view, MEASURED) if records else ()),
+                *(f"attestation:{s}" for s in schemas),
+            ]
+            visible = self.access.visible(owner, self.cid, read)
+            shown = sorted(read if visible is None else visible)
+            decision = Decision(owner, self.cid, "aggregate", f"{view}:{slug}"[:80], shown, [], shown)
+            (row,) = self.access.entries(endpoint=f"coordination.{view}", decisions=[decision])
+            rows.append({**row, "records": len(records) + sum(schemas.values())})
+        write_log(self.session, rows)
+
 
 _PLEDGE_FIELDS = {  # as the views name them: the body's fields
     "metric": "metric",
@@ -738,7 +831,7 @@ def coordinator_view(
     """Everything the coordinator's page shows, after the same check as the JSON routes."""
     health = coordinated(session=session, access=access, slug=slug, now=now)
     mapped = health.map()
-    return {
+    view = {
         "constellation": mapped["constellation"],
         "map": mapped,
         "svg": map_svg(mapped),
@@ -746,6 +839,24 @@ def coordinator_view(
         "scorecards": health.scorecards(),
         "commitments": health.commitments(),
     }
+    health.log_view("coordinator")
+    return view
+
+
+def read_view(
+    *, session: Session, access: Access, slug: str, view: str, weeks: int = 12, now: datetime | None = None
+) -> Any:
+    """One of the JSON views (map, metrics, scorecards, commitments), logged for the owners of
+    the records it drew on, after the same check as the page."""
+    health = coordinated(session=session, access=access, slug=slug, now=now)
+    found: Any = {
+        "map": health.map,
+        "metrics": lambda: health.metrics(weeks),
+        "scorecards": health.scorecards,
+        "commitments": health.commitments,
+    }[view]()
+    health.log_view(view)
+    return found
 
 
 # --- the map as SVG -------------------------------------------------------------------------

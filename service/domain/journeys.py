@@ -6,7 +6,11 @@ the PACT footprints of its inputs.
 Everything is read through the policy engine: a journey shows the public what owners made
 public and a brand what was shared with it, and nothing reveals a record the reader may not
 see. One journey read is logged once per owner whose records it showed (what was shown and
-withheld, on which grants), not once per record: the page is one read."""
+withheld, on which grants), not once per record: the page is one read.
+
+Who speaks for the item is decided (service/domain/speakers.py): its steps are its brand's and
+its brand's constellations'; anyone else's events about it are observations, kept apart and
+never the item's status."""
 
 from __future__ import annotations
 
@@ -19,13 +23,17 @@ from sqlalchemy.orm import Session
 
 from service.db.models import EpcisEvent, Product
 from service.domain import attestations, disclosure, provenance
+from service.domain.company_prefixes import brand_of
 from service.domain.disclosure import AnchorRef, EventView
 from service.domain.gs1 import CANONICAL_HOST, ItemKey, LocationKey, class_of, item_of, lot_of
 from service.domain.policy import Access, Decision
+from service.domain.speakers import Speakers, speakers_of
+from service.epcis import policy as epcis_policy
 from service.epcis.identifiers import canonical_id
 from service.epcis.query import parse_time
 
 FOOTPRINT_SCHEMA = "product-carbon-footprint"
+RECALLED = "recalled"
 UNITS: dict[str, tuple[str, float]] = {
     # UN/CEFACT Rec. 20 codes (EPCIS quantity `uom`) as PACT declared units
     "KGM": ("kilogram", 1.0),
@@ -250,12 +258,22 @@ class FootprintRollup:
 # --- the journey ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Status:
+    """What the item is now, as one who may say so stated it (the step that said it)."""
+
+    state: str  # recalled
+    view: EventView
+
+
 @dataclass
 class Journey:
     key: ItemKey
     identifier: str
     """The canonical Digital Link of the item."""
     product: Product | None
+    brand_id: str | None
+    """The member branding the GTIN (its approved company prefix); None: nobody does."""
     lineage: dict[str, int]
     """Every item the journey reaches upstream, with its depth (the item is 0)."""
     edges: list[provenance.Edge]
@@ -263,6 +281,9 @@ class Journey:
     """Container → the item it carried."""
     origins: list[str]
     steps: list[EventView]
+    observations: list[EventView]
+    """Others' events about the item: shown apart, labelled with their author, never its status."""
+    status: Status | None
     claims: list[attestations.Readable]
     claim_status: dict[str, str]
     footprint: Footprint
@@ -275,7 +296,7 @@ class Journey:
     def withheld(self) -> dict[str, dict[str, Any]]:
         """Per owner: how many fields of how many of its records the reader was not shown."""
         counts: dict[str, dict[str, Any]] = {}
-        for view in self.steps:
+        for view in self.steps + self.observations:
             block = view.document[disclosure.RECORD_KEY]
             entry = counts.setdefault(block["owner"]["id"], {"name": block["owner"]["name"], "fields": 0, "records": 0})
             entry["fields"] += len(block["withheld"])
@@ -289,7 +310,7 @@ class Journey:
     def log_decisions(self, ref: str) -> list[Decision]:
         """The read, once per owner and constellation: every field shown and withheld."""
         grouped: dict[tuple[str, str], tuple[set[str], set[str], set[str]]] = {}
-        decisions = [v.decision for v in self.steps] + [c.decision for c in self.claims]
+        decisions = [v.decision for v in self.steps + self.observations] + [c.decision for c in self.claims]
         for d in decisions:
             shown, withheld, categories = grouped.setdefault((d.owner_id, d.constellation), (set(), set(), set()))
             shown.update(d.shown)
@@ -323,6 +344,37 @@ def named_items(event: dict[str, Any]) -> set[str]:
     for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
         named += [q.get("epcClass") for q in event.get(name) or () if isinstance(q, dict)]
     return {canonical_id(n) for n in named if isinstance(n, str)}
+
+
+def _recall_change(document: dict[str, Any]) -> bool | None:
+    """True: the event says its items are recalled (its disposition, or a persistent disposition
+    set); False: it lifts a recall (a persistent disposition unset); None: neither."""
+    persistent = document.get("persistentDisposition") or {}
+    if not isinstance(persistent, dict):
+        persistent = {}
+    unset = {epcis_policy.disposition_term(d) for d in persistent.get("unset") or () if isinstance(d, str)}
+    if RECALLED in unset:
+        return False
+    said = {epcis_policy.disposition_term(d) for d in persistent.get("set") or () if isinstance(d, str)}
+    disposition = document.get("disposition")
+    if isinstance(disposition, str):
+        said.add(epcis_policy.disposition_term(disposition))
+    return True if RECALLED in said else None
+
+
+def status_of(steps: list[EventView], about: set[str], speakers: Speakers) -> Status | None:
+    """The item's status from its steps in time order: recalled from the latest step naming the
+    item (its lot or class) by which one who may recall it says so, until one lifts it."""
+    status: Status | None = None
+    for view in steps:
+        if not named_items(view.document) & about or not speakers.may_recall(view.row.owner_id, view.row.constellation):
+            continue
+        change = _recall_change(view.document)
+        if change is True:
+            status = Status(RECALLED, view)
+        elif change is False:
+            status = None
+    return status
 
 
 def _vouchers(steps: list[EventView], products: dict[str, Product]) -> dict[str, set[str]]:
@@ -363,6 +415,11 @@ def _footprints(
     return attested
 
 
+def _branded(session: Session, gtin: str, speakers: Speakers) -> Product | None:
+    product = session.get(Product, gtin)
+    return product if product is not None and product.owner_id == speakers.brand_id else None
+
+
 def build(
     *,
     session: Session,
@@ -377,6 +434,7 @@ def build(
     now = access.now
     identifier = canonical_id(key.digital_link())
     starts = [identifier] + ([canonical_id(key.lot_key.digital_link())] if key.serial and key.lot else [])
+    speakers = speakers_of(session=session, gtin=key.gtin)
     lineage: dict[str, int] = {}
     edges: list[provenance.Edge] = []
     truncated = False
@@ -390,15 +448,21 @@ def build(
             max_depth=max_depth,
             max_nodes=max_nodes,
             log=False,
+            speakers=speakers,
         )
         for node, depth in walked.nodes.items():
             lineage.setdefault(node, depth)
         edges += walked.edges
         truncated |= walked.truncated
-    containers = provenance.containers_of(session=session, identifiers=list(lineage), access=access)
+    containers = provenance.containers_of(session=session, identifiers=list(lineage), access=access, speakers=speakers)
     rows = provenance.events_naming(session=session, identifiers=[*lineage, *containers], access=access)
-    steps = disclosure.render_events(session, access, rows, where=where, endpoint="journey", log=False)
-    steps.sort(key=_time_of)
+    views = disclosure.render_events(session, access, rows, where=where, endpoint="journey", log=False)
+    views.sort(key=_time_of)
+    about = {*starts, class_of(identifier)}
+    steps = [v for v in views if speakers.speaks(v.row.owner_id, v.row.constellation)]
+    observations = [
+        v for v in views if not speakers.speaks(v.row.owner_id, v.row.constellation) and named_items(v.document) & about
+    ]
     sources = {e.source for e in edges}
     origins = [n for n in lineage if n not in sources and n not in starts] if edges else []
 
@@ -430,7 +494,11 @@ def build(
         if edge.record_id in views_by_record:
             made_by.setdefault(edge.source, views_by_record[edge.record_id])
     gtins = {k.gtin for k in (item_of(n) for n in [*lineage, *made_by]) if k is not None}
-    products = {p.gtin: p for p in session.scalars(select(Product).where(Product.gtin.in_(gtins)))} if gtins else {}
+    products = {  # master data counts only from the GTIN's brand (a row registered before 0009 may not be)
+        p.gtin: p
+        for p in (session.scalars(select(Product).where(Product.gtin.in_(gtins))) if gtins else ())
+        if p.owner_id == brand_of(session=session, gtin=p.gtin)
+    }
     attested = _footprints(claims, status, _vouchers(steps, products))
     net = {
         ItemKey(p.gtin).digital_link(): Amount(p.net_content, p.net_content_unit)
@@ -441,12 +509,15 @@ def build(
     return Journey(
         key=key,
         identifier=identifier,
-        product=products.get(key.gtin) or session.get(Product, key.gtin),
+        product=products.get(key.gtin) or _branded(session, key.gtin, speakers),
+        brand_id=speakers.brand_id,
         lineage=lineage,
         edges=edges,
         containers=containers,
         origins=origins,
         steps=steps,
+        observations=observations,
+        status=status_of(steps, about, speakers),
         claims=claims,
         claim_status=status,
         footprint=footprint,
@@ -474,7 +545,9 @@ __all__ = [
     "Footprint",
     "FootprintRollup",
     "Journey",
+    "Status",
     "build",
     "named_items",
     "per_unit",
+    "status_of",
 ]

@@ -1,5 +1,7 @@
 """Trade item master data: a GTIN's name, brand and net content, registered by the member that
-brands it (the first to register a GTIN holds it; only it updates it). Public, as the pack is."""
+brands it: the holder of the approved GS1 company prefix the GTIN falls under
+(service/domain/company_prefixes.py), never merely the first to register it. Public, as the
+pack is."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy.orm import Session
 
 from service.db.models import Product
+from service.domain.company_prefixes import brand_of
 from service.domain.gs1 import normalise_gtin
 from service.errors import NotFound, PolicyDenied
 
@@ -41,13 +44,23 @@ class ProductIn(BaseModel):
 
 
 def register(*, session: Session, owner_id: str, product_in: ProductIn) -> Product:
-    """Registers or updates a GTIN's master data (403 if another member holds the GTIN)."""
+    """Registers or updates a GTIN's master data: 403 unless `owner_id` holds an approved company
+    prefix the GTIN falls under (a row someone else registered before passes to the holder)."""
+    brand = brand_of(session=session, gtin=product_in.gtin)
+    if brand != owner_id:
+        raise PolicyDenied(
+            f"GTIN {product_in.gtin} is not under a company prefix approved for you"
+            + (
+                "; it is another member's"
+                if brand is not None
+                else ": claim your GS1 company prefix (POST /company-prefixes) and have it approved"
+            )
+        )
     product = session.get(Product, product_in.gtin)
-    if product is not None and product.owner_id != owner_id:
-        raise PolicyDenied(f"GTIN {product_in.gtin} is registered by another member")
     if product is None:
         product = Product(gtin=product_in.gtin, owner_id=owner_id)
         session.add(product)
+    product.owner_id = owner_id
     for name in ("name", "brand", "description", "net_content", "net_content_unit"):
         setattr(product, name, getattr(product_in, name))
     session.flush()

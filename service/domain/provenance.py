@@ -11,7 +11,8 @@ item is a step of its custody chain.
 Every step is the policy engine's: an edge is crossed only through an event whose fields naming
 both ends the reader may see (and whose time, when the walk is bounded in time), so a trace
 never crosses or reveals an event the reader may not see; the identifiers it reveals are logged
-as reads of their events."""
+as reads of their events. A journey's walk crosses only the events of those who speak for its
+item (service/domain/speakers.py): nobody else can graft lineage or containers onto it."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 
 from service.db.models import EpcisEvent, EventIdentifier
 from service.domain.policy import Access, Decision
+from service.domain.speakers import Speakers
 from service.epcis.analysis import ROLE_FIELDS
 from service.epcis.categories import category_of
 from service.epcis.identifiers import canonical_id
@@ -102,6 +104,7 @@ def _edge_query(
     access: Access,
     since: datetime | None,
     until: datetime | None,
+    speakers: Speakers | None = None,
 ) -> Select[Any]:
     near, far = aliased(EventIdentifier), aliased(EventIdentifier)
     timed = since is not None or until is not None
@@ -130,6 +133,8 @@ def _edge_query(
     )
     if actions is not None:
         query = query.where(EpcisEvent.action.in_(actions))
+    if speakers is not None:
+        query = query.where(speakers.sql(EpcisEvent.owner_id, EpcisEvent.constellation))
     if since is not None:
         query = query.where(EpcisEvent.event_time >= since)
     if until is not None:
@@ -149,10 +154,11 @@ def trace(
     since: datetime | None = None,
     until: datetime | None = None,
     log: bool = True,
+    speakers: Speakers | None = None,
 ) -> Trace:
-    """Walks the graph from `start` (any identifier form) through events the reader may see,
-    at most `max_depth` steps and `max_nodes` identifiers; logs the events it crossed (unless
-    the caller logs its reads itself)."""
+    """Walks the graph from `start` (any identifier form) through events the reader may see
+    (and, given `speakers`, only theirs), at most `max_depth` steps and `max_nodes`
+    identifiers; logs the events it crossed (unless the caller logs its reads itself)."""
     root = canonical_id(start)
     result = Trace(start=root, direction=direction, nodes={root: 0})
     if direction == "downstream":
@@ -184,6 +190,7 @@ def trace(
                         access=access,
                         since=since,
                         until=until,
+                        speakers=speakers,
                     )
                     for source, target, near_role, far_role, record, ref, owner, cid in session.execute(query):
                         if source == target or (source, target, record) in seen_edges:
@@ -288,11 +295,16 @@ def events_naming(*, session: Session, identifiers: Collection[str], access: Acc
 
 
 def containers_of(
-    *, session: Session, identifiers: Collection[str], access: Access, max_depth: int = 5
+    *,
+    session: Session,
+    identifiers: Collection[str],
+    access: Access,
+    max_depth: int = 5,
+    speakers: Speakers | None = None,
 ) -> dict[str, str]:
     """The containers (pallets, cases, shipments) the items were packed into, transitively,
-    through aggregations the reader may see: each container with the item it holds. Only
-    upward: a container's other contents are not its items' journey."""
+    through aggregations the reader may see (and, given `speakers`, only theirs): each container
+    with the item it holds. Only upward: a container's other contents are not its items' journey."""
     found: dict[str, str] = {}
     frontier = list(dict.fromkeys(canonical_id(i) for i in identifiers))
     for _ in range(max_depth):
@@ -307,6 +319,7 @@ def containers_of(
                 access=access,
                 since=None,
                 until=None,
+                speakers=speakers,
             )
             for source, target, *_ in session.execute(query):
                 if target not in found and target not in frontier and target != source:

@@ -177,13 +177,13 @@ def document(
     """The journey as JSON: what the page shows, and each event view with its proofs, so a
     reader can check it with `constellate verify journey` and only the chain."""
     places_named: dict[str, set[str]] = {}
-    for view in journey.steps:
+    for view in journey.steps + journey.observations:
         for name in ("bizLocation", "readPoint"):
             place = (view.document.get(name) or {}).get("id")
             if isinstance(place, str):
                 places_named.setdefault(place, set()).add(view.row.owner_id)
     places = _places(session, places_named)
-    issuer_ids = {c.row.issuer_id for c in journey.claims}
+    issuer_ids = {c.row.issuer_id for c in journey.claims} | ({journey.brand_id} if journey.brand_id else set())
     names = (
         dict(session.execute(select(Member.id, Member.name).where(Member.id.in_(issuer_ids))).all())
         if issuer_ids
@@ -212,6 +212,7 @@ def document(
     key = journey.key
     path = key.digital_link("")
     statuses = [c["status"] for c in claims]
+    status = journey.status
     return {
         "item": {
             "gtin": key.gtin,
@@ -235,14 +236,27 @@ def document(
             else None
         ),
         "reader": reader,
+        "brand": {"id": journey.brand_id, "name": names.get(journey.brand_id, "")} if journey.brand_id else None,
+        "status": (
+            {
+                "state": status.state,
+                "ref": status.view.document[disclosure.RECORD_KEY]["ref"],
+                "by": {k: status.view.document[disclosure.RECORD_KEY]["owner"][k] for k in ("id", "name")},
+                "eventTime": status.view.document.get("eventTime"),
+            }
+            if status is not None
+            else None
+        ),
         "summary": {
             "steps": len(journey.steps),
+            "observations": len(journey.observations),
             "origins": len(journey.origins),
             "claims": {s: statuses.count(s) for s in ("valid", "pending", "expired", "revoked")},
             "withheldFields": sum(e["fields"] for e in withheld.values()),
             "anchored": sum(1 for v in journey.steps if v.document[disclosure.RECORD_KEY].get("anchor")),
         },
         "steps": [_step(v, places) for v in journey.steps],
+        "observations": [_step(v, places) for v in journey.observations],
         "lineage": [
             {**_identifier(node), "depth": depth, "claims": by_subject.get(node, [])}
             for node, depth in journey.lineage.items()

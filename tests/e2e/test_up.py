@@ -112,6 +112,10 @@ def _check_demo(output: str, port: int, tmp_path: Path) -> dict[str, str]:
     brand = _journey_summary(base, bar[1], keys["Lumen Chocolate GmbH"])
     assert brand["steps"] > public["steps"] and public["withheldFields"] > brand["withheldFields"], (public, brand)
     assert brand["claims"]["revoked"] >= 1 and brand["anchored"] == brand["steps"], brand  # type: ignore[index]
+    recalled = re.search(rf"{base}(/01/\d{{14}}/10/LD70-2603)", output)
+    assert recalled, output
+    status = httpx.get(base + recalled[1], headers={"Accept": "application/json"}, timeout=30).json()["status"]
+    assert status["state"] == "recalled" and status["by"]["name"] == "Lumen Chocolate GmbH", status
     coordinator = httpx.get(
         f"{base}/coordinator/cocoa-chocolate", headers={"Authorization": f"Bearer {keys['Lumen Chocolate GmbH']}"}
     )

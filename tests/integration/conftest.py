@@ -167,6 +167,15 @@ class Api:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
+    def own_prefix(self, headers: dict[str, str], gtin: str) -> dict[str, Any]:
+        """The member claims the company prefix of a GTIN (its 12 digits after the indicator, so
+        no other test GTIN falls under it) and the operator approves it: the member brands it."""
+        claimed = self.client.post("/company-prefixes", json={"prefix": gtin[-13:-1]}, headers=headers)
+        assert claimed.status_code == 201, claimed.text
+        approved = self.client.post(f"/company-prefixes/{claimed.json()['id']}/approve", headers=self.admin)
+        assert approved.status_code == 200, approved.text
+        return dict(approved.json())
+
     def share_everything_by_default(self, coordinator: dict[str, str], slug: str) -> dict[str, Any]:
         """A constellation default showing every member's events and attestations to its members."""
         return self.grant(

@@ -373,3 +373,46 @@ def test_a_custom_schema_named_commitment_keeps_its_name(api: Api, monkeypatch: 
     listed = {s["name"]: s for s in api.client.get("/attestation-schemas", headers=member_h).json()}
     assert set(listed) == set(schema_catalogue.BUILTIN)  # every other built-in is there, the name stays taken
     assert listed["commitment"]["builtin"] is False and listed["commitment"]["registered_by"] == member["id"]
+
+
+def _aggregates(cocoa: Cocoa, headers: dict[str, str]) -> list[dict[str, Any]]:
+    log = cocoa.api.client.get("/access-log", headers=headers)
+    assert log.status_code == 200, log.text
+    return [e for e in log.json() if e["record"]["kind"] == "aggregate"]
+
+
+def test_every_coordinator_view_is_logged_for_the_owners_whose_records_it_drew_on(cocoa: Cocoa) -> None:
+    brand_id = cocoa.brand["id"]
+    roles = cocoa.api.client.put(
+        f"/constellations/{SLUG}/members/{brand_id}", json={"roles": ["coordinator", "retailer"]}, headers=cocoa.brand_h
+    )
+    assert roles.status_code == 200, roles.text
+    cocoa.capture(cocoa.brand_h, _event(cocoa.now - timedelta(minutes=30), "receiving", "in_progress", [LOT_A]))
+    for view in ("map", "metrics", "scorecards", "commitments"):
+        cocoa.get(view)
+    page = cocoa.api.client.get(f"/coordinator/{SLUG}", headers={**cocoa.brand_h, "Accept": "text/html"})
+    assert page.status_code == 200, page.text
+
+    farm = {e["record"]["ref"]: e for e in _aggregates(cocoa, cocoa.farm_h)}
+    assert set(farm) == {f"{v}:{SLUG}" for v in ("map", "metrics", "scorecards", "commitments", "coordinator")}
+    assert all(e["reader"] == {"kind": "member", "id": brand_id} for e in farm.values())
+    # three events, two footprints and three pledges; the map drew on its shipment only
+    assert farm[f"metrics:{SLUG}"]["records"] == farm[f"coordinator:{SLUG}"]["records"] == 3 + 2 + 3
+    assert farm[f"map:{SLUG}"]["records"] == 1 and farm[f"map:{SLUG}"]["endpoint"] == "coordination.map"
+    assert farm[f"metrics:{SLUG}"]["shown"] == sorted(
+        ["what", "when", "where", "why", "quantities", "attestation:commitment", "attestation:product-carbon-footprint"]
+    )
+    assert farm[f"metrics:{SLUG}"]["basis"]  # the constellation default that showed it
+    certifier = {e["record"]["ref"]: e["records"] for e in _aggregates(cocoa, cocoa.certifier_h)}
+    assert certifier[f"scorecards:{SLUG}"] == 1  # its certificate
+    shop = {e["record"]["ref"]: e["records"] for e in _aggregates(cocoa, cocoa.shop_h)}
+    assert shop[f"map:{SLUG}"] == shop[f"metrics:{SLUG}"] == 1
+    assert _aggregates(cocoa, cocoa.trader_h) == []  # it withholds its times: nothing of it was read
+    assert _aggregates(cocoa, cocoa.brand_h) == []  # the coordinator's own records are not logged to itself
+
+
+def test_the_operators_reads_of_the_views_are_logged_too(cocoa: Cocoa) -> None:
+    cocoa.get("scorecards", headers=cocoa.api.admin)
+    (entry,) = _aggregates(cocoa, cocoa.shop_h)
+    assert entry["reader"]["kind"] == "operator" and entry["basis"] == ["operator"]
+    assert entry["records"] == 1

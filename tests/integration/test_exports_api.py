@@ -61,6 +61,7 @@ class Cocoa:
             )
             assert put.status_code == 200, put.text
         product = {"gtin": GTIN, "name": "Cocoa beans, fermented", "description": "Forastero, sun-dried"}
+        api.own_prefix(self.brand_h, GTIN)
         assert client.put("/products", json=product, headers=self.brand_h).status_code == 200
         to_roaster = {"kind": "member", "member_id": self.roaster["id"]}
         hidden_from_roaster = {"fossilGhgEmissions", "pCfIncludingBiogenic"}

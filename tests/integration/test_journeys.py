@@ -51,6 +51,7 @@ class Shop(Journey):
             headers=self.brand_h,
         )
         assert response.status_code == 200, response.text
+        api.own_prefix(self.roaster_h, journey.ROASTED)
         response = client.put(
             "/products",
             json={
@@ -348,3 +349,110 @@ def test_a_lot_with_an_encoded_slash_resolves_by_its_raw_path(shop: Shop) -> Non
     response = shop.api.client.get(f"/01/{journey.ROASTED}/10/A%2FB", headers=JSON)
     assert response.status_code == 404 and "/10/A%2FB" in response.json()["detail"]  # parsed, not misrouted
     assert shop.api.client.get(f"/01/{journey.ROASTED}/10/A/B", headers=JSON).status_code == 400
+
+
+# --- who speaks for an item ------------------------------------------------------------------
+
+
+def _capture(shop: Shop, headers: dict[str, str], slug: str, events: list[dict[str, Any]]) -> None:
+    captured = shop.api.client.post(
+        "/epcis/capture",
+        content=json.dumps(journey.document(events)).encode(),
+        headers={**headers, "Constellate-Constellation": slug, "Content-Type": "application/json"},
+    )
+    assert captured.status_code == 202, captured.text
+
+
+def _recall(when: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "type": "ObjectEvent",
+        "eventTime": when,
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "bizStep": "holding",
+        "disposition": "recalled",
+        "quantityList": [{"epcClass": journey.ROAST_LOT, "quantity": 1000, "uom": "KGM"}],
+        **fields,
+    }
+
+
+def _rival(shop: Shop) -> dict[str, str]:
+    """A competitor that runs a constellation of its own and publishes what it records there."""
+    client = shop.api.client
+    rival, rival_h = shop.api.onboard("Rival Roasters")
+    assert client.post("/constellations", json={"slug": "rival", "name": "Rival"}, headers=rival_h).status_code == 201
+    roles = client.put(
+        f"/constellations/rival/members/{rival['id']}", json={"roles": ["coordinator", "retailer"]}, headers=rival_h
+    )
+    assert roles.status_code == 200, roles.text
+    shop.api.grant(rival_h, "rival", ["what", "when", "why", "quantities"], audience={"kind": "public"})
+    return rival_h
+
+
+def test_a_competitors_recall_is_an_observation_apart_never_the_brands_step_or_status(shop: Shop) -> None:
+    before = shop.page(ROAST_PATH, JSON).json()
+    assert before["brand"]["name"] == "Roastery" and before["status"] is None
+    rival_h = _rival(shop)
+    pallet = "https://id.gs1.org/00/" + journey.gtin("09506000000000099")
+    graft = {  # the rival claims to have packed the lot on its own pallet, then ships the pallet
+        "type": "AggregationEvent",
+        "eventTime": "2026-05-20T08:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "ADD",
+        "bizStep": "packing",
+        "parentID": pallet,
+        "childQuantityList": [{"epcClass": journey.ROAST_LOT, "quantity": 1000, "uom": "KGM"}],
+    }
+    ship = {**_recall("2026-05-21T08:00:00Z"), "bizStep": "shipping", "disposition": "in_transit", "epcList": [pallet]}
+    del ship["quantityList"]
+    _capture(shop, rival_h, "rival", [_recall("2026-05-20T09:00:00Z"), graft, ship])
+
+    after = shop.page(ROAST_PATH, JSON).json()
+    assert [s["ref"] for s in after["steps"]] == [s["ref"] for s in before["steps"]]  # nothing added to the journey
+    assert {c["id"] for c in after["containers"]} == {c["id"] for c in before["containers"]}  # no grafted pallet
+    assert after["status"] is None
+    observed = after["observations"]
+    assert {o["who"]["name"] for o in observed} == {"Rival Roasters"}
+    assert sorted(o["bizStep"] for o in observed) == ["holding", "packing"]  # the pallet's shipping is not the lot's
+    assert after["summary"]["observations"] == 2 and after["summary"]["steps"] == before["summary"]["steps"]
+
+    page = shop.page(ROAST_PATH, {"Accept": "text/html"}).text
+    observations = page.split('data-testid="observations"', 1)[1].split("</section>", 1)[0]
+    assert "Rival Roasters</strong> says: Holding · recalled" in observations
+    assert 'data-testid="status"' not in page
+
+
+def test_a_recall_is_the_items_status_only_from_its_brand_or_its_constellations_coordinator(shop: Shop) -> None:
+    brand_view = {**JSON, **shop.brand_h}
+    _capture(shop, shop.shop_h, "coffee", [_recall("2026-05-20T08:00:00Z")])  # a retailer of the constellation
+    body = shop.page(ROAST_PATH, brand_view).json()
+    held = [s for s in body["steps"] if s["who"]["name"] == "Coffee Shop" and s["disposition"] == "recalled"]
+    assert len(held) == 1 and body["status"] is None  # its step, not the item's status
+    _capture(shop, shop.roaster_h, "coffee", [_recall("2026-05-21T08:00:00Z")])  # the brand itself
+    body = shop.page(ROAST_PATH, brand_view).json()
+    assert body["status"]["state"] == "recalled" and body["status"]["by"]["name"] == "Roastery"
+    public = shop.page(ROAST_PATH, JSON).json()  # the roastery publishes what, when and why
+    assert public["status"]["by"]["name"] == "Roastery"
+    page = shop.page(ROAST_PATH, {"Accept": "text/html", **shop.brand_h}).text
+    assert 'data-testid="status" data-state="recalled"' in page and "</span> by Roastery" in page
+
+
+def test_the_coordinator_of_the_brands_constellation_may_recall_and_lift_it(shop: Shop) -> None:
+    brand_view = {**JSON, **shop.brand_h}
+    brand_id = shop.api.client.get("/members/me", headers=shop.brand_h).json()["id"]
+    roles = shop.api.client.put(
+        f"/constellations/coffee/members/{brand_id}",
+        json={"roles": ["coordinator", "retailer"]},
+        headers=shop.brand_h,
+    )
+    assert roles.status_code == 200, roles.text
+    _capture(shop, shop.brand_h, "coffee", [_recall("2026-05-20T08:00:00Z")])
+    assert shop.page(ROAST_PATH, brand_view).json()["status"]["by"]["name"] == "Roaster Brand"
+    lifted = {
+        **_recall("2026-05-22T08:00:00Z"),
+        "bizStep": "inspecting",
+        "persistentDisposition": {"unset": ["recalled"]},
+    }
+    del lifted["disposition"]
+    _capture(shop, shop.roaster_h, "coffee", [lifted])
+    assert shop.page(ROAST_PATH, brand_view).json()["status"] is None

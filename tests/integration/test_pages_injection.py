@@ -68,6 +68,7 @@ class Hostile:
         for headers in (self.farm_h, self.certifier_h):
             api.grant(headers, SLUG, [*EVENT_CATEGORIES, "attestations"], audience={"kind": "public"}, purpose=SCRIPT)
         api.share_everything_by_default(self.brand_h, SLUG)
+        api.own_prefix(self.farm_h, journey.GREEN)
         self.call(
             "PUT",
             "/products",
