@@ -3,7 +3,12 @@ footprint, labour audit, origin, recycled content, a member's commitment) and me
 schemas. A schema's JSON Schema validates bodies off chain; its definition, registered on the
 AttestationRegistry, pins the JSON Schema by hash so anyone can check which rules a body was
 held to. A built-in added later is registered the next time the catalogue is used
-(`ensure_builtin_schemas`)."""
+(`ensure_builtin_schemas`).
+
+A member's schema is untrusted input: bodies are validated by jsonschema-rs with Rust's
+linear-time regex engine (a pattern such as `^(a+)+$` cannot backtrack and hold the process),
+and no `$ref` is fetched from the network. A pattern that needs a backtracking engine
+(look-around, back-references) is refused when the schema is registered."""
 
 from __future__ import annotations
 
@@ -12,8 +17,7 @@ import logging
 import re
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import SchemaError
+import jsonschema_rs
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -221,11 +225,36 @@ def definition_of(name: str, json_schema: dict[str, Any]) -> str:
     return f"constellate/{name} json-schema sha256:{hashlib.sha256(canonical_json(json_schema)).hexdigest()}"
 
 
-def _check_json_schema(json_schema: dict[str, Any]) -> None:
+def _where(path: list[str | int]) -> str:
+    return "/".join(str(part) for part in path) or "(root)"
+
+
+def compile_json_schema(json_schema: dict[str, Any]) -> jsonschema_rs.Validator:
+    """A validator for `json_schema`: formats enforced, patterns on the linear-time engine,
+    references resolved only inside the schema. ValidationFailed names what cannot be used."""
     try:
-        Draft202012Validator.check_schema(json_schema)
-    except SchemaError as exc:
-        raise ValidationFailed(f"json_schema is not a valid JSON Schema: {exc.message}") from exc
+        jsonschema_rs.meta.validate(json_schema)
+    except jsonschema_rs.ValidationError as exc:
+        raise ValidationFailed(
+            f"json_schema is not a valid JSON Schema: {exc.message} (at {_where(exc.instance_path)})"
+        ) from None
+    except jsonschema_rs.ReferencingError as exc:
+        raise ValidationFailed(f"json_schema is not a valid JSON Schema: {exc.message}") from None
+    try:
+        return jsonschema_rs.validator_for(
+            json_schema, validate_formats=True, pattern_options=jsonschema_rs.RegexOptions(), offline=True
+        )
+    except jsonschema_rs.ValidationError as exc:
+        if exc.kind.name == "format":  # a pattern the linear-time engine cannot run
+            raise ValidationFailed(
+                f"json_schema: the pattern {exc.instance!r} at {_where(exc.instance_path)} is not supported:"
+                " patterns run on a linear-time engine (no look-around, no back-references, bounded size)"
+            ) from None
+        raise ValidationFailed(f"json_schema cannot be used: {exc.message}") from None
+
+
+def _check_json_schema(json_schema: dict[str, Any]) -> None:
+    compile_json_schema(json_schema)
     if json_schema.get("type") != "object":
         raise ValidationFailed('json_schema must describe an object ("type": "object")')
 
@@ -309,10 +338,16 @@ def get_schema(*, session: Session, name: str) -> AttestationSchema:
     return row
 
 
+_VALIDATORS: dict[str, jsonschema_rs.Validator] = {}
+"""Compiled validators by schema definition (which pins the JSON Schema by hash)."""
+
+
 def validate_body(schema: AttestationSchema, body: dict[str, Any]) -> None:
     """Raises ValidationFailed naming every field that breaks the schema."""
-    validator = Draft202012Validator(schema.json_schema, format_checker=FormatChecker())
-    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+    validator = _VALIDATORS.get(schema.definition)
+    if validator is None:
+        validator = _VALIDATORS[schema.definition] = compile_json_schema(schema.json_schema)
+    errors = sorted(validator.iter_errors(body), key=lambda e: [str(p) for p in e.instance_path])
     if errors:
-        problems = "; ".join(f"{'/'.join(str(p) for p in e.absolute_path) or '(body)'}: {e.message}" for e in errors)
+        problems = "; ".join(f"{'/'.join(str(p) for p in e.instance_path) or '(body)'}: {e.message}" for e in errors)
         raise ValidationFailed(f"body does not match schema {schema.name!r}: {problems}")

@@ -165,26 +165,26 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     (
         "certification",
         {"standard": "Fairtrade", "certificateId": "X", "issuingBody": "FLOCERT"},
-        "'validUntil' is a required property",
+        '"validUntil" is a required property',
     ),
     (
         "certification",
         {**VALID["certification"][2], "validUntil": "next year"},
-        "validUntil: 'next year' is not a 'date'",
+        'validUntil: "next year" is not a "date"',
     ),
     ("product-carbon-footprint", {**VALID["product-carbon-footprint"][2], "declaredUnit": "bag"}, "declaredUnit"),
     (
         "product-carbon-footprint",
         {**VALID["product-carbon-footprint"][2], "pCfExcludingBiogenic": "2.3"},
-        "pCfExcludingBiogenic: '2.3' is not of type 'number'",
+        'pCfExcludingBiogenic: "2.3" is not of type "number"',
     ),
     (
         "product-carbon-footprint",
         {k: v for k, v in VALID["product-carbon-footprint"][2].items() if k != "dqi"},
-        "is not valid under any of the given schemas",
+        "is not valid under any of the schemas listed in the 'anyOf' keyword",
     ),
-    ("labour-audit", {**VALID["labour-audit"][2], "result": "excellent"}, "result: 'excellent' is not one of"),
-    ("origin", {"country": "Ivory Coast"}, "country: 'Ivory Coast' does not match"),
+    ("labour-audit", {**VALID["labour-audit"][2], "result": "excellent"}, 'result: "excellent" is not one of'),
+    ("origin", {"country": "Ivory Coast"}, 'country: "Ivory Coast" does not match'),
     ("origin", {"country": "CI", "latitude": 95}, "latitude: 95 is greater than the maximum of 90"),
     (
         "recycled-content",
