@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from service.api.deps import CurrentPrincipal, SessionDep
@@ -103,7 +103,11 @@ def list_prefixes(
     summary="Approve a claim (a coordinator of a constellation the claimant belongs to, or the operator)",
     responses=problems(400, 401, 403, 404, 409, 422, 503),
 )
-def approve_prefix(claim_id: int, session: SessionDep, principal: CurrentPrincipal) -> PrefixPublic:
+def approve_prefix(
+    claim_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="The claim's id")],
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> PrefixPublic:
     principal.require("constellations")
     with session.begin():
         row = company_prefixes.approve(

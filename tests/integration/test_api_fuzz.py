@@ -135,6 +135,8 @@ def _seed(admin: Client) -> tuple[str, dict[str, list[str]]]:
         (shop_m, ["retailer"]),
     ):
         roaster.set_roles("coffee", member["id"], roles)
+    prefix = journey.ROASTED[1:13]  # the roast's GTIN alone: the farm's green coffee is not under it
+    admin.post(f"/company-prefixes/{roaster.post('/company-prefixes', {'prefix': prefix})['id']}/approve")
     roaster.put_product(journey.ROASTED, "Espresso", net_content=0.25, net_content_unit="kilogram")
     grant = roaster.post("/grants", GRANT)
     captures = [
@@ -188,6 +190,7 @@ def _seed(admin: Client) -> tuple[str, dict[str, list[str]]]:
         "event_id": [*refs, events[0]["eventID"]],
         "sha256": [hashlib.sha256(report).hexdigest()],
         "gtin": [journey.GREEN, journey.ROASTED],
+        "prefix": [prefix],
         "link": [journey.ROASTED],
         "name": ["certification", "product-carbon-footprint"],
         "id": [journey.LOT_1, journey.ROAST_LOT, journey.SSCC],
