@@ -146,7 +146,7 @@ def iter_events(document: dict[str, JSON]) -> list[dict[str, JSON]]:
         raise InvalidField(f"must be a JSON array of events, not {_json_type(events)}", path=path)
     for index, event in enumerate(events):
         if not isinstance(event, dict):
-            where = path if path[-1] == "event" else (*path, index)
+            where: tuple[str | int, ...] = path if path[-1] == "event" else (*path, index)
             raise InvalidField(f"an event must be a JSON object, not {_json_type(event)}", path=where)
     return events
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]
@@ -92,7 +92,7 @@ def _non_empty(value: Any) -> bool:
     return isinstance(value, list) and len(value) > 0
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

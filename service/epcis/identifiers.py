@@ -223,11 +223,11 @@ def identifier_problem(uri: str) -> str | None:
 def _digital_link_problem(uri: str) -> str | None:
     try:
         path = _digital_link_path(uri)
-    except _NotAnIdentifier as problem:
-        return f"{uri!r} is not a GS1 Digital Link URI: {problem}" if uri.startswith(_RESOLVER_HOSTS) else None
+    except _NotAnIdentifier as malformed:
+        return f"{uri!r} is not a GS1 Digital Link URI: {malformed}" if uri.startswith(_RESOLVER_HOSTS) else None
     _, ai, value = path.split("/", 3)[:3]
-    problem = key_problem(ai, value)
-    return None if problem is None else f"{uri!r}: {problem}"
+    wrong = key_problem(ai, value)
+    return None if wrong is None else f"{uri!r}: {wrong}"
 
 
 @lru_cache(maxsize=1 << 12)

@@ -205,14 +205,14 @@ def _problems_beyond_the_schema(document: dict[str, Any]) -> Iterator[Problem]:
             ):
                 yield (*base, key), "must be a list of the names of the fields the event hash leaves out"
     document_context = HashContext().with_context(document.get("@context"))
-    for base, event in _located_events(document):
+    for located, event in _located_events(document):
         for where, problem in event_problems(event):
-            yield (*base, *where), problem
+            yield (*located, *where), problem
         context = document_context.with_context(event["@context"]) if "@context" in event else document_context
         found = _first_problem(event, _EVENT, context.expand_curie)
         if found is not None:
             steps, problem = found
-            yield (*base, *reversed(steps)), problem
+            yield (*located, *reversed(steps)), problem
 
 
 def _located_events(document: dict[str, Any]) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
