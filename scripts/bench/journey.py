@@ -182,6 +182,10 @@ def seed(base: str, admin: dict[str, str], inputs: int, per_input: int, product_
                 "purpose": "journey",
             }
             client.post("/grants", json=grant, headers=auth(m)).raise_for_status()
+        claim = client.post("/company-prefixes", json={"prefix": ROASTED[1:13]}, headers=auth(roaster))
+        client.post(
+            f"/company-prefixes/{claim.raise_for_status().json()['id']}/approve", headers=admin
+        ).raise_for_status()
         client.put(
             "/products",
             json={"gtin": ROASTED, "name": "Bench Roast", "net_content": 0.25, "net_content_unit": "kilogram"},

@@ -195,6 +195,9 @@ def test_a_coffee_chain_through_the_command_line(
 
     # export: an attestation as a Verifiable Credential (verified with only the chain) and as a PACT footprint
     brand_client = Client(api_url, brand_key)
+    claim = brand_client.post("/company-prefixes", {"prefix": journey.ROASTED[1:13]})
+    with Client(api_url, ADMIN_KEY) as operator:
+        operator.post(f"/company-prefixes/{claim['id']}/approve")
     brand_client.put_product(journey.ROASTED, "Roasted coffee, 1 kg", net_content=1, net_content_unit="kilogram")
     brand_client.close()
     (tmp_path / "pcf.json").write_text(json.dumps(PCF_BODY))
