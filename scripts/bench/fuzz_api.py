@@ -1,7 +1,8 @@
 """The large schemathesis run: every operation of the service's own OpenAPI schema, many
 generated requests each (boundary and invalid values, random ones, then stateful sequences that
-feed one response's ids into the next request), against `constellate serve` on 127.0.0.1 holding
-the demo of `up` (two constellations, nine members, EPCIS journeys, claims, grants). It runs
+feed one response's ids into the next request; half the bodies made hostile by fuzz_hooks.py:
+too deep, thousands of keys, catastrophic regex patterns), against `constellate serve` on
+127.0.0.1 holding the demo of `up` (two constellations, nine members, EPCIS journeys, claims, grants). It runs
 twice: as a member (Alpine Roasters, who coordinates one constellation and takes part in the
 other) and as the operator. No answer may be a 5xx or break the schema; the server's log must
 hold no error. tests/integration/test_api_fuzz.py is the small run, part of every test run.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -23,6 +25,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from harness import local_stack, serve
+
+BENCH = Path(__file__).resolve().parent
 
 SEED = 20261123
 EXCLUDED_CHECKS = ["positive_data_acceptance"]
@@ -60,8 +64,18 @@ def fuzz(base: str, key: str, *, examples: int, phases: str, report: Path, skip:
     shown = ["schemathesis", *(f"'{p}'" if " " in p else p for p in command[1:])]
     print("$", " ".join(shown).replace(key, "<key>"), flush=True)
     # In the run's folder: schemathesis's own output and its cache of crashes (for `st replay`).
+    # Half the bodies hostile (fuzz_hooks.py): too deep, thousands of keys, catastrophic patterns.
+    hooks = {"SCHEMATHESIS_HOOKS": "fuzz_hooks", "PYTHONPATH": os.pathsep.join([str(BENCH), str(BENCH.parents[1])])}
     with report.with_suffix(".txt").open("w") as output:
-        subprocess.run(command, cwd=report.parent, timeout=4 * 3600, stdout=output, stderr=output, check=False)
+        subprocess.run(
+            command,
+            cwd=report.parent,
+            env={**os.environ, **hooks},
+            timeout=4 * 3600,
+            stdout=output,
+            stderr=output,
+            check=False,
+        )
     if not report.is_file():
         raise SystemExit(f"schemathesis wrote no report: {report.with_suffix('.txt')} says why")
     return dict(json.loads(report.read_text()))

@@ -144,8 +144,12 @@ class ConstellateApp(FastAPI):
             return self.openapi_schema
         schema = super().openapi()  # kept as self.openapi_schema: changed in place once
         invalid = problems(422)[422]
+        body_refusals = problems(400, 413)  # JsonDepthLimit and BodyLimit, before any route
         for item in schema["paths"].values():
             for operation in item.values():
+                if "requestBody" in operation:
+                    for status, answer in body_refusals.items():
+                        operation.setdefault("responses", {}).setdefault(str(status), answer)
                 declared = operation.get("responses", {}).get("422", {}).get("content", {})
                 if declared.get("application/json", {}).get("schema") == {"$ref": FASTAPI_422}:
                     operation["responses"]["422"] = invalid

@@ -4,6 +4,8 @@ holding real data — a constellation, members with roles, captured and anchored
 attestations with evidence, a grant — sent with a real member's API key (the operator's for its
 own route), with real ids mixed into the generated ones so requests get past the 404s. No
 answer may be a 5xx or break the schema: status, content type, headers and body as declared.
+Half the generated bodies are made hostile (hostile.py: nesting at and past the bound, thousands
+of keys, strings and member schemas built to make a backtracking regex explode).
 
 A modest, derandomized number of random examples per operation; `scripts/bench/fuzz_api.py` is
 the large run (also boundary values, unsupported methods and stateful sequences). The last tests
@@ -37,6 +39,7 @@ from service.stack import ApiServer
 
 from . import journey
 from .conftest import ADMIN_KEY
+from .hostile import hostile_body
 
 EXAMPLES = 10
 """Random examples per operation: about half a minute for all of them on a quiet machine."""
@@ -102,6 +105,12 @@ def flatmap_path_parameters(_ctx: schemathesis.HookContext, path_parameters: dic
 @SCHEMA.hook
 def flatmap_query(_ctx: schemathesis.HookContext, query: dict[str, Any] | None) -> Any:
     return _half_real(query)
+
+
+@SCHEMA.hook
+def flatmap_body(_ctx: schemathesis.HookContext, body: Any) -> Any:
+    """Half the bodies hostile (hostile.py): too deep, thousands of keys, catastrophic patterns."""
+    return hostile_body(body)
 
 
 @dataclass
