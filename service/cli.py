@@ -386,7 +386,11 @@ def up(
     database_url: DatabaseUrl = None,
     port: Annotated[int | None, typer.Option(help="API port (default: settings).")] = None,
     state_dir: Annotated[
-        Path, typer.Option(help="Where the embedded chain, the demo's keys and its QR codes are kept.")
+        Path,
+        typer.Option(
+            help="What this instance owns: its database (unless --database-url names one), deployment "
+            "manifest, secrets, embedded chain, the demo's keys and QR codes. One running `up` per folder."
+        ),
     ] = PROJECT_ROOT / "build" / "up",
     seed: Annotated[bool, typer.Option("--demo/--no-demo", help="Seed the demo constellations (idempotent).")] = True,
 ) -> None:

@@ -1,5 +1,6 @@
 """The local stack `scripts/up` runs: Anvil (unless an RPC URL is given), compiled and deployed
-contracts, a migrated database and the API server. Tests start the same stack."""
+contracts, a migrated database and the API server. Tests start the same stack. What an instance
+owns stays in its state folder (state_folder.py); the Anvil it starts never outlives it."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from service.demo import Demo
 from service.domain.keys import generate_key_encryption_key
 from service.errors import ConfigurationError
 from service.settings import Settings
+from service.state_folder import StateFolder
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,7 @@ class LocalStack:
     deployed: bool = False
     qr_dir: Path | None = None
     urls: dict[str, str] = field(default_factory=dict)
+    folder: StateFolder | None = None
 
     def start(self, *, embedded_chain: bool) -> LocalStack:
         try:
@@ -136,10 +139,14 @@ class LocalStack:
         return self
 
     def _start(self, embedded_chain: bool) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.folder = StateFolder(self.state_dir)
+        self.settings = self.folder.owned_settings(self.settings)
+        self.folder.lock(self.settings)
         if embedded_chain:
             self.anvil = AnvilProcess(
-                state_path=self.state_dir / "anvil-state.json", log_path=self.state_dir / "anvil.log"
+                state_path=self.state_dir / "anvil-state.json",
+                log_path=self.state_dir / "anvil.log",
+                stop_with_parent=True,  # a crash of this process (the API's) stops it too
             ).start()
             updates: dict[str, object] = {"rpc_url": self.anvil.rpc_url}
             if "dev_mode" not in self.settings.model_fields_set:  # a chain of published keys: say so
@@ -150,9 +157,8 @@ class LocalStack:
         self.settings = self.settings.model_copy(update=_local_secrets(self.settings, self.state_dir))
         ensure_artifacts(self.settings)
         _, self.deployed = ensure_deployment(self.settings)
-        if self.deployed and embedded_chain and self.settings.database_url.startswith("sqlite:///"):
-            # The embedded database mirrors the embedded chain; a fresh chain needs a fresh mirror.
-            Path(self.settings.database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        if self.deployed and embedded_chain:  # the database mirrored a chain that is gone
+            self.folder.forget_database(self.settings.database_url)
         upgrade(self.settings.database_url)
         if "public_base_url" not in self.settings.model_fields_set and self.settings.port:
             # QR codes and pages point at this server unless settings name a public address.
@@ -187,3 +193,5 @@ class LocalStack:
         if self.anvil is not None:
             self.anvil.stop()
             self.anvil = None
+        if self.folder is not None:
+            self.folder.release()

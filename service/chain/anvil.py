@@ -22,6 +22,18 @@ DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_PRIVATE_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
 
+WATCHDOG = """
+exec 3<&0
+"$@" &
+anvil=$!
+{ read -r _ <&3; kill -TERM "$anvil" 2>/dev/null; } &
+wait "$anvil"
+"""
+"""Runs Anvil ("$@") beside a reader of this shell's stdin, a pipe only the starting process
+writes to: when the pipe closes — stop(), or that process ending any way at all, a crash or a
+SIGKILL included — Anvil gets SIGTERM (it dumps --state) and exits. The shell ends with Anvil."""
+
+
 def anvil_binary() -> Path:
     """The pinned Anvil from npm, else one on PATH."""
     if ANVIL_NPM_BINARY.is_file():
@@ -55,6 +67,7 @@ class AnvilProcess:
         state_path: Path | None = None,
         accounts: int = 10,
         log_path: Path | None = None,
+        stop_with_parent: bool = False,
     ) -> None:
         self.port = port or free_port()
         self.chain_id = chain_id
@@ -62,6 +75,8 @@ class AnvilProcess:
         self.state_path = state_path
         self.accounts = accounts
         self.log_path = log_path
+        self.stop_with_parent = stop_with_parent
+        """Run under WATCHDOG: Anvil never outlives the process that started it."""
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -94,8 +109,16 @@ class AnvilProcess:
         if _port_in_use(self.port):
             raise ChainUnavailable(f"cannot start anvil: 127.0.0.1:{self.port} is already in use")
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        command = self.command()
+        if self.stop_with_parent:
+            command = ["/bin/sh", "-c", WATCHDOG, "anvil-watchdog", *command]
         self._process = subprocess.Popen(
-            self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy()
+            command,
+            stdin=subprocess.PIPE if self.stop_with_parent else None,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: a watchdog and its Anvil are killed together
+            env=os.environ.copy(),
         )
         self._wait_ready(timeout)
         return self
@@ -121,19 +144,24 @@ class AnvilProcess:
         """SIGTERM (Anvil then dumps --state), escalating to SIGKILL."""
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
+            if process is not None and process.stdin is not None:
+                process.stdin.close()  # Anvil has gone: its watchdog's reader goes too
             return
-        process.send_signal(signal.SIGTERM)
+        if process.stdin is not None:
+            process.stdin.close()  # the watchdog sends Anvil SIGTERM
+        else:
+            process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
     def kill(self) -> None:
         """SIGKILL, as a crash would."""
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)  # a watchdog and its Anvil alike
             process.wait()
 
     @property

@@ -213,3 +213,107 @@ def test_up_that_cannot_start_leaves_nothing_running(
     state = str(tmp_path / "state")
     leftovers = subprocess.run(["pgrep", "-f", state], capture_output=True, text=True).stdout.split()
     assert leftovers == [], f"still running after a failed start: {leftovers}"
+
+
+# --- What an instance owns, and what it leaves behind -------------------------------------------
+
+
+def _start_instance(
+    state: Path, port: int, *options: str, contracts: Path, started: list[subprocess.Popen[str]]
+) -> subprocess.Popen[str]:
+    """`up` as a user runs it for a second instance: only --state-dir (and --port) told apart."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CONSTELLATE_")}
+    env["CONSTELLATE_BUILD_DIR"] = str(contracts)
+    process = subprocess.Popen(
+        [str(PROJECT_ROOT / "scripts" / "up"), "--port", str(port), "--state-dir", str(state), "--no-demo", *options],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    started.append(process)
+    return process
+
+
+def _admin(output: str) -> dict[str, str]:
+    match = re.search(r"admin API key: (\S+)", output)
+    assert match, output
+    return {"Authorization": f"Bearer {match[1]}"}
+
+
+def _holds_member(port: int, admin: dict[str, str], member_id: str) -> bool:
+    response = httpx.get(f"http://127.0.0.1:{port}/members/{member_id}", headers=admin, timeout=30)
+    assert response.status_code in (200, 404), response.text
+    return response.status_code == 200
+
+
+def _gone(pattern: str, *, timeout: float = 30) -> bool:
+    """Whether, within `timeout`, no process's command line holds `pattern` any more."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if subprocess.run(["pgrep", "-f", "--", pattern], capture_output=True).returncode == 1:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_up_killed_hard_leaves_no_anvil_running(
+    tmp_path: Path, contracts: Path, started: list[subprocess.Popen[str]]
+) -> None:
+    """The API runs inside `up`: when it dies (a segfault, SIGKILL — no handler runs), the
+    Anvil it started stops too instead of holding its port and state forever."""
+    process = _start_instance(tmp_path / "state", free_port(), contracts=contracts, started=started)
+    rpc_port = _rpc_port(_wait_for_urls(process))
+    anvil = f"--port {rpc_port} "
+    assert not _gone(anvil, timeout=0.5), "anvil should be running under up"
+    process.kill()
+    process.wait(timeout=30)
+    assert _gone(anvil), "anvil outlived the up that started it"
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", rpc_port)) != 0, "anvil still listening after up died"
+
+
+def test_a_second_instance_keeps_to_its_own_state_folder_and_never_shares_one(
+    tmp_path: Path, contracts: Path, started: list[subprocess.Popen[str]]
+) -> None:
+    """`up --state-dir B` beside a running `up --state-dir A` deployed a fresh chain and deleted
+    A's database (both lived in the checkout). Each keeps its database and manifest in its own
+    folder; an `up` that would share a folder or a database with a running one is refused,
+    naming it; and A, restarted, finds its records."""
+    first_port, second_port = free_port(), free_port()
+    first = _start_instance(tmp_path / "a", first_port, contracts=contracts, started=started)
+    admin_a = _admin(_wait_for_urls(first))
+    created = httpx.post(f"http://127.0.0.1:{first_port}/members", json={"name": "Kept Farm"}, headers=admin_a)
+    assert created.status_code == 201, created.text
+    kept = created.json()["member"]["id"]
+    assert {p.name for p in (tmp_path / "a").iterdir()} >= {"constellate.db", "deployment.json", "secrets.json"}
+
+    same_folder = _start_instance(tmp_path / "a", free_port(), contracts=contracts, started=started)
+    refused, _ = same_folder.communicate(timeout=120)
+    assert same_folder.returncode == 1, refused
+    assert f"state folder {tmp_path / 'a'} is in use by another `constellate up` (pid {first.pid}" in refused
+    shared_database = _start_instance(
+        tmp_path / "c",
+        free_port(),
+        "--database-url",
+        f"sqlite:///{tmp_path / 'a' / 'constellate.db'}",
+        contracts=contracts,
+        started=started,
+    )
+    refused, _ = shared_database.communicate(timeout=120)
+    assert shared_database.returncode == 1 and f"(pid {first.pid}, state folder {tmp_path / 'a'}" in refused
+    assert "database" in refused
+
+    second = _start_instance(tmp_path / "b", second_port, contracts=contracts, started=started)
+    output = _wait_for_urls(second)
+    assert "deploying contracts" in output  # a chain of its own
+    assert not _holds_member(second_port, _admin(output), kept)
+    assert _holds_member(first_port, admin_a, kept)
+
+    _stop(first)
+    again = _start_instance(tmp_path / "a", first_port, contracts=contracts, started=started)
+    output = _wait_for_urls(again)
+    assert "deploying contracts" not in output, "A's chain and manifest must still be A's"
+    assert _holds_member(first_port, admin_a, kept)
+    _stop(again)
+    _stop(second)
