@@ -2,8 +2,11 @@
 
 The item's brand is the member holding the approved company prefix of its GTIN
 (service/domain/company_prefixes.py). The journey is what the brand recorded, anywhere, and
-what was recorded in the constellations the brand belongs to now, by the members those
-constellations admitted: their coordinators chose who may write there. Everyone else's events
+what was recorded in the constellations the brand has taken part in, by the members those
+constellations admitted: their coordinators chose who may write there. Taking part is the
+brand's own act — it coordinates the constellation, or recorded events there itself — because
+any coordinator can enrol any address in a constellation of its own without its consent: a
+role alone would let a competitor make its own constellation the brand's. Everyone else's events
 about the item are observations, shown apart under their author's name and never as the
 item's own story or status. A recall is the item's status only when the brand or a
 coordinator of one of the brand's constellations (in that constellation) states it.
@@ -20,7 +23,7 @@ from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
 from service.chain.contracts import Role
-from service.db.models import Member
+from service.db.models import EpcisEvent, Member
 from service.domain.company_prefixes import brand_of
 from service.domain.constellations import constellations_of, members_of
 
@@ -34,7 +37,8 @@ class Speakers:
     brand_id: str | None
     """The member branding the item's GTIN; None: nobody does."""
     constellations: frozenset[str]
-    """The constellations the brand holds a role in now."""
+    """The constellations the brand holds a role in now and has taken part in (coordinates, or
+    recorded events there)."""
     recallers: frozenset[tuple[str, str]]
     """(member id, constellation) pairs that may state a recall besides the brand."""
 
@@ -60,7 +64,11 @@ def speakers_of(*, session: Session, gtin: str) -> Speakers:
     brand = session.get(Member, brand_id) if brand_id is not None else None
     if brand is None:
         return Speakers(None, frozenset(), frozenset())
-    cids = frozenset(m.constellation for m in constellations_of(session=session, address=brand.address))
+    cids = frozenset(
+        m.constellation
+        for m in constellations_of(session=session, address=brand.address)
+        if m.roles & Role.COORDINATOR or _has_recorded_in(session, brand.id, m.constellation)
+    )
     addresses = {
         (m.address, cid) for cid in cids for m in members_of(session=session, cid=cid) if m.roles & RECALL_ROLES
     }
@@ -69,3 +77,9 @@ def speakers_of(*, session: Session, gtin: str) -> Speakers:
     )
     recallers = frozenset((ids[a], cid) for a, cid in addresses if a in ids)
     return Speakers(brand.id, cids, recallers)
+
+
+def _has_recorded_in(session: Session, member_id: str, cid: str) -> bool:
+    """Whether `member_id` has captured any event in constellation `cid` (its consent by acting)."""
+    found = select(EpcisEvent.id).where(EpcisEvent.owner_id == member_id, EpcisEvent.constellation == cid).limit(1)
+    return session.scalar(found) is not None

@@ -422,6 +422,22 @@ def test_a_competitors_recall_is_an_observation_apart_never_the_brands_step_or_s
     assert 'data-testid="status"' not in page
 
 
+def test_a_competitor_enrolling_the_brand_in_its_own_constellation_gains_no_voice(shop: Shop) -> None:
+    """Any coordinator can give any address a role without its consent: a role alone never makes
+    a constellation the brand's (it must coordinate it or have recorded events there)."""
+    before = shop.page(ROAST_PATH, JSON).json()
+    rival_h = _rival(shop)
+    enrolled = shop.api.client.put(
+        f"/constellations/rival/members/{shop.roaster['id']}", json={"roles": ["supplier"]}, headers=rival_h
+    )
+    assert enrolled.status_code == 200, enrolled.text
+    _capture(shop, rival_h, "rival", [_recall("2026-05-20T09:00:00Z")])
+    after = shop.page(ROAST_PATH, JSON).json()
+    assert after["status"] is None
+    assert [s["ref"] for s in after["steps"]] == [s["ref"] for s in before["steps"]]
+    assert [o["who"]["name"] for o in after["observations"]] == ["Rival Roasters"]
+
+
 def test_a_recall_is_the_items_status_only_from_its_brand_or_its_constellations_coordinator(shop: Shop) -> None:
     brand_view = {**JSON, **shop.brand_h}
     _capture(shop, shop.shop_h, "coffee", [_recall("2026-05-20T08:00:00Z")])  # a retailer of the constellation
