@@ -101,7 +101,7 @@ def revoke_api_key(key_id: str, session: SessionDep, principal: CurrentPrincipal
     responses=problems(401, 403, 409, 422, 503),
 )
 def export_key(session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal) -> ExportedKey:
-    principal.require("members")
+    principal.require_every_member_scope("exporting the managed key")
     with session.begin():
         member = members.get_member(session=session, member_id=principal.member.id)
         private_key = members.export_managed_key(session=session, vault=runtime.vault, member=member)

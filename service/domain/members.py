@@ -86,6 +86,13 @@ class Principal:
         if scope not in self.scopes:
             raise PolicyDenied(f"this API key lacks the {scope!r} scope")
 
+    def require_every_member_scope(self, what: str) -> None:
+        """For what hands over the member's whole identity (its exported private key signs in
+        with every scope): a key narrower than that would be a way around its own limits."""
+        lacking = sorted(set(MEMBER_SCOPES) - self.scopes)
+        if lacking:
+            raise PolicyDenied(f"{what} needs a key with every member scope; this one lacks {lacking}")
+
 
 def create_member(
     *, session: Session, vault: KeyVault | None, member_in: MemberCreate, identities: Identities

@@ -110,3 +110,15 @@ def test_a_key_mints_only_keys_within_its_own_scopes(api: Api) -> None:
     assert same.status_code == 201 and same.json()["scopes"] == ["members"]
     listed = api.client.get("/members/me/api-keys", headers=headers).json()
     assert all(set(k["scopes"]) <= {"members"} for k in listed if k["label"] != "onboarding")
+
+
+def test_a_narrow_key_cannot_export_the_managed_key_to_sign_in_with_every_scope(api: Api) -> None:
+    """The exported private key signs in (SIWE) with every scope: exporting it with a narrower
+    key would step around the minting rule."""
+    _, headers = api.onboard("Harbour")
+    created = api.client.post("/members/me/api-keys", json={"scopes": ["members"]}, headers=headers)
+    narrow = {"Authorization": f"Bearer {created.json()['token']}"}
+    refused = api.client.post("/members/me/key/export", headers=narrow)
+    assert refused.status_code == 403, refused.text
+    assert "every member scope" in refused.json()["detail"] and "'events'" in refused.json()["detail"]
+    assert api.client.post("/members/me/key/export", headers=headers).status_code == 200  # the key is still there
