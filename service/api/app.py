@@ -17,6 +17,7 @@ from service.api import (
     auth,
     constellations,
     coordination,
+    docs,
     epcis,
     grants,
     health,
@@ -182,6 +183,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = ConstellateApp(
         lifespan=lifespan,
+        docs_url=None,  # served by service/api/docs.py from a pinned package: no CDN
+        redoc_url=None,
         title="Constellate",
         version=__version__,
         summary="Blockchain-backed data sharing and traceability for constellations of value.",
@@ -196,6 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     pages.install(app)  # first: the resolver is the hot path, matched before every other route
     app.include_router(health.router)
+    app.include_router(docs.router)
     app.include_router(members.router)
     app.include_router(auth.router)
     app.include_router(constellations.router)

@@ -53,6 +53,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/docs"): (PUBLIC, "the API's own description"),
     ("GET", "/docs/oauth2-redirect"): (PUBLIC, "the API's own description"),
     ("GET", "/redoc"): (PUBLIC, "the API's own description"),
+    ("GET", "/docs/assets/{name}"): (PUBLIC, "the API docs' scripts and styles, from a pinned package"),
     ("POST", "/auth/siwe/nonce"): (PUBLIC, "sign-in, step one: a one-time nonce"),
     ("POST", "/auth/siwe"): (PUBLIC, "sign-in: the signature is the credential"),
     ("GET", "/verify/trust"): (PUBLIC, "what a verifier pins: chain facts anyone can read"),
