@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client.exposition import choose_encoder
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from service import __version__
 from service.api import (
@@ -24,108 +24,13 @@ from service.api import (
     members,
     products,
 )
-from service.api.errors import install_error_handlers, problem_response
+from service.api.body_bounds import BodyLimit, JsonDepthLimit
+from service.api.errors import install_error_handlers
 from service.api.schemas import Problem, problems
-from service.errors import ConstellateError, PayloadTooLarge
-from service.json_bounds import MAX_JSON_DEPTH, check_json_depth
 from service.observability import RequestTelemetry, configure_logging, metrics_registry
 from service.runtime import Runtime
 from service.settings import Settings, get_settings
 from service.web import pages
-
-
-class BodyLimit:
-    """A declared body beyond the largest accepted document is refused before it is read (pure
-    ASGI: no per-request task or stream wrapping on the hot paths)."""
-
-    def __init__(self, app: ASGIApp, limit: Callable[[], int]) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"").decode("latin-1")
-            limit = self.limit()
-            if declared.isdigit() and int(declared) > limit:
-                refusal = problem_response(
-                    PayloadTooLarge(f"the request body is {declared} bytes; the limit is {limit}")
-                )
-                await refusal(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-FORM_MEDIA_TYPES = (b"multipart/form-data", b"application/x-www-form-urlencoded")
-"""Bodies whose parser does not nest (a form): let through unread."""
-
-
-class JsonDepthLimit:
-    """A body nesting deeper than MAX_JSON_DEPTH is refused (400) before any route parses it,
-    whoever sends it: Python's JSON parser recurses in C once per level of nesting, and the
-    storage serializer gives up at 254. The body is read here whole (what a route parsing JSON
-    does anyway), bounded by the byte limit even when no length is declared, then handed on.
-    Requests without a body (the resolver's GETs) and form posts pass untouched."""
-
-    def __init__(self, app: ASGIApp, limit: Callable[[], int]) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _has_body(scope["headers"]):
-            await self.app(scope, receive, send)
-            return
-        chunks: list[bytes] = []
-        size, limit = 0, self.limit()
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client left: the route reads the same
-                await self.app(scope, _replay([*_as_messages(chunks, more_body=True), message], receive), send)
-                return
-            chunk = message.get("body", b"")
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                await _refuse(PayloadTooLarge(f"the request body exceeds the limit of {limit} bytes"), scope, send)
-                return
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        try:
-            check_json_depth(body, limit=MAX_JSON_DEPTH)
-        except ConstellateError as exc:
-            await _refuse(exc, scope, send)
-            return
-        await self.app(scope, _replay(_as_messages([body], more_body=False), receive), send)
-
-
-def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
-    declared = dict(headers)
-    length = declared.get(b"content-length")
-    if (length is None or length.strip() in (b"", b"0")) and b"transfer-encoding" not in declared:
-        return False
-    return not declared.get(b"content-type", b"").lower().startswith(FORM_MEDIA_TYPES)
-
-
-def _as_messages(chunks: list[bytes], *, more_body: bool) -> list[Message]:
-    return [{"type": "http.request", "body": chunk, "more_body": more_body} for chunk in chunks]
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    """`receive` giving `messages` first, then whatever the client sends next (a disconnect)."""
-    pending = iter(messages)
-
-    async def replayed() -> Message:
-        return next(pending, None) or await receive()
-
-    return replayed
-
-
-async def _refuse(exc: ConstellateError, scope: Scope, send: Send) -> None:
-    async def nothing_more() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    await problem_response(exc)(scope, nothing_more, send)
-
 
 FASTAPI_422 = "#/components/schemas/HTTPValidationError"
 

@@ -251,6 +251,8 @@ def compile_json_schema(json_schema: dict[str, Any]) -> jsonschema_rs.Validator:
                 " patterns run on a linear-time engine (no look-around, no back-references, bounded size)"
             ) from None
         raise ValidationFailed(f"json_schema cannot be used: {exc.message}") from None
+    except ValueError as exc:  # the validator's own bound ("Recursion limit reached"), not a crash
+        raise ValidationFailed(f"json_schema cannot be used: {exc}") from None
 
 
 def _check_json_schema(json_schema: dict[str, Any]) -> None:

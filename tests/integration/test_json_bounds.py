@@ -15,11 +15,12 @@ import httpx
 import pytest
 
 from service.api import create_app
+from service.db.migrate import upgrade
 from service.json_bounds import MAX_JSON_DEPTH, MAX_STORED_JSON_DEPTH, RECURSION_LIMIT, json_depth
 from service.settings import Settings
 
 from . import journey, test_faults
-from .test_faults import Service, _coffee
+from .test_faults import ADMIN, Service, _coffee
 
 service_env = test_faults.service_env  # the environment of a served process on the session's chain
 
@@ -199,3 +200,73 @@ def test_a_json_column_too_deep_is_neither_written_nor_read(database_url: str) -
     finally:
         table.metadata.drop_all(engine)
         engine.dispose()
+
+
+def _served(service_env: dict[str, str], tmp_path: Path) -> Service:
+    """A served process on a migrated SQLite database (the refusals come before any database)."""
+    url = f"sqlite:///{tmp_path / 'bounds.db'}"
+    upgrade(url)
+    return Service({**service_env, "CONSTELLATE_DATABASE_URL": url}, tmp_path / "serve.log").start()
+
+
+def test_a_body_is_scanned_whatever_its_content_type_says(service_env: dict[str, str], tmp_path: Path) -> None:
+    """Form bodies were let through unread, but capture and the import parse any body as JSON:
+    a capture typed multipart/form-data with an extension 900 arrays deep gave a 500."""
+    service = _served(service_env, tmp_path)
+    try:
+        with service.client() as client:
+            farm = _coffee(client)
+            deep = _capture_with(nested(900))
+            for content_type in ("multipart/form-data; boundary=x", "application/x-www-form-urlencoded"):
+                for path in ("/epcis/capture", "/attestations/import"):
+                    headers = {**farm, "Content-Type": content_type, "Constellate-Constellation": "coffee"}
+                    refused = client.post(path, content=deep, headers=headers)
+                    assert refused.status_code == 400, (path, content_type, refused.text)
+                    assert refused.json()["error"] == "JsonTooDeep" and LIMIT_NAMED in refused.json()["detail"]
+            assert client.get("/health").status_code == 200
+        assert service.process is not None and service.process.poll() is None
+    finally:
+        service.stop()
+
+
+def test_a_request_with_two_content_types_is_refused(service_env: dict[str, str], tmp_path: Path) -> None:
+    """The bound read the last Content-Type (a form: let through) while the route read the first
+    (JSON): one request, two readings. Such a request is a 400 whatever its body."""
+    service = _served(service_env, tmp_path)
+    try:
+        with service.client() as client:
+            body = json.dumps({"name": nested(900)}).encode()
+            for types in (("application/json", "multipart/form-data; boundary=x"), ("application/json",) * 2):
+                headers = [("Content-Type", content_type) for content_type in types]
+                refused = client.post("/members", content=body, headers=headers)
+                assert refused.status_code == 400, refused.text
+                assert "one Content-Type; this one has 2" in refused.json()["detail"]
+            assert client.post("/members", content=b"{}", headers=ADMIN).status_code == 422  # one is fine
+    finally:
+        service.stop()
+
+
+def test_a_json_body_that_is_not_utf8_is_refused(service_env: dict[str, str], tmp_path: Path) -> None:
+    """Python's parser decodes UTF-16 and UTF-32 bodies the byte scan cannot follow (an escaped
+    quote hid 900 levels of nesting in what the scan took for a string): JSON bodies are UTF-8."""
+    service = _served(service_env, tmp_path)
+    hidden = '{"name": "\\"", "x": ' + json.dumps(nested(900)) + "}"
+    try:
+        with service.client() as client:
+            bodies = {
+                "UTF-16 hiding nesting": hidden.encode("utf-16"),
+                "UTF-16 without a mark": json.dumps({"name": "Sixteen"}).encode("utf-16-le"),
+                "UTF-32": json.dumps({"name": "Thirty-two"}).encode("utf-32"),
+                "UTF-8 with a mark": b"\xef\xbb\xbf" + json.dumps({"name": "Marked"}).encode(),
+            }
+            for case, body in bodies.items():
+                refused = client.post("/members", content=body, headers={**ADMIN, "Content-Type": "application/json"})
+                assert refused.status_code == 400, (case, refused.text)
+                assert "JSON bodies are UTF-8" in refused.json()["detail"], case
+            utf8 = json.dumps({"name": "Eight ü"}).encode()
+            assert (
+                client.post("/members", content=utf8, headers={**ADMIN, "Content-Type": "application/json"}).status_code
+                == 201
+            )
+    finally:
+        service.stop()

@@ -110,3 +110,16 @@ def test_a_schema_the_linear_engine_cannot_run_is_refused_at_registration(
     refused = _register(api, member, "refused", json_schema)
     assert refused.status_code == 422 and problem in refused.json()["detail"], refused.text
     assert api.client.get("/attestation-schemas/refused", headers=member).status_code == 404
+
+
+def test_a_schema_past_the_validator_s_own_bound_is_a_validation_failure() -> None:
+    """jsonschema-rs stops at 254 levels with a bare ValueError ("Recursion limit reached"); the
+    body bound keeps such a schema out of requests, and compiling one is a 422, never a 500."""
+    from service.domain.schema_catalogue import compile_json_schema
+    from service.errors import ValidationFailed
+
+    deep: Any = 1
+    for _ in range(300):
+        deep = [deep]
+    with pytest.raises(ValidationFailed, match="Recursion limit reached"):
+        compile_json_schema({"type": "object", "examples": [deep]})

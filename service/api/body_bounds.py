@@ -1,0 +1,132 @@
+"""The outer bounds of a request body, checked (pure ASGI) before any route or parser sees it:
+its size, one Content-Type, its nesting depth, and UTF-8 for a body read as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.api.errors import problem_response
+from service.errors import ConstellateError, MalformedInput, PayloadTooLarge
+from service.json_bounds import MAX_JSON_DEPTH, check_json_depth
+
+
+class BodyLimit:
+    """A declared body beyond the largest accepted document is refused before it is read (pure
+    ASGI: no per-request task or stream wrapping on the hot paths)."""
+
+    def __init__(self, app: ASGIApp, limit: Callable[[], int]) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"").decode("latin-1")
+            limit = self.limit()
+            if declared.isdigit() and int(declared) > limit:
+                refusal = problem_response(
+                    PayloadTooLarge(f"the request body is {declared} bytes; the limit is {limit}")
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+JSON_BOMS = (b"\xef\xbb\xbf", b"\xfe\xff", b"\xff\xfe")
+"""Byte order marks of UTF-8 and UTF-16 (UTF-32's begin with NUL bytes, refused as such)."""
+
+
+class JsonDepthLimit:
+    """A body nesting deeper than MAX_JSON_DEPTH is refused (400) before any route parses it,
+    whoever sends it and whatever its Content-Type claims (a route may parse a form-typed body as
+    JSON; brackets in a real form are few and harmless to count): Python's JSON parser recurses in
+    C once per level of nesting, and the storage serializer gives up at 254. A request with more
+    than one Content-Type is refused (the middleware and the route could read different ones),
+    and so is a body read as JSON that is not UTF-8 (RFC 8259 §8.1: Python's parser would decode
+    UTF-16, which the byte scan cannot follow). The body is read here whole (what a route parsing
+    JSON does anyway), bounded by the byte limit even when no length is declared, then handed on.
+    Requests without a body (the resolver's GETs) pass untouched."""
+
+    def __init__(self, app: ASGIApp, limit: Callable[[], int]) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        content_types = [value for name, value in scope["headers"] if name == b"content-type"]
+        if len(content_types) > 1:
+            await _refuse(
+                MalformedInput(f"a request has one Content-Type; this one has {len(content_types)}"), scope, send
+            )
+            return
+        if not _has_body(scope["headers"]):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size, limit = 0, self.limit()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left: the route reads the same
+                await self.app(scope, _replay([*_as_messages(chunks, more_body=True), message], receive), send)
+                return
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                await _refuse(PayloadTooLarge(f"the request body exceeds the limit of {limit} bytes"), scope, send)
+                return
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            if _read_as_json(content_types[0] if content_types else b""):
+                check_utf8_json(body)
+            check_json_depth(body, limit=MAX_JSON_DEPTH)
+        except ConstellateError as exc:
+            await _refuse(exc, scope, send)
+            return
+        await self.app(scope, _replay(_as_messages([body], more_body=False), receive), send)
+
+
+def check_utf8_json(body: bytes) -> None:
+    """Refuses a JSON text in another encoding than UTF-8: a byte order mark, or a NUL byte where
+    UTF-16 and UTF-32 put one beside each ASCII character (RFC 8259 §8.1)."""
+    if body.startswith(JSON_BOMS) or b"\x00" in body[:4]:
+        raise MalformedInput("JSON bodies are UTF-8 (RFC 8259 §8.1), without a byte order mark")
+
+
+def _read_as_json(content_type: bytes) -> bool:
+    """Whether a route or FastAPI reads a body of this type as JSON: none, application/json,
+    a +json type, newline-delimited JSON."""
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"" or media.endswith(b"json")
+
+
+def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
+    declared = dict(headers)
+    length = declared.get(b"content-length")
+    return not ((length is None or length.strip() in (b"", b"0")) and b"transfer-encoding" not in declared)
+
+
+def _as_messages(chunks: list[bytes], *, more_body: bool) -> list[Message]:
+    return [{"type": "http.request", "body": chunk, "more_body": more_body} for chunk in chunks]
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """`receive` giving `messages` first, then whatever the client sends next (a disconnect)."""
+    pending = iter(messages)
+
+    async def replayed() -> Message:
+        return next(pending, None) or await receive()
+
+    return replayed
+
+
+async def _refuse(exc: ConstellateError, scope: Scope, send: Send) -> None:
+    async def nothing_more() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    await problem_response(exc)(scope, nothing_more, send)
