@@ -26,6 +26,7 @@ from service.chain.contracts import Role
 from service.chain.deployment import Chain
 from service.db.models import AttestationSchema
 from service.domain.commitments import canonical_json
+from service.domain.schema_cost import check_schema_cost
 from service.errors import Conflict, NotFound, ValidationFailed
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
@@ -257,6 +258,7 @@ def compile_json_schema(json_schema: dict[str, Any]) -> jsonschema_rs.Validator:
 
 def _check_json_schema(json_schema: dict[str, Any]) -> None:
     compile_json_schema(json_schema)
+    check_schema_cost(json_schema)
     if json_schema.get("type") != "object":
         raise ValidationFailed('json_schema must describe an object ("type": "object")')
 

@@ -123,3 +123,58 @@ def test_a_schema_past_the_validator_s_own_bound_is_a_validation_failure() -> No
         deep = [deep]
     with pytest.raises(ValidationFailed, match="Recursion limit reached"):
         compile_json_schema({"type": "object", "examples": [deep]})
+
+
+def _fan_out(levels: int) -> dict[str, Any]:
+    """Each definition refers to the next twice: validating one value costs 2^levels."""
+    definitions: dict[str, Any] = {
+        f"a{i}": {"allOf": [{"$ref": f"#/$defs/a{i + 1}"}, {"$ref": f"#/$defs/a{i + 1}"}]} for i in range(levels)
+    }
+    definitions[f"a{levels}"] = {"type": "object"}
+    return {"type": "object", "$defs": definitions, "properties": {"x": {"$ref": "#/$defs/a0"}}}
+
+
+@pytest.mark.parametrize(
+    "json_schema",
+    [
+        _fan_out(40),
+        {"type": "object", "properties": {"x": {"allOf": [{"$ref": "#"}, {"$ref": "#"}]}}},
+    ],
+    ids=["2^40 through definitions", "2^depth through the value's own nesting"],
+)
+def test_a_schema_whose_refs_fan_out_is_refused_at_registration(
+    api: Api, member: dict[str, str], json_schema: dict[str, Any]
+) -> None:
+    """Forty lines of definitions each referring to the next twice registered (201), and checking
+    {"x": {}} against them then held a worker and a core for hours (n=26: 4 s). A reference back
+    to the schema itself fans out the same way with each level of the value."""
+    refused = _register(api, member, "fan-out", json_schema)
+    assert refused.status_code == 422, refused.text
+    assert "too costly to validate" in refused.json()["detail"] and "the limit is 10000" in refused.json()["detail"]
+    assert api.client.get("/attestation-schemas/fan-out", headers=member).status_code == 404
+
+
+def test_a_schema_with_shared_and_recursive_refs_is_accepted(api: Api, member: dict[str, str]) -> None:
+    """Definitions used in several places and a schema nesting into itself (a tree) cost what
+    they check: registered, and values are checked against them."""
+    quantity = {"type": "object", "properties": {"value": {"type": "number"}, "unit": {"enum": ["kg", "t"]}}}
+    tree = {
+        "type": "object",
+        "$defs": {"quantity": quantity, "part": {"$ref": "#"}},
+        "properties": {
+            "name": {"type": "string"},
+            "mass": {"$ref": "#/$defs/quantity"},
+            "recycled": {"$ref": "#/$defs/quantity"},
+            "parts": {"type": "array", "items": {"$ref": "#/$defs/part"}},
+        },
+        "required": ["name"],
+    }
+    assert _register(api, member, "bill-of-materials", tree).status_code == 201
+    fine = {
+        "name": "bike",
+        "parts": [{"name": "frame", "mass": {"value": 2, "unit": "kg"}, "parts": [{"name": "tube"}]}],
+    }
+    assert _attest(api, member, "bill-of-materials", fine).status_code in (201, 202)
+    broken = {"name": "bike", "parts": [{"name": "frame", "parts": [{"mass": {"value": 1, "unit": "lb"}}]}]}
+    refused = _attest(api, member, "bill-of-materials", broken)
+    assert refused.status_code == 422, refused.text
