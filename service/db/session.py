@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from service.db.models import DataRevision
-from service.errors import ConstellateError
+from service.errors import ConstellateError, MalformedInput
 from service.json_bounds import MAX_STORED_JSON_DEPTH, JsonTooDeep, check_json_depth
 
 
@@ -26,16 +26,28 @@ CONNECT_TIMEOUT_SECONDS = 5
 (503) instead of holding it."""
 
 
+INPUT_ORJSON_CANNOT_WRITE = ("Integer exceeds 64-bit range", "str is not valid UTF-8")
+"""orjson's refusals of what a JSON parser yields from a request: an integer beyond 64 bits, a
+string holding a lone surrogate (an escape such as \\ud800)."""
+
+
 def _json_dumps(value: Any) -> str:
     """JSON columns are written with orjson (several times faster than json.dumps on payloads),
-    never deeper than MAX_STORED_JSON_DEPTH (orjson itself stops, with a bare TypeError, at 254)."""
+    never deeper than MAX_STORED_JSON_DEPTH (orjson itself stops, with a bare TypeError, at 254).
+    What orjson cannot write — an integer beyond 64 bits, a lone surrogate in a string, both of
+    which Python's JSON parser takes from a request — is the input's fault (400), never a 500."""
     try:
         text = orjson.dumps(value)
     except orjson.JSONEncodeError as exc:
-        if "recursion" not in str(exc).lower():
-            raise
-        raise JsonTooDeep(
-            f"a stored JSON value nests deeper than the limit of {MAX_STORED_JSON_DEPTH} levels"
+        problem = str(exc)
+        if "recursion" in problem.lower():
+            raise JsonTooDeep(
+                f"a stored JSON value nests deeper than the limit of {MAX_STORED_JSON_DEPTH} levels"
+            ) from None
+        if not problem.startswith(INPUT_ORJSON_CANNOT_WRITE):
+            raise  # a type no parser yields: the service's own bug (500)
+        raise MalformedInput(
+            f"a JSON value cannot be stored: {problem} (integers within 64 bits, strings of valid Unicode)"
         ) from None
     check_json_depth(text, limit=MAX_STORED_JSON_DEPTH, what="a stored JSON value")
     return text.decode()

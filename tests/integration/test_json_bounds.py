@@ -270,3 +270,47 @@ def test_a_json_body_that_is_not_utf8_is_refused(service_env: dict[str, str], tm
             )
     finally:
         service.stop()
+
+
+def test_values_orjson_cannot_store_are_a_400_and_the_connection_keeps_serving(
+    service_env: dict[str, str], database_url: str, tmp_path: Path
+) -> None:
+    """Python's parser takes an integer of any size; the storage serializer stops at 64 bits. An
+    attestation body or a schema holding a larger one gave a 500 and reset the keep-alive
+    connection."""
+    service = Service({**service_env, "CONSTELLATE_DATABASE_URL": database_url}, tmp_path / "serve.log").start()
+    try:
+        with service.client() as client:
+            farm = _coffee(client)
+            open_schema = {"name": "open-notes", "title": "Notes", "json_schema": {"type": "object"}}
+            assert client.post("/attestation-schemas", json=open_schema, headers=farm).status_code == 201
+
+            def attestation(body: str) -> bytes:
+                subject = {"kind": "item", "gtin": journey.GREEN}
+                head = json.dumps({"schema": "open-notes", "constellation": "coffee", "subject": subject})
+                return (head[:-1] + f', "body": {body}}}').encode()
+
+            huge = str(2**64)
+            requests = {
+                "integer": ("/attestations", attestation('{"x": ' + huge + "}"), "64-bit"),
+                "negative": ("/attestations", attestation('{"x": -' + huge + "}"), "64-bit"),
+                "schema": (
+                    "/attestation-schemas",
+                    b'{"name": "huge", "title": "Huge", "json_schema": {"type": "object", "maximum": '
+                    + huge.encode()
+                    + b"}}",
+                    "64-bit",
+                ),
+            }
+            ports: set[int] = set()
+            for case, (path, body, problem) in requests.items():
+                refused = client.post(path, content=body, headers={**farm, "Content-Type": "application/json"})
+                ports.add(_local_port(refused))
+                assert refused.status_code == 400, (case, refused.text)
+                assert problem in refused.json()["detail"], (case, refused.text)
+            after = client.get("/health")
+            ports.add(_local_port(after))
+            assert after.status_code == 200
+            assert len(ports) == 1, "each answer must keep the connection open"
+    finally:
+        service.stop()
