@@ -41,19 +41,15 @@ from service.domain.members import Principal
 from service.domain.policy import write_log
 from service.errors import ConstellateError, MalformedInput, NotAuthenticated, NotFound, ValidationFailed
 from service.runtime import Runtime
-from service.web import csrf
+from service.web import csrf, i18n, journey_view
 from service.web import journeys as documents
+from service.web.journey_map import journey_map
+from service.web.vocabulary import N_
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(tags=["journeys"])
 COOKIE = "constellate_key"
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-TEMPLATES = Environment(
-    loader=FileSystemLoader(TEMPLATE_DIR),
-    autoescape=select_autoescape(("html", "svg")),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 HTML = "text/html; charset=utf-8"
 
 
@@ -98,20 +94,48 @@ def item_label(identifier: str | None) -> str:
     return identifier
 
 
-TEMPLATES.filters["item"] = item_label
+def _environment(language: str) -> Environment:
+    """The templates in one language: its messages (Jinja's i18n extension, newstyle gettext,
+    so translations are escaped like any value), its dates and numbers."""
+    words = i18n.Words(language)
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(("html", "svg")),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    environment.globals.update(lang=language, languages=i18n.LANGUAGES, words=words)
+    environment.filters.update(item=item_label, day=words.date, number=words.number)
+    return environment
+
+
+TEMPLATES = {language: _environment(language) for language in i18n.LANGUAGES}
+"""One environment per language, built (and its catalog compiled) when the service starts."""
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     response = HTMLResponse(page(request, template, **context), status_code=status_code, headers=PAGE_HEADERS)
     csrf.remember(request, response, secure=_secure(request))
+    i18n.remember(request, response, secure=_secure(request))
     return response
 
 
-def page(request: Request, template: str, **context: Any) -> str:
+def page(request: Request, template: str, language: str | None = None, **context: Any) -> str:
     context.setdefault("viewer", getattr(request.state, "viewer", None))
     context.setdefault("request_path", request.url.path)
     context.setdefault("csrf_token", lambda: csrf.token(request))  # issued only where a form is shown
-    return TEMPLATES.get_template(template).render(**context)
+    context.setdefault("keep_query", {k: v for k, v in request.query_params.items() if k != i18n.PARAM})
+    return TEMPLATES[language or _language(request)].get_template(template).render(**context)
+
+
+def _language(request: Request) -> str:
+    """The request's language; an error page is never refused for a bad `?lang=`."""
+    try:
+        return i18n.language_of(request)
+    except MalformedInput:
+        return i18n.DEFAULT
 
 
 def _secure(request: Request) -> bool:
@@ -266,6 +290,8 @@ async def resolve(request: Request) -> Response:
     key = _item(request)
     if _wants_linkset(request):
         return await run_in_threadpool(_linkset, request, key)
+    if request.query_params.get("linkType") == documents.RECALL_STATUS:
+        return await run_in_threadpool(_recall_status, request, key)
     hit = _cached_public(request, key)
     if hit is not None:
         return hit
@@ -281,13 +307,30 @@ def _linkset(request: Request, key: ItemKey) -> Response:
     return Response(orjson.dumps(body), media_type="application/linkset+json", headers={"Vary": "Accept"})
 
 
+def _recall_status(request: Request, key: ItemKey) -> Response:
+    """The GS1 `gs1:recallStatus` link: whether the item, its inputs or its containers are recalled
+    (the journey's own `recall`, as this reader sees it)."""
+    body = journey_entry(request, key).body
+    status = {"item": body["item"], "recalled": body["recall"] is not None, "recall": body["recall"]}
+    return Response(orjson.dumps(status), media_type="application/json", headers=VARY)
+
+
 def _format(request: Request) -> tuple[str, str, bool]:
     """(the rendering, its media type, gzip) the request asks for."""
     kind, media = ("json", "application/json") if _wants_json(request) else ("html", HTML)
     return kind, media, "gzip" in request.headers.get("accept-encoding", "")
 
 
-VARY = {"Vary": "Accept, Accept-Encoding, Authorization, Cookie", "Cache-Control": "no-cache", **PAGE_HEADERS}
+VARY = {
+    "Vary": "Accept, Accept-Encoding, Accept-Language, Authorization, Cookie",
+    "Cache-Control": "no-cache",
+    **PAGE_HEADERS,
+}
+
+
+def _rendering(kind: str, language: str) -> str:
+    """The name an entry keeps a rendering under: the JSON once, the page once per language."""
+    return kind if kind == "json" else f"{kind}.{language}"
 
 
 def _cached_public(request: Request, key: ItemKey) -> Response | None:
@@ -298,31 +341,44 @@ def _cached_public(request: Request, key: ItemKey) -> Response | None:
     if entry is None or time.time() - entry.logged_at >= documents.PUBLIC_LOG_SECONDS:
         return None
     kind, media, gzipped = _format(request)
-    body = entry.rendered.get(kind + (".gz" if gzipped else ""))
+    body = entry.rendered.get(_rendering(kind, i18n.language_of(request)) + (".gz" if gzipped else ""))
     if body is None:
         return None
-    return Response(body, media_type=media, headers={**VARY, "Content-Encoding": "gzip"} if gzipped else VARY)
+    response = Response(body, media_type=media, headers={**VARY, "Content-Encoding": "gzip"} if gzipped else VARY)
+    i18n.remember(request, response, secure=_secure(request))
+    return response
+
+
+def _journey_page(request: Request, entry: documents.Entry, language: str) -> bytes:
+    """The journey page in `language`: the document in words, rendered from the entry alone."""
+    words: i18n.Words = TEMPLATES[language].globals["words"]  # type: ignore[assignment]
+    view = journey_view.shopper_view(entry.body, words)
+    drawn = journey_map(entry.body.get("route") or [], words=words)
+    return page(request, "journey.html", language, j=entry.body, view=view, map=drawn, keep_query={}).encode()
 
 
 def _journey_response(request: Request, key: ItemKey) -> Response:
     entry = journey_entry(request, key)
     kind, media, gzipped = _format(request)
+    language = i18n.language_of(request)
+    name = _rendering(kind, language)
     cache = documents.JourneyCache
     shared = kind == "json" or getattr(request.state, "viewer", None) is None
     if kind == "json":
-        plain = cache.rendered(entry, kind, lambda: orjson.dumps(entry.body))
+        plain = cache.rendered(entry, name, lambda: orjson.dumps(entry.body))
     elif shared:
-        plain = cache.rendered(entry, kind, lambda: page(request, "journey.html", j=entry.body).encode())
+        plain = cache.rendered(entry, name, lambda: _journey_page(request, entry, language))
     else:  # a signed-in page holds its browser's sign-out token: rendered for this request alone
-        plain = page(request, "journey.html", j=entry.body).encode()
+        plain = _journey_page(request, entry, language)
     if gzipped:
         body = (
-            cache.rendered(entry, kind + ".gz", lambda: gzip.compress(plain, 6)) if shared else gzip.compress(plain, 6)
+            cache.rendered(entry, name + ".gz", lambda: gzip.compress(plain, 6)) if shared else gzip.compress(plain, 6)
         )
         response = Response(body, media_type=media, headers={**VARY, "Content-Encoding": "gzip"})
     else:
         response = Response(plain, media_type=media, headers=VARY)
     csrf.remember(request, response, secure=_secure(request))
+    i18n.remember(request, response, secure=_secure(request))
     return response
 
 
@@ -463,7 +519,7 @@ async def login(request: Request) -> Response:
     try:
         await run_in_threadpool(check)
     except ConstellateError:
-        return render(request, "login.html", 401, next=target, error="That API key is not valid.")
+        return render(request, "login.html", 401, next=target, error=N_("That API key is not valid."))
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,

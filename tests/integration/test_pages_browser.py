@@ -43,7 +43,8 @@ def test_the_customer_page_agrees_with_the_json_and_changes_on_revocation(
         assert texts(page, "[data-testid=who]") == [s["who"]["name"] for s in body["steps"]]
         whens = page.locator("[data-testid=when] time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
         assert whens == [s["eventTime"] for s in body["steps"] if s["eventTime"]]
-        assert page.inner_text("[data-testid=step-count]") == str(len(body["steps"]))
+        assert page.locator("[data-testid=step]").count() == len(body["steps"])
+        page.locator("[data-testid=technical] > summary").click()  # withheld counts are technical details
         withheld = {
             row.get_attribute("data-owner"): int(row.locator("[data-testid=withheld-fields]").inner_text())
             for row in page.locator("[data-testid=withheld-row]").all()
@@ -52,16 +53,20 @@ def test_the_customer_page_agrees_with_the_json_and_changes_on_revocation(
         assert withheld["Farms Cooperative"] > 0 and "Coffee Shop" not in withheld
         assert page.inner_text("[data-testid=reader]") == "Public view"
 
-        # Badges and the roll-up.
-        badges = {
-            c.get_attribute("data-uid"): c.locator("[data-testid=badge]").inner_text()
+        # Claims by their state and the roll-up, as a lower bound that names its coverage.
+        states = {
+            c.get_attribute("data-uid"): c.get_attribute("data-status")
             for c in page.locator("[data-testid=claim]").all()
         }
-        assert badges == {c["uid"]: c["status"] for c in body["claims"]}
-        assert badges[shop.certificate] == "valid" and badges[shop.pcf_2] == "valid"
-        assert page.inner_text("[data-testid=footprint-value]") == "4.80"
-        assert page.inner_text("[data-testid=footprint-status]") == "verified"
-        assert page.inner_text("[data-testid=footprint-unit]") == "1.200"
+        assert states == {c["uid"]: c["status"] for c in body["claims"]}
+        assert states[shop.certificate] == "valid" and states[shop.pcf_2] == "valid"
+        badge = f"[data-uid='{shop.certificate}'] [data-testid=badge]"
+        assert page.inner_text(badge) == "Valid until 31 Dec 2027"
+        assert page.inner_text("[data-testid=footprint-sentence]") == "At least 4.80 kg CO₂e per kg"
+        assert page.inner_text("[data-testid=footprint-coverage]") == (
+            "inputs covering 100% of mass verified; processing steps not included"
+        )
+        assert page.inner_text("[data-testid=footprint-pack]") == "at least 1.20 kg CO₂e per pack"
 
         # Markup in data is text: the product name's <b> is shown, not rendered.
         assert page.locator("h1 b").count() == 0 and "<b>Roast</b>" in page.inner_text("h1")
@@ -80,9 +85,10 @@ def test_the_customer_page_agrees_with_the_json_and_changes_on_revocation(
         )
         shop.runtime.relay(flush=True)
         page.reload()
-        assert page.locator(f"[data-uid='{shop.pcf_2}'] [data-testid=badge]").inner_text() == "revoked"
-        assert page.inner_text("[data-testid=footprint-status]") == "partly verified"
-        assert page.inner_text("[data-testid=footprint-value]") == "1.80"
+        assert page.get_attribute(f"[data-uid='{shop.pcf_2}']", "data-status") == "revoked"
+        assert page.inner_text(f"[data-uid='{shop.pcf_2}'] [data-testid=badge]").startswith("Revoked on ")
+        assert page.inner_text("[data-testid=footprint-sentence]") == "At least 1.80 kg CO₂e per kg"
+        assert page.inner_text("[data-testid=footprint-coverage]").startswith("inputs covering 50% of mass verified")
         shot(page, "journey-after-revocation")
 
         # A malformed link: a 400 page that says what is wrong.
@@ -112,8 +118,9 @@ def test_the_brand_signs_in_and_sees_its_view_trace_and_recall(api: Api, browser
         page.wait_for_url(base + ROAST_PATH)
         assert page.inner_text("[data-testid=reader]") == "Shared with Roaster Brand"
         assert page.locator("[data-testid=step]").count() == 10
+        page.locator("[data-testid=technical] > summary").click()
         assert page.inner_text("[data-testid=withheld-total]") == "0"
-        assert journey.LOT_1 in page.inner_text("[data-testid=lineage]")
+        assert page.locator(f"[data-testid=lineage] [data-id='{journey.LOT_1}']").inner_text() == "Lot FARM1-2026"
         shot(page, "journey-brand")
 
         page.goto(base + f"/recall/01/{journey.GREEN}/10/FARM1-2026")

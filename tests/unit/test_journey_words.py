@@ -1,0 +1,217 @@
+"""What the journey page says, in words and in each language: every CBV 2.0 business step and
+disposition has a word, the German catalog translates every message the pages use (with the same
+placeholders), a claim's state carries its date, the carbon headline names its coverage, pledges
+never pass for certifications, and the language follows `?lang=`, the cookie and Accept-Language."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from starlette.requests import Request
+
+from service.errors import MalformedInput
+from service.settings import PROJECT_ROOT
+from service.web import i18n, journey_view, vocabulary
+from service.web.i18n import Words
+
+SCHEMA = PROJECT_ROOT / "service" / "epcis" / "data" / "epcis-json-schema.json"
+WEB = PROJECT_ROOT / "service" / "web"
+CATALOG = WEB / "translations" / "de" / "LC_MESSAGES" / "messages.po"
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "N_plural": (1, 2), "w": None, "words": None}
+KEYWORDS |= {"plural": (1, 2)}
+
+
+def _terms(name: str) -> list[str]:
+    schema = json.loads(SCHEMA.read_text())
+    return next(alt["enum"] for alt in schema["definitions"][name]["anyOf"] if "enum" in alt)
+
+
+@pytest.fixture(scope="module")
+def en() -> Words:
+    return Words("en")
+
+
+@pytest.fixture(scope="module")
+def de() -> Words:
+    return Words("de")
+
+
+@pytest.mark.parametrize("term", _terms("bizStep"))
+def test_every_cbv_business_step_has_a_word_in_each_language(term: str, en: Words, de: Words) -> None:
+    word = vocabulary.step_word("ObjectEvent", "OBSERVE", term)
+    assert word and en(word) == word and de(word) != word, term
+
+
+@pytest.mark.parametrize("term", _terms("disposition"))
+def test_every_cbv_disposition_has_a_word_in_each_language(term: str, de: Words) -> None:
+    word = vocabulary.disposition_word(term)
+    assert word and de(word) != word and "_" not in word, term
+
+
+@pytest.mark.parametrize("kind", ["ObjectEvent", "AggregationEvent", "TransactionEvent", "AssociationEvent"])
+@pytest.mark.parametrize("action", ["ADD", "OBSERVE", "DELETE"])
+def test_a_step_whose_business_step_is_withheld_still_reads_as_words(kind: str, action: str) -> None:
+    word = vocabulary.step_word(kind, action, None)
+    assert word and "Event" not in word and action not in word
+
+
+def _messages() -> set[str | tuple[str, str]]:
+    found: set[str | tuple[str, str]] = set()
+    method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}}
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(WEB), method_map, options_map=options, keywords=KEYWORDS
+    ):
+        found.add(message)
+    return found
+
+
+def test_the_german_catalog_translates_every_message_with_its_placeholders() -> None:
+    with CATALOG.open("rb") as source:
+        catalog = read_po(source, locale="de")
+    translated = {m.id: m for m in catalog if m.id and m.string and "fuzzy" not in m.flags}
+    missing = sorted(str(m) for m in _messages() - set(translated))
+    assert missing == [], "run the pybabel commands in service/web/translations/babel.cfg, then translate"
+    problems = [(m.id, errors) for m, errors in catalog.check() if errors]
+    assert problems == []
+    assert all(all(m.string) for m in translated.values() if isinstance(m.id, tuple))
+
+
+def test_dates_numbers_and_countries_follow_the_language(en: Words, de: Words) -> None:
+    assert en.date("2027-03-31") == "31 Mar 2027" and de.date("2027-03-31") == "31. März 2027"
+    assert en.date("2026-09-29T07:00:00Z") == "29 Sept 2026"
+    assert en.number(1234.5, 2) == "1,234.50" and de.number(1234.5, 2) == "1.234,50"
+    assert en.country("ET") == "Ethiopia" and de.country("ET") == "Äthiopien"
+
+
+@pytest.mark.parametrize(
+    ("claim", "english", "german"),
+    [
+        ({"status": "valid", "statusDate": "2027-03-31"}, "Valid until 31 Mar 2027", "Gültig bis 31. März 2027"),
+        ({"status": "expired", "statusDate": "2025-01-31"}, "Expired on 31 Jan 2025", "Abgelaufen am 31. Jan. 2025"),
+        ({"status": "revoked", "statusDate": "2026-10-02"}, "Revoked on 2 Oct 2026", "Widerrufen am 2. Okt. 2026"),
+        ({"status": "not-yet-valid", "statusDate": "2027-01-01"}, "Not valid before 1 Jan 2027", None),
+        ({"status": "expired", "body": {"validUntil": "2025-01-31"}}, "Expired on 31 Jan 2025", None),
+        ({"status": "revoked", "statusDate": None}, "Revoked", "Widerrufen"),
+        ({"status": "pending"}, "Not yet anchored on chain", None),
+    ],
+)
+def test_a_claims_state_is_said_with_its_date(
+    claim: dict[str, Any], english: str, german: str | None, en: Words, de: Words
+) -> None:
+    assert journey_view.status_words(claim, en) == english
+    if german:
+        assert journey_view.status_words(claim, de) == german
+
+
+def _doc(**fields: Any) -> dict[str, Any]:
+    return {"item": {"gtin": "09506000134369", "lot": "R-1"}, "steps": [], "claims": [], "footprint": {}, **fields}
+
+
+def test_the_carbon_headline_names_its_coverage_and_never_passes_a_partial_sum_as_the_footprint(
+    en: Words, de: Words
+) -> None:
+    partial = {
+        "kgCO2ePerDeclaredUnit": 1.83,
+        "declaredUnit": "kilogram",
+        "headline": "at-least",
+        "coverage": {"massShare": 0.5, "inputsCovered": 1, "inputsTotal": 2},
+        "processingIncluded": False,
+        "kgCO2ePerUnit": 0.4575,
+    }
+    view = journey_view.shopper_view(_doc(footprint=partial), en)["footprint"]
+    assert view["sentence"] == "At least 1.83 kg CO₂e per kg"
+    assert view["qualifier"] == "inputs covering 50% of mass verified; processing steps not included"
+    assert view["pack"] == "at least 0.46 kg CO₂e per pack"
+    german = journey_view.shopper_view(_doc(footprint=partial), de)["footprint"]
+    assert german["sentence"] == "Mindestens 1,83 kg CO₂e pro kg"
+    assert german["qualifier"] == "Zutaten mit 50\xa0% der Masse verifiziert; Verarbeitungsschritte nicht enthalten"
+
+    nothing = journey_view.shopper_view(_doc(footprint={"headline": "not-enough-data"}), en)["footprint"]
+    assert nothing["sentence"] == "Not enough shared data for a carbon footprint" and nothing["qualifier"] == ""
+    # a roll-up in a document without `headline` is a lower bound too
+    rolled = {"kgCO2ePerDeclaredUnit": 4.8, "declaredUnit": "kilogram", "source": "rolled up", "status": "verified"}
+    assert journey_view.shopper_view(_doc(footprint=rolled), en)["footprint"]["sentence"].startswith("At least")
+
+
+def test_a_pledge_is_never_listed_as_a_certification(en: Words) -> None:
+    pledge = {
+        "uid": "0x01",
+        "schema": "commitment",
+        "status": "valid",
+        "issuer": {"id": "m1", "name": "Farms Cooperative"},
+        "subject": {"kind": "member", "id": "urn:constellate:member:m1"},
+        "body": {"standard": "Fairtrade", "statement": "All lots Fairtrade by 2027", "deadline": "2027-06-30"},
+    }
+    view = journey_view.shopper_view(_doc(claims=[pledge]), en)
+    assert view["claims"] == [] and view["certifications"] == []
+    assert [p["title"] for p in view["pledges"]] == ["All lots Fairtrade by 2027"]
+    assert view["pledges"][0]["due"] == "30 Jun 2027"
+
+
+def test_steps_read_as_words_with_units_by_their_symbols(en: Words) -> None:
+    step = {
+        "ref": "0xab",
+        "eventType": "TransformationEvent",
+        "eventTime": "2026-05-10T08:00:00Z",
+        "bizStep": "commissioning",
+        "disposition": "active",
+        "who": {"id": "m2", "name": "Roastery"},
+        "where": {"id": None},
+        "items": [],
+        "quantities": [
+            {
+                "item": "https://id.gs1.org/01/09506000134352/10/FARM1",
+                "quantity": 600,
+                "uom": "KGM",
+                "list": "inputQuantityList",
+            },
+            {
+                "item": "https://id.gs1.org/01/09506000134369/10/R-1",
+                "quantity": 1000,
+                "uom": "XYZ",
+                "list": "outputQuantityList",
+            },
+        ],
+    }
+    product = {"gtin": "09506000134369", "name": "Espresso"}
+    shown = journey_view.shopper_view(_doc(steps=[step], product=product), en)["steps"][0]
+    assert shown["title"] == "Processed" and shown["disposition"] is None  # "active" says nothing to a shopper
+    assert shown["made_from"] == ["Lot FARM1 · 600 kg"]
+    assert shown["made"] == ["Espresso, lot R-1 · 1,000 units"]  # an unknown code is never shown raw
+    assert shown["technical"]["units"] == ["KGM", "XYZ"]
+
+
+def _request(query: str = "", cookie: str | None = None, accept: str | None = None) -> Request:
+    headers = [(b"accept-language", accept.encode())] if accept else []
+    if cookie:
+        headers.append((b"cookie", f"{i18n.COOKIE}={cookie}".encode()))
+    return Request({"type": "http", "method": "GET", "path": "/", "query_string": query.encode(), "headers": headers})
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("de-CH, en;q=0.5", "de"),
+        ("fr-FR, de;q=0.8, en;q=0.7", "de"),
+        ("en-GB,en;q=0.9,de;q=0.8", "en"),
+        ("de;q=0, en;q=0.1", "en"),
+        ("fr, *;q=0.1", None),
+        ("de;q=abc", None),
+    ],
+)
+def test_accept_language_picks_the_preferred_supported_language(header: str, expected: str | None) -> None:
+    assert i18n.from_accept_language(header) == expected
+
+
+def test_the_switch_wins_over_the_cookie_which_wins_over_the_browser() -> None:
+    assert i18n.language_of(_request(accept="de")) == "de"
+    assert i18n.language_of(_request(cookie="en", accept="de")) == "en"
+    assert i18n.language_of(_request("lang=de", cookie="en", accept="en")) == "de"
+    assert i18n.language_of(_request(cookie="xx")) == "en"  # a made-up cookie is ignored
+    with pytest.raises(MalformedInput, match="lang is one of en, de"):
+        i18n.language_of(_request("lang=fr"))
