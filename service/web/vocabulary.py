@@ -246,6 +246,15 @@ SCHEMAS: dict[str, str] = {
 """Attestation schemas as a claim's title when its body names no standard."""
 
 
+MAP_MESSAGES = (
+    N_("Journey map"),
+    N_("%(count)s places in journey order, from %(first)s to %(last)s."),
+    N_("Where it went"),
+)
+"""The journey map's own messages (service/web/journey_map.py says them through `words`), marked
+here so the catalogs carry them."""
+
+
 def step_word(event_type: str | None, action: str | None, biz_step: str | None) -> str | None:
     """What a step did, as a message id: from its business step (or the event type where that
     says more), else from its event type and action; None when neither is known."""
@@ -302,6 +311,7 @@ __all__ = [
     "DISPOSITIONS",
     "EVENT_KINDS",
     "FIELDS",
+    "MAP_MESSAGES",
     "N_",
     "SCHEMAS",
     "UNITS",

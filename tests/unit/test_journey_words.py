@@ -17,6 +17,7 @@ from service.errors import MalformedInput
 from service.settings import PROJECT_ROOT
 from service.web import i18n, journey_view, vocabulary
 from service.web.i18n import Words
+from service.web.journey_map import journey_map
 
 SCHEMA = PROJECT_ROOT / "service" / "epcis" / "data" / "epcis-json-schema.json"
 WEB = PROJECT_ROOT / "service" / "web"
@@ -79,6 +80,31 @@ def test_the_german_catalog_translates_every_message_with_its_placeholders() -> 
     problems = [(m.id, errors) for m, errors in catalog.check() if errors]
     assert problems == []
     assert all(all(m.string) for m in translated.values() if isinstance(m.id, tuple))
+
+
+def test_the_journey_map_speaks_the_pages_language(de: Words) -> None:
+    stops = [
+        {
+            "gln": "6234567000003",
+            "name": "Bensa washing station",
+            "city": "Bensa",
+            "country": "ET",
+            "lat": 6.57,
+            "lon": 38.72,
+        },
+        {
+            "gln": "7612345000008",
+            "name": "Roastery",
+            "city": "Zürich",
+            "country": "CH",
+            "lat": 47.39,
+            "lon": 8.52,
+            "from": [0],
+        },
+    ]
+    drawn = str(journey_map(stops, words=de))
+    assert "Stationen der Reise" in drawn and "Karte der Reise" in drawn and "Äthiopien" in drawn
+    assert "Where it went" not in drawn and "places in journey order" not in drawn
 
 
 def test_dates_numbers_and_countries_follow_the_language(en: Words, de: Words) -> None:
