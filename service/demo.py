@@ -23,6 +23,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from service.client import ApiError, Client
 from service.domain.gs1 import check_digit
 from service.domain.policy import EVENT_CATEGORIES
@@ -130,6 +132,8 @@ def _quantity(gtin: str, lot: str, kilograms: float) -> Contents:
 @dataclass
 class Story:
     """EPCIS 2.0 events grouped by (member, constellation), in the order they happened. Each
+LAPSED_ON = "2025-01-31"
+"""The last valid day of a certificate recorded after it lapsed (its journey shows it expired)."""
     method records one event: who, in which constellation, when, then what and where."""
 
     slug: str = COFFEE
@@ -328,8 +332,8 @@ def _pcf(value: float, country: str, boundary: str, *, primary: float, dluc: flo
         "fossilCarbonContent": 0,
         "biogenicCarbonContent": 0.45,
         "dLucGhgEmissions": dluc,
-        "referencePeriodStart": "2026-01-01T00:00:00Z",
-        "referencePeriodEnd": "2026-12-31T00:00:00Z",
+        "referencePeriodStart": "2025-01-01T00:00:00Z",
+        "referencePeriodEnd": "2025-12-31T00:00:00Z",
         "geographyCountry": country,
         "boundaryProcessesDescription": boundary,
         "crossSectoralStandardsUsed": ["GHG Protocol Product standard", "ISO Standard 14067"],
@@ -418,6 +422,10 @@ def claims() -> Iterator[ClaimPlan]:
 
 
 # --- seeding --------------------------------------------------------------------------------
+    lapsed = _certificate("Organic (EU)", "CO-BIO-154-0192", "green coffee", LAPSED_ON)  # the body says it lapsed
+    yield ClaimPlan(
+        "organic-HUI-2026-02", "terracert", COFFEE, "certification", _lot(GREEN_COFFEE_HUILA, "HUI-2026-02"), lapsed
+    )
 
 
 @dataclass
@@ -470,9 +478,9 @@ class Demo:
 JOURNEYS = {
     f"/01/{ESPRESSO}/10/AR-2603": "Alpine Espresso Blend, roast AR-2603",
     f"/01/{DARK_BAR}/10/LD70-2602": "Lumen 70 % dark, lot LD70-2602",
-    f"/01/{DARK_BAR}/10/LD70-2603": "Lumen 70 % dark, lot LD70-2603 (recalled)",
-    f"/01/{GREEN_COFFEE_HUILA}/10/HUI-2026-02": "Huila green coffee, lot HUI-2026-02 (a farm certified Rainforest Alliance)",
-    f"/01/{COCOA_BEANS}/10/ASH-2026-03": "Ghana cocoa beans, lot ASH-2026-03 (Fairtrade certificate revoked)",
+    f"/01/{DARK_BAR}/10/LD70-2603": "Lumen 70 % dark, lot LD70-2603",
+    f"/01/{GREEN_COFFEE_HUILA}/10/HUI-2026-02": "Huila green coffee, lot HUI-2026-02",
+    f"/01/{COCOA_BEANS}/10/ASH-2026-03": "Ghana cocoa beans, lot ASH-2026-03",
 }
 
 
@@ -497,6 +505,42 @@ def seed(admin: Client, state_path: Path) -> Demo:
     for owner in dict.fromkeys(owner for owner, _, _ in PRODUCTS):
         prefix_claim = state.step(f"prefix:{owner}", lambda o=owner: _claim_prefix(as_(o), o))
         approver = _prefix_approver(owner)
+"""The demo's journey pages, each with its label; `up` adds what the public page shows (`teaser`)."""
+
+
+def teaser(label: str, journey: dict[str, Any]) -> str:
+    """A journey's label with what its page shows first, read from its journey document (the
+    JSON the page renders): a recall, the valid certifications, certificates revoked, expired or
+    disputed, and the carbon figure as the page qualifies it."""
+    facts = []
+    recall = journey.get("recall")
+    if recall:
+        facts.append(f"recalled by {recall['by']['name']}")
+    certified = sorted({c["title"] for c in journey["summary"]["certifications"]})
+    if certified:
+        facts.append("certified " + ", ".join(certified))
+    for state in ("revoked", "expired", "disputed"):
+        lapsed = sorted(
+            {c["title"] for c in journey["claims"] if c["kind"] == "certification" and c["status"] == state}
+        )
+        if lapsed:
+            facts.append(f"{', '.join(lapsed)} certificate {state}")
+    footprint = journey["footprint"]
+    figure = footprint.get("kgCO2ePerDeclaredUnit")
+    if figure is not None and footprint["headline"] in ("complete", "at-least"):
+        qualifier = "at least " if footprint["headline"] == "at-least" else ""
+        facts.append(f"{qualifier}{figure:.2f} kg CO2e per {footprint['declaredUnit']}")
+    return f"{label} ({'; '.join(facts)})" if facts else label
+
+
+def teasers(http: httpx.Client, journeys: dict[str, str]) -> dict[str, str]:
+    """Each journey's label and teaser, from the journey the public sees (`http` signs nobody in)."""
+    found = {}
+    for path, label in journeys.items():
+        response = http.get(path, headers={"Accept": "application/json"})
+        response.raise_for_status()
+        found[path] = teaser(label, response.json())
+    return found
         state.step(
             f"approve-prefix:{owner}",
             lambda c=prefix_claim, a=approver: _none(

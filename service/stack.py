@@ -4,6 +4,7 @@ owns stays in its state folder (state_folder.py); the Anvil it starts never outl
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import secrets
@@ -12,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import uvicorn
 from pydantic import SecretStr
 
@@ -183,6 +185,8 @@ class LocalStack:
                 png = admin.http.get(f"/qr{path}.png", params={"scale": 8})
                 png.raise_for_status()
                 (qr_dir / (path.strip("/").replace("/", "-") + ".png")).write_bytes(png.content)
+        with httpx.Client(base_url=base, timeout=60) as public:  # teasers say what the public page shows
+            seeded = dataclasses.replace(seeded, journeys=demo.teasers(public, seeded.journeys))
         self.qr_dir = qr_dir
         return seeded
 

@@ -202,8 +202,8 @@ def seed(base: str, admin: dict[str, str], inputs: int, per_input: int, product_
         pcf = {
             "declaredUnit": "kilogram",
             "unitaryProductAmount": 1,
-            "referencePeriodStart": "2026-01-01T00:00:00Z",
-            "referencePeriodEnd": "2026-12-31T00:00:00Z",
+            "referencePeriodStart": "2025-01-01T00:00:00Z",
+            "referencePeriodEnd": "2025-12-31T00:00:00Z",
             "geographyCountry": "ET",
             "boundaryProcessesDescription": "cradle to farm gate",
             "primaryDataShare": 80,

@@ -21,6 +21,7 @@ from service.chain import typed_data
 from service.db.models import Attestation, AttestationSchema, Member
 from service.domain import attestations, credentials, members, pact, policy
 from service.domain.attestations import AttestationCreate
+from service.domain.claim_status import claim_status
 from service.domain.members import Principal
 from service.domain.schema_catalogue import SchemaCreate, create_schema, get_schema
 from service.domain.signing import Deadline, deadline_in
@@ -69,7 +70,7 @@ def _public(
     return AttestationPublic.of(
         session=session,
         readable=readable,
-        status=attestations.status_of(session=session, row=readable.row),
+        status=claim_status(session=session, row=readable.row, schema_name=readable.schema_name),
         chain=runtime.chain,
         with_salts=readable.row.issuer_id == member_id,
         on_chain=on_chain,

@@ -27,6 +27,7 @@ class ProductPublic(BaseModel):
     description: str | None
     net_content: float | None
     net_content_unit: str | None
+    image: str | None
     created_at: datetime
 
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -13,6 +13,7 @@ from service.chain.contracts import Role
 from service.chain.deployment import Chain
 from service.db.models import ApiKey, AttestationSchema, Constellation, EvidenceDocument, Member
 from service.domain.attestations import Readable, body_path, committed_fields
+from service.domain.claim_status import ClaimStatus
 from service.domain.commitments import RecordCommitment
 from service.domain.constellations import Membership
 from service.domain.disclosure import field_disclosures
@@ -265,7 +266,13 @@ class AttestationPublic(BaseModel):
     revocable: bool
     ref_uid: str | None
     status: str
-    """pending · failed · valid · expired · revoked"""
+    """valid · not-yet-valid · expired · revoked · disputed · pending · failed"""
+    status_date: date | None
+    """When the state began (revoked, disputed; expired: the last valid day) or ends (valid)
+    or begins (not-yet-valid)."""
+    valid_from: date | None
+    valid_until: date | None
+    """The validity period: the body's (or its schema's equivalent) and the on-chain expiry."""
     revocation_pending: bool
     created_at: datetime
     proof: AttestationProof
@@ -282,7 +289,7 @@ class AttestationPublic(BaseModel):
         *,
         session: Session,
         readable: Readable,
-        status: str,
+        status: ClaimStatus,
         chain: Chain,
         with_salts: bool,
         on_chain: bool,
@@ -334,7 +341,10 @@ class AttestationPublic(BaseModel):
             expires_at=_when(row.expires_at),
             revocable=row.revocable,
             ref_uid=None if row.ref_uid == "0x" + "00" * 32 else row.ref_uid,
-            status=status,
+            status=status.state,
+            status_date=status.since,
+            valid_from=status.validity.valid_from,
+            valid_until=status.validity.valid_until,
             revocation_pending=row.revoke_signature is not None and row.revoked_tx is None,
             created_at=row.created_at,
             proof=AttestationProof(

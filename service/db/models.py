@@ -275,7 +275,7 @@ class Attestation(Base):
     salts: Mapped[dict[str, str]] = mapped_column(JSON)
     data_hash: Mapped[str] = mapped_column(Hex32)
     expires_at: Mapped[int] = mapped_column(BigInteger)
-    ref_uid: Mapped[str] = mapped_column(Hex32)
+    ref_uid: Mapped[str] = mapped_column(Hex32, index=True)
     revocable: Mapped[bool] = mapped_column(Boolean)
     deadline: Mapped[int] = mapped_column(BigInteger)
     signature: Mapped[str] = mapped_column(String(132))
@@ -515,6 +515,8 @@ class Product(Base):
     """How much of `net_content_unit` one unit of the product holds (e.g. 0.25 kilogram)."""
     net_content_unit: Mapped[str | None] = mapped_column(String(16))
     """A PACT declared unit: kilogram, liter, ..."""
+    image: Mapped[str | None] = mapped_column(String(500))
+    """A picture of the product: an http(s) URL or a path on this site."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 

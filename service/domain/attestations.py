@@ -31,6 +31,7 @@ from service.db.models import (
     Member,
     OutboxItem,
 )
+from service.domain.claim_status import DISPUTE_SCHEMA, claim_status
 from service.domain.commitments import RecordCommitment
 from service.domain.constellations import current_roles, get_constellation
 from service.domain.keys import KeyVault
@@ -172,6 +173,8 @@ def prepare(
         ref_uid = _hex32(att_in.ref_uid, "ref_uid")
         if session.get(Attestation, "0x" + ref_uid.hex()) is None:
             raise ValidationFailed(f"ref_uid {att_in.ref_uid} names no attestation")
+    if schema.name == DISPUTE_SCHEMA and schema.builtin:
+        _check_dispute(session, att_in, constellation, "0x" + ref_uid.hex())
     evidence = []
     for item in att_in.evidence:
         content = item.content()
@@ -207,6 +210,17 @@ def prepare(
     return Prepared(
         schema, constellation, att_in.subject.kind, canonical, commitment, request, deadline, typed, evidence
     )
+
+
+def _check_dispute(session: Session, att_in: AttestationCreate, constellation: Constellation, ref_uid: str) -> None:
+    """A dispute names (refUID) the claim it disputes, in the same constellation, about the same subject."""
+    disputed = session.get(Attestation, ref_uid)
+    if disputed is None:
+        raise ValidationFailed("a dispute names the claim it disputes in ref_uid")
+    if disputed.constellation != constellation.id:
+        raise ValidationFailed(f"attestation {ref_uid} is in another constellation: dispute it there")
+    if disputed.subject != att_in.subject.canonical():
+        raise ValidationFailed(f"a dispute is about the subject of the claim it disputes ({disputed.subject})")
 
 
 def create(
@@ -262,21 +276,13 @@ def get(*, session: Session, uid: str) -> Attestation:
     return row
 
 
-def is_revoked_on_chain(session: Session, uid: str) -> bool:
-    return session.scalar(select(ChainRevocation.id).where(ChainRevocation.uid == uid).limit(1)) is not None
-
-
-def status_of(*, session: Session, row: Attestation, now: datetime | None = None) -> str:
-    """pending (not yet on chain) · failed (refused by the chain) · revoked · expired · valid."""
-    now = now or datetime.now(UTC)
-    if row.anchored_tx is None:
-        failed = session.scalar(select(OutboxItem.status).where(OutboxItem.kind == "attest", OutboxItem.ref == row.uid))
-        return "failed" if failed == "failed" else "pending"
-    if row.revoked_tx is not None or is_revoked_on_chain(session, row.uid):
-        return "revoked"
-    if row.expires_at and row.expires_at <= now.timestamp():
-        return "expired"
-    return "valid"
+def status_of(
+    *, session: Session, row: Attestation, now: datetime | None = None, schema_name: str | None = None
+) -> str:
+    """valid · not-yet-valid · expired · revoked · disputed · pending · failed: the claim's state
+    (service/domain/claim_status.py, the one place that decides it)."""
+    name = schema_name if schema_name is not None else schema_name_of(session, row)
+    return claim_status(session=session, row=row, schema_name=name, now=now).state
 
 
 def body_path(key: str) -> str:

@@ -205,7 +205,7 @@ def issue_credential(
     it; 409 if the chain refused the attestation), logged as a read of that attestation."""
     found = attestations.visible(session=session, access=access, uid=uid)
     row = found.row
-    if attestations.status_of(session=session, row=row) == "failed":
+    if attestations.status_of(session=session, row=row, schema_name=found.schema_name) == "failed":
         raise Conflict(f"attestation {row.uid} was refused by the chain: it is no credential")
     schema = session.get(AttestationSchema, row.schema_uid)
     issuer = session.get(Member, row.issuer_id)

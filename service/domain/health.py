@@ -44,8 +44,8 @@ from service.db.models import (
     Member,
     SharingGrant,
 )
-from service.domain import attestations
 from service.domain.attestations import Readable, body_path, view_of
+from service.domain.claim_status import claim_statuses
 from service.domain.constellations import get_constellation, members_of
 from service.domain.gs1 import ITEM_PREFIX, item_of, item_subjects
 from service.domain.policy import EVIDENCE, Access, Decision, GrantTerms, is_live, write_log
@@ -344,11 +344,9 @@ class Health:
     @cached_property
     def statuses(self) -> dict[str, str]:
         """The status (valid, revoked, ...) of the attestations the views weigh."""
-        return {
-            item.row.uid: attestations.status_of(session=self.session, row=item.row, now=self.now)
-            for name in (CERTIFICATION, FOOTPRINT, COMMITMENT)
-            for item in self.of_schema(name)
-        }
+        weighed = [(item.row, name) for name in (CERTIFICATION, FOOTPRINT, COMMITMENT) for item in self.of_schema(name)]
+        found = claim_statuses(session=self.session, claims=weighed, now=self.now)
+        return {uid: status.state for uid, status in found.items()}
 
     @cached_property
     def revoked(self) -> set[str]:

@@ -14,17 +14,28 @@ never the item's status."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from service.db.models import EpcisEvent, Product
-from service.domain import attestations, disclosure, provenance
+from service.db.models import EpcisEvent, EventIdentifier, Product
+from service.domain import attestations, disclosure, journey_claims, provenance
+from service.domain.claim_status import DISPUTE_SCHEMA, claim_statuses
 from service.domain.company_prefixes import brand_of
 from service.domain.disclosure import AnchorRef, EventView
+from service.domain.footprints import (
+    FOOTPRINT_SCHEMA,
+    Amount,
+    Attested,
+    Footprint,
+    FootprintRollup,
+    attested_footprint,
+    per_unit,
+    preferred,
+)
 from service.domain.gs1 import CANONICAL_HOST, ItemKey, LocationKey, class_of, item_of, lot_of
 from service.domain.policy import Access, Decision
 from service.domain.speakers import Speakers, speakers_of
@@ -32,20 +43,14 @@ from service.epcis import policy as epcis_policy
 from service.epcis.identifiers import canonical_id
 from service.epcis.query import parse_time
 
-FOOTPRINT_SCHEMA = "product-carbon-footprint"
 RECALLED = "recalled"
-UNITS: dict[str, tuple[str, float]] = {
-    # UN/CEFACT Rec. 20 codes (EPCIS quantity `uom`) as PACT declared units
-    "KGM": ("kilogram", 1.0),
-    "GRM": ("kilogram", 0.001),
-    "TNE": ("kilogram", 1000.0),
-    "LTR": ("liter", 1.0),
-    "MLT": ("liter", 0.001),
-    "MTQ": ("cubic meter", 1.0),
-    "KWH": ("kilowatt hour", 1.0),
-    "3B": ("megajoule", 1.0),
-    "MTK": ("square meter", 1.0),
-}
+DEFAULT_ADVICE = (
+    "Do not eat or use this product. Return it to the shop where you bought it, or throw it away, "
+    "and follow the brand's notice."
+)
+"""What a shopper should do about a recalled product when the recall does not say."""
+RECALL_ADVICE = "recallAdvice"
+"""The local name of an EPCIS extension field a recall event may carry its advice in (any namespace)."""
 
 
 def location_subject(location: str) -> str | None:
@@ -57,202 +62,7 @@ def location_subject(location: str) -> str | None:
     return LocationKey(canonical[len(prefix) :].split("/")[0]).digital_link()
 
 
-def member_subject(member_id: str) -> str:
-    return f"urn:constellate:member:{member_id}"
-
-
-# --- the carbon footprint roll-up ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Amount:
-    value: float
-    unit: str  # a PACT declared unit, or "each"
-
-
-@dataclass
-class Footprint:
-    """kgCO2e per declared unit of one item, and how well it is backed."""
-
-    identifier: str
-    status: str  # verified · partly verified · unverified · missing
-    intensity: float | None = None
-    unit: str | None = None
-    source: str = "missing"  # attested · rolled up · missing
-    attestations: list[str] = field(default_factory=list)
-    inputs: list[dict[str, Any]] = field(default_factory=list)
-    """For a roll-up: each input, its amount, its footprint and its share of the emissions."""
-    note: str = ""
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "identifier": self.identifier,
-            "status": self.status,
-            "kgCO2ePerDeclaredUnit": round(self.intensity, 6) if self.intensity is not None else None,
-            "declaredUnit": self.unit,
-            "source": self.source,
-            "attestations": self.attestations,
-            "inputs": self.inputs,
-            "note": self.note,
-        }
-
-
-def _amounts(
-    document: dict[str, Any], epc_field: str, quantity_field: str, net: dict[str, Amount]
-) -> dict[str, Amount | None]:
-    """Each identifier of a side of a transformation with its amount in declared units, entries
-    of the same identifier summed (None: the amount cannot be known — no unit and no net content,
-    or units that do not add up)."""
-    found: dict[str, Amount | None] = {}
-
-    def add(identifier: str, amount: Amount | None) -> None:
-        if identifier not in found:
-            found[identifier] = amount
-            return
-        before = found[identifier]
-        same = before is not None and amount is not None and before.unit == amount.unit
-        found[identifier] = Amount(before.value + amount.value, amount.unit) if same else None  # type: ignore[union-attr]
-
-    for entry in document.get(quantity_field) or ():
-        identifier = canonical_id(entry.get("epcClass", ""))
-        quantity = entry.get("quantity")
-        unit = UNITS.get(entry.get("uom") or "")
-        if isinstance(quantity, int | float) and unit is not None:
-            add(identifier, Amount(float(quantity) * unit[1], unit[0]))
-        elif isinstance(quantity, int | float):
-            per = net.get(class_of(identifier))
-            add(identifier, Amount(float(quantity) * per.value, per.unit) if per else None)
-        else:
-            add(identifier, None)
-    for epc in document.get(epc_field) or ():
-        identifier = canonical_id(epc)
-        per = net.get(class_of(identifier))
-        add(identifier, Amount(per.value, per.unit) if per else None)
-    return found
-
-
-TRANSFORMATION_FIELDS = ("inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList")
-
-
-@dataclass
-class _Attested:
-    intensity: float
-    unit: str
-    uid: str
-    valid: bool
-
-
-class FootprintRollup:
-    """Footprints of the items of a lineage: an item's own PACT footprint (or its class's) if
-    one is attested; else its inputs' footprints allocated by quantity through the
-    transformation that made it (mass or volume allocation over the outputs). Valid, anchored
-    attestations are verified; pending ones unverified; revoked and expired ones do not count."""
-
-    def __init__(
-        self,
-        attested: dict[str, _Attested],
-        made_by: dict[str, EventView],
-        net: dict[str, Amount],
-    ) -> None:
-        self.attested = attested
-        self.made_by = made_by
-        self.net = net
-        self.memo: dict[str, Footprint] = {}
-
-    def of(self, identifier: str, visiting: frozenset[str] = frozenset()) -> Footprint:
-        if identifier in self.memo:
-            return self.memo[identifier]
-        result = self._compute(identifier, visiting | {identifier})
-        self.memo[identifier] = result
-        return result
-
-    def _compute(self, identifier: str, visiting: frozenset[str]) -> Footprint:
-        own = self.attested.get(identifier) or self.attested.get(class_of(identifier))
-        lot = lot_of(identifier)
-        if own is None and identifier not in self.made_by and lot is not None and lot not in visiting:
-            of_lot = self.of(lot, visiting)  # a unit of a lot carries the lot's footprint per unit
-            return Footprint(
-                identifier,
-                of_lot.status,
-                of_lot.intensity,
-                of_lot.unit,
-                of_lot.source,
-                of_lot.attestations,
-                of_lot.inputs,
-                of_lot.note,
-            )
-        if own is not None:
-            return Footprint(
-                identifier,
-                "verified" if own.valid else "unverified",
-                own.intensity,
-                own.unit,
-                "attested",
-                [own.uid],
-                note="" if own.valid else "the footprint is attested but not yet anchored on chain",
-            )
-        view = self.made_by.get(identifier)
-        if view is None:
-            return Footprint(identifier, "missing", note="no footprint attested, and no transformation that made it")
-        document = view.document
-        outputs = _amounts(document, "outputEPCList", "outputQuantityList", self.net)
-        inputs = _amounts(document, "inputEPCList", "inputQuantityList", self.net)
-        mine = outputs.get(identifier)
-        if mine is None or mine.value <= 0:
-            return Footprint(identifier, "missing", note="the quantity made is not known, so nothing can be allocated")
-        total_out = sum(a.value for a in outputs.values() if a is not None and a.unit == mine.unit)
-        withheld = set(document.get(disclosure.RECORD_KEY, {}).get("withheld") or ())
-        certain = (
-            all(a is not None and a.unit == mine.unit and a.value > 0 for a in outputs.values())
-            and all(a is not None and a.value > 0 for a in inputs.values())
-            and not withheld & set(TRANSFORMATION_FIELDS)
-        )
-        emitted = 0.0
-        backed: list[str] = []
-        parts: list[dict[str, Any]] = []
-        uids: list[str] = []
-        for source, amount in inputs.items():
-            upstream = self.of(source, visiting) if source not in visiting else Footprint(source, "missing")
-            counted = (
-                amount is not None
-                and upstream.intensity is not None
-                and upstream.unit == amount.unit
-                and upstream.status in ("verified", "partly verified", "unverified")
-            )
-            kg = amount.value * upstream.intensity if counted and amount and upstream.intensity is not None else None
-            if kg is not None:
-                emitted += kg
-                uids += upstream.attestations
-                backed.append(upstream.status)
-            parts.append(
-                {
-                    "identifier": source,
-                    "amount": amount.value if amount else None,
-                    "unit": amount.unit if amount else None,
-                    "status": upstream.status if counted else "missing",
-                    "kgCO2e": round(kg, 6) if kg is not None else None,
-                }
-            )
-        if not backed or total_out <= 0:
-            return Footprint(
-                identifier, "missing", source="rolled up", inputs=parts, note="no input has a usable footprint"
-            )
-        complete = certain and len(backed) == len(inputs) and all(s == "verified" for s in backed)
-        share = mine.value / total_out
-        return Footprint(
-            identifier,
-            "verified" if complete else "partly verified",
-            emitted * share / mine.value,
-            mine.unit,
-            "rolled up",
-            list(dict.fromkeys(uids)),
-            parts,
-            note=(
-                "inputs' footprints allocated by quantity; the processor's own emissions are not attested"
-                if complete
-                else "partly backed: some inputs have no verified footprint, or some quantities are unknown or withheld"
-            ),
-        )
+member_subject = journey_claims.member_subject
 
 
 # --- the journey ------------------------------------------------------------------------------
@@ -264,6 +74,17 @@ class Status:
 
     state: str  # recalled
     view: EventView
+
+
+@dataclass(frozen=True)
+class Recall:
+    """A recall of the item or of what it is made of or travelled in: the latest step that
+    recalled something, everything still recalled, and the advice the recall gives (None: it
+    gives none)."""
+
+    view: EventView
+    items: list[str]
+    advice: str | None
 
 
 @dataclass
@@ -284,9 +105,15 @@ class Journey:
     observations: list[EventView]
     """Others' events about the item: shown apart, labelled with their author, never its status."""
     status: Status | None
+    recall: Recall | None
     claims: list[attestations.Readable]
-    claim_status: dict[str, str]
+    """Every claim shown, pledges among them (disputes show as their claim's status, not here)."""
+    claim_facts: dict[str, journey_claims.ClaimFacts]
+    pledges: list[journey_claims.Pledge]
+    origin: dict[str, Any] | None
     footprint: Footprint
+    products: dict[str, Product]
+    """Master data of the lineage's GTINs, from their brands."""
     lots: list[str]
     """For a product class: the lots and units of it the reader may see."""
     truncated: bool
@@ -322,13 +149,18 @@ class Journey:
         ]
 
     def next_change(self) -> datetime | None:
-        """The next moment the journey changes by itself: a shown claim expires."""
-        moments = [
-            datetime.fromtimestamp(c.row.expires_at, UTC)
-            for c in self.claims
-            if c.row.expires_at and datetime.fromtimestamp(c.row.expires_at, UTC) > self.built_at
-        ]
-        return min(moments, default=None)
+        """The next moment the journey changes by itself: a claim begins, expires or its dispute
+        lapses; a pledge falls behind or misses its deadline."""
+        moments = [f.status.changes_at for f in self.claim_facts.values()] + [p.changes_at for p in self.pledges]
+        return min((m for m in moments if m is not None and m > self.built_at), default=None)
+
+    def label(self, identifier: str) -> str:
+        """An item as master data names it: its product's name and its lot or serial."""
+        key = item_of(identifier)
+        product = self.products.get(key.gtin) if key else None
+        if key is None or product is None:
+            return identifier
+        return " · ".join(part for part in (product.name, key.lot, key.serial) if part)
 
 
 def _time_of(view: EventView) -> tuple[int, datetime | str]:
@@ -377,41 +209,97 @@ def status_of(steps: list[EventView], about: set[str], speakers: Speakers) -> St
     return status
 
 
-def _vouchers(steps: list[EventView], products: dict[str, Product]) -> dict[str, set[str]]:
-    """Who may state an item's footprint: a member that recorded a step naming it (or, for a
-    class, one of its lots), or the member that brands its GTIN. Anyone else's footprint of
-    someone else's product is not taken into the roll-up (it still shows as a claim)."""
-    trusted: dict[str, set[str]] = {}
+def _advice(document: dict[str, Any]) -> str | None:
+    """The advice a recall event carries in an extension field named `recallAdvice` (any namespace)."""
+    for name, value in document.items():
+        local = name.rsplit("/", 1)[-1].rsplit("#", 1)[-1].rsplit(":", 1)[-1]
+        if local == RECALL_ADVICE and isinstance(value, str) and value.strip():
+            return value.strip()[:1000]
+    return None
+
+
+def recall_of(steps: list[EventView], items: list[str], speakers: dict[str, Speakers], own: Speakers) -> Recall | None:
+    """What of the item, its inputs and its containers is recalled now, from the steps in time
+    order: an item is recalled by the latest step naming it (its lot or class) in which one who
+    may recall it (its GTIN's brand or a coordinator of the brand's constellations; a container:
+    the item's) says so, until one lifts it."""
+    about = {item: {item, class_of(item), *([lot_of(item)] if lot_of(item) else [])} for item in items}
+    held: dict[str, EventView] = {}
     for view in steps:
-        for identifier in named_items(view.document):
-            for subject in (identifier, class_of(identifier)):
-                trusted.setdefault(subject, set()).add(view.row.owner_id)
-    for product in products.values():
-        trusted.setdefault(ItemKey(product.gtin).digital_link(), set()).add(product.owner_id)
+        change = _recall_change(view.document)
+        if change is None:
+            continue
+        named = named_items(view.document)
+        for item in items:
+            key = item_of(item)
+            may = speakers.get(key.gtin, own) if key else own
+            if named & about[item] and may.may_recall(view.row.owner_id, view.row.constellation):
+                if change:
+                    held[item] = view
+                else:
+                    held.pop(item, None)
+    if not held:
+        return None
+    latest = max(held.values(), key=_time_of)
+    advice = next(
+        (a for a in (_advice(v.document) for v in sorted(held.values(), key=_time_of, reverse=True)) if a), None
+    )
+    return Recall(latest, [item for item in items if item in held], advice)
+
+
+def _vouchers(
+    session: Session, subjects: set[str], brands: dict[str, str | None], speakers: Speakers
+) -> dict[str, set[str]]:
+    """Who may state the footprint of each of `subjects`: the member branding its GTIN, or one
+    that recorded an event of the item's journey naming it (or, for a class, one of its lots).
+    Whether a footprint counts is a question of who its issuer is, never of what else the
+    reader may see, so the events are looked up whole here (the reader learns only that the
+    footprint counts). Anyone else's footprint of someone else's product does not count (it
+    still shows as a claim, and the roll-up says why not)."""
+    trusted: dict[str, set[str]] = {"gtin:" + gtin: {brand} for gtin, brand in brands.items() if brand is not None}
+    if not subjects:
+        return trusted
+    classes = sorted(s for s in subjects if item_of(s) is not None and class_of(s) == s)
+    named = or_(
+        EventIdentifier.identifier.in_(sorted(subjects)),
+        *(EventIdentifier.identifier.startswith(c + "/", autoescape=True) for c in classes),
+    )
+    found = session.execute(
+        select(EventIdentifier.identifier, EpcisEvent.owner_id)
+        .join(EpcisEvent, EpcisEvent.id == EventIdentifier.record_id)
+        .where(named, speakers.sql(EpcisEvent.owner_id, EpcisEvent.constellation))
+        .distinct()
+    ).all()
+    for identifier, owner_id in found:
+        for subject in (identifier, class_of(identifier)):
+            trusted.setdefault(subject, set()).add(owner_id)
     return trusted
 
 
+def _trusted(subject: str, trusted: dict[str, set[str]]) -> set[str]:
+    key = item_of(subject)
+    return trusted.get(subject, set()) | (trusted.get("gtin:" + key.gtin, set()) if key else set())
+
+
 def _footprints(
-    claims: list[attestations.Readable], status: dict[str, str], trusted: dict[str, set[str]]
-) -> dict[str, _Attested]:
-    """Per item (canonical), the newest footprint a voucher attested that the reader sees in
-    full (valid before pending; revoked, expired and failed ones do not count)."""
-    attested: dict[str, _Attested] = {}
+    claims: list[attestations.Readable], facts: dict[str, journey_claims.ClaimFacts], trusted: dict[str, set[str]]
+) -> dict[str, Attested]:
+    """Per item (canonical), the footprint claim the roll-up weighs: one that counts (valid, a
+    voucher's, its figure shown), else one that may yet, else the newest (to say why it does not)."""
+    attested: dict[str, Attested] = {}
     for claim in claims:  # oldest first: a later one of the same standing replaces it
-        row, shown = claim.row, claim.shown
-        if claim.schema_name != FOOTPRINT_SCHEMA or status[row.uid] not in ("valid", "pending"):
-            continue
-        if shown is not None and not {"body/pCfExcludingBiogenic", "body/declaredUnit"} <= shown:
+        row = claim.row
+        if claim.schema_name != FOOTPRINT_SCHEMA:
             continue
         subject = canonical_id(row.subject)
-        if row.issuer_id not in trusted.get(subject, ()):
-            continue
-        candidate = _Attested(
-            float(row.body["pCfExcludingBiogenic"]), str(row.body["declaredUnit"]), row.uid, status[row.uid] == "valid"
+        candidate = attested_footprint(
+            uid=row.uid,
+            status=facts[row.uid].status.state,
+            body=row.body,
+            shown=claim.shown,
+            trusted=row.issuer_id in _trusted(subject, trusted),
         )
-        current = attested.get(subject)
-        if current is None or candidate.valid or not current.valid:
-            attested[subject] = candidate
+        attested[subject] = preferred(attested.get(subject), candidate)
     return attested
 
 
@@ -476,9 +364,11 @@ def build(
             located = location_subject(place) if isinstance(place, str) else None
             if located:
                 subjects.add(located)
-    claims = attestations.search(session=session, access=access, subjects=sorted(subjects), limit=500, log=False)
-    status = {c.row.uid: attestations.status_of(session=session, row=c.row, now=now) for c in claims}
-    claims = [c for c in claims if status[c.row.uid] != "failed"]  # refused by the chain: never a claim
+    found = attestations.search(session=session, access=access, subjects=sorted(subjects), limit=500, log=False)
+    found = [c for c in found if c.schema_name != DISPUTE_SCHEMA]  # a dispute shows as its claim's status
+    statuses = claim_statuses(session=session, claims=[(c.row, c.schema_name) for c in found], now=now)
+    claims = [c for c in found if statuses[c.row.uid].state != "failed"]  # refused by the chain: never a claim
+    facts = journey_claims.claim_facts(session=session, claims=claims, statuses=statuses)
 
     made_by: dict[str, EventView] = {}
     views_by_record = {v.row.id: v for v in steps}
@@ -493,19 +383,25 @@ def build(
     for edge in made:
         if edge.record_id in views_by_record:
             made_by.setdefault(edge.source, views_by_record[edge.record_id])
-    gtins = {k.gtin for k in (item_of(n) for n in [*lineage, *made_by]) if k is not None}
+    gtins = {k.gtin for k in (item_of(n) for n in [*lineage, *made_by, *containers]) if k is not None} | {key.gtin}
+    brands = {gtin: brand_of(session=session, gtin=gtin) for gtin in sorted(gtins)}
     products = {  # master data counts only from the GTIN's brand (a row registered before 0009 may not be)
         p.gtin: p
-        for p in (session.scalars(select(Product).where(Product.gtin.in_(gtins))) if gtins else ())
-        if p.owner_id == brand_of(session=session, gtin=p.gtin)
+        for p in session.scalars(select(Product).where(Product.gtin.in_(gtins)))
+        if p.owner_id == brands.get(p.gtin)
     }
-    attested = _footprints(claims, status, _vouchers(steps, products))
+    footprint_subjects = {canonical_id(c.row.subject) for c in claims if c.schema_name == FOOTPRINT_SCHEMA}
+    attested = _footprints(claims, facts, _vouchers(session, footprint_subjects, brands, speakers))
     net = {
         ItemKey(p.gtin).digital_link(): Amount(p.net_content, p.net_content_unit)
         for p in products.values()
         if p.net_content and p.net_content_unit
     }
     footprint = FootprintRollup(attested, made_by, net).of(identifier)
+    input_speakers = {
+        gtin: speakers_of(session=session, gtin=gtin) for gtin in sorted(gtins - {key.gtin}) if brands[gtin] is not None
+    }
+    recalled_items = sorted(lineage, key=lambda n: (lineage[n], n)) + sorted(containers)
     return Journey(
         key=key,
         identifier=identifier,
@@ -518,9 +414,15 @@ def build(
         steps=steps,
         observations=observations,
         status=status_of(steps, about, speakers),
+        recall=recall_of(steps, recalled_items, {key.gtin: speakers, **input_speakers}, speakers),
         claims=claims,
-        claim_status=status,
+        claim_facts=facts,
+        pledges=journey_claims.pledges_of(session=session, access=access, claims=claims, now=now),
+        origin=journey_claims.origin_of(
+            session=session, claims=claims, statuses=statuses, origins=origins or [identifier]
+        ),
         footprint=footprint,
+        products=products,
         lots=(
             provenance.items_named(session=session, prefix=ItemKey(key.gtin).digital_link() + "/", access=access)
             if key.lot is None and key.serial is None
@@ -531,23 +433,16 @@ def build(
     )
 
 
-def per_unit(footprint: Footprint, product: Product | None) -> float | None:
-    """kgCO2e of one unit of the product (its net content times the intensity)."""
-    if footprint.intensity is None or product is None or not product.net_content:
-        return None
-    if product.net_content_unit != footprint.unit:
-        return None
-    return footprint.intensity * product.net_content
-
-
 __all__ = [
     "FOOTPRINT_SCHEMA",
     "Footprint",
     "FootprintRollup",
     "Journey",
+    "Recall",
     "Status",
     "build",
     "named_items",
     "per_unit",
+    "recall_of",
     "status_of",
 ]

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Attestation, ChainRevocation, Member, Product
 from service.domain import attestations
+from service.domain.claim_status import claim_status, validity_of
 from service.domain.credentials import credential_id
+from service.domain.footprints import FOOTPRINT_SCHEMA
 from service.domain.gs1 import item_of
-from service.domain.journeys import FOOTPRINT_SCHEMA
 from service.domain.policy import Access
 from service.errors import Conflict, PolicyDenied
 
@@ -161,17 +162,14 @@ def _pcf(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _validity(body: dict[str, Any], expires_at: int) -> dict[str, str]:
-    """The validity period, when the attestation's expiry makes one PACT accepts (from the end
-    of the reference period, at most three years on); else PACT's default applies."""
+    """The validity period, when the attestation's expiry sets one (service/domain/claim_status.py:
+    from the end of the reference period, at most three years on); else PACT's default applies."""
     if not expires_at:
         return {}
-    start = datetime.fromisoformat(str(body["referencePeriodEnd"]))
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
-    end = datetime.fromtimestamp(expires_at, UTC)
-    if not start < end <= start + timedelta(days=3 * 365):
+    validity = validity_of(FOOTPRINT_SCHEMA, body, expires_at)
+    if validity.starts_at is None or validity.ends_at is None or not validity.starts_at < validity.ends_at:
         return {}
-    return {"validityPeriodStart": _iso(start), "validityPeriodEnd": _iso(end)}
+    return {"validityPeriodStart": _iso(validity.starts_at), "validityPeriodEnd": _iso(validity.ends_at)}
 
 
 def company_ids(member: Member) -> list[str]:
@@ -270,13 +268,14 @@ def export_footprint(
             f"attestation {row.uid} is a {found.schema_name!r} attestation; "
             f"only {FOOTPRINT_SCHEMA!r} attestations are PACT footprints"
         )
-    status = attestations.status_of(session=session, row=row)
+    standing = claim_status(session=session, row=row, schema_name=found.schema_name)
+    status = standing.state
     deprecated_at = None
     if status == "revoked":
         on_chain = session.scalar(select(ChainRevocation.revoked_at).where(ChainRevocation.uid == row.uid).limit(1))
         deprecated_at = datetime.fromtimestamp(on_chain, UTC) if on_chain else row.revoke_requested_at
     elif status == "expired":
-        deprecated_at = datetime.fromtimestamp(row.expires_at, UTC)
+        deprecated_at = standing.validity.ends_at
     preceding = []
     referenced = session.get(Attestation, row.ref_uid) if row.ref_uid != NO_REFERENCE else None
     if (  # the footprint it replaces, named only to a reader who may see something of that one

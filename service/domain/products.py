@@ -5,6 +5,7 @@ pack is."""
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -15,6 +16,11 @@ from service.domain.company_prefixes import brand_of
 from service.domain.gs1 import normalise_gtin
 from service.errors import NotFound, PolicyDenied
 
+IMAGE = re.compile(
+    r"(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|(?=/[^/]))/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?"
+)
+"""An image reference: an http(s) URL with a host, or a path on this site (never `//host`,
+`javascript:` or `data:`), printable URL characters only (no quotes, spaces or angle brackets)."""
 DeclaredUnit = Literal[
     "liter", "kilogram", "cubic meter", "kilowatt hour", "megajoule", "ton kilometer", "square meter"
 ]
@@ -30,11 +36,27 @@ class ProductIn(BaseModel):
         default=None, gt=0, lt=1e9, allow_inf_nan=False, description="Amount of net_content_unit in one unit"
     )
     net_content_unit: DeclaredUnit | None = Field(default=None, description="A PACT declared unit")
+    image: str | None = Field(
+        default=None,
+        max_length=500,
+        description="A picture of the product: an https or http URL, or a path on this site (/static/...)",
+    )
 
     @field_validator("gtin")
     @classmethod
     def _gtin(cls, value: str) -> str:
         return normalise_gtin(value)
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not IMAGE.fullmatch(value):
+            raise ValueError(
+                "image must be an https:// or http:// URL with a host, or a path on this site starting with /"
+            )
+        return value
 
     @model_validator(mode="after")
     def _net_content(self) -> ProductIn:
@@ -61,7 +83,7 @@ def register(*, session: Session, owner_id: str, product_in: ProductIn) -> Produ
         product = Product(gtin=product_in.gtin, owner_id=owner_id)
         session.add(product)
     product.owner_id = owner_id
-    for name in ("name", "brand", "description", "net_content", "net_content_unit"):
+    for name in ("name", "brand", "description", "net_content", "net_content_unit", "image"):
         setattr(product, name, getattr(product_in, name))
     session.flush()
     return product

@@ -1,6 +1,6 @@
 """The attestation schema catalogue: built-in ESG schemas (certification, PACT product carbon
-footprint, labour audit, origin, recycled content, a member's commitment) and members' custom
-schemas. A schema's JSON Schema validates bodies off chain; its definition, registered on the
+footprint, labour audit, origin, recycled content, a member's commitment, a dispute of a claim)
+and members' custom schemas. A schema's JSON Schema validates bodies off chain; its definition, registered on the
 AttestationRegistry, pins the JSON Schema by hash so anyone can check which rules a body was
 held to. A built-in added later is registered the next time the catalogue is used
 (`ensure_builtin_schemas`).
@@ -199,6 +199,12 @@ BUILTIN: dict[str, dict[str, Any]] = {
             },
             ["metric", "gtins", "targetPercent", "deadline", "statement"],
         ),
+    },
+    "dispute": {
+        "title": "Dispute: a certifier or coordinator contests a claim (named by ref_uid)",
+        "required_roles": Role.CERTIFIER | Role.COORDINATOR,
+        "revocable": True,
+        "json_schema": _object({"reason": _TEXT}, ["reason"]),
     },
 }
 """A commitment is issued by the pledging member about itself (subject kind `member`); the

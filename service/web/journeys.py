@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,13 +22,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.db.models import Member, SharingGrant
-from service.domain import attestations, disclosure, journeys
+from service.domain import attestations, disclosure, journey_claims, journeys
+from service.domain.claim_status import STATES
 from service.domain.gs1 import ItemKey, item_of
 from service.domain.journeys import Journey, named_items
 from service.epcis import policy as epcis_policy
 from service.epcis.identifiers import canonical_id
 
 PUBLIC_LOG_SECONDS = 60.0
+RECALL_STATUS = "gs1:recallStatus"
+"""The GS1 link type of an item's recall status (its resolver URL with ?linkType=gs1:recallStatus)."""
 """Identical public reads of a journey are logged at most this often per process: a page that
 many customers scan is one disclosure to the public, not thousands."""
 
@@ -144,16 +147,27 @@ def _step(view: disclosure.EventView, places: dict[str, str]) -> dict[str, Any]:
 
 
 def _claim(
-    session: Session, claim: attestations.Readable, status: str, names: dict[str, str], tx_url: str | None
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+    claim: attestations.Readable, facts: journey_claims.ClaimFacts, names: dict[str, str], tx_url: str | None
 ) -> dict[str, Any]:
     row = claim.row
     shown = claim.shown
     return {
+    status = facts.status
         "uid": row.uid,
         "schema": claim.schema_name,
-        "status": status,
+        "kind": facts.kind,
+        "title": facts.title,
+        "status": status.state,
+        "statusDate": _day(status.since),
+        "validFrom": _day(status.validity.valid_from),
+        "validUntil": _day(status.validity.valid_until),
         "issuer": {"id": row.issuer_id, "name": names.get(row.issuer_id, ""), "address": row.issuer_address},
         "subject": {"kind": row.subject_kind, "id": row.subject},
+        "selfIssued": facts.self_issued,
         "body": {k: v for k, v in row.body.items() if shown is None or attestations.body_path(k) in shown},
         "withheld": claim.withheld,
         "expiresAt": _stamp(datetime.fromtimestamp(row.expires_at, UTC)) if row.expires_at else None,
@@ -165,6 +179,44 @@ def _claim(
 
 
 def document(
+def _pledge(pledge: journey_claims.Pledge, facts: journey_claims.ClaimFacts, names: dict[str, str]) -> dict[str, Any]:
+    claim = pledge.claim
+    deadline = claim.row.body.get("deadline") if journey_claims.shows(claim, "deadline") else None
+    return {
+        "uid": claim.row.uid,
+        "title": facts.title,
+        "by": {"id": claim.row.issuer_id, "name": names.get(claim.row.issuer_id, "")},
+        "target": journey_claims.target_of(claim),
+        "dueDate": deadline if isinstance(deadline, str) else None,
+        "progress": pledge.progress,
+        "status": facts.status.state,
+        "statusDate": _day(facts.status.since),
+        "proof": f"/attestations/{claim.row.uid}",
+    }
+
+
+def _recall(journey: Journey, base: str) -> dict[str, Any] | None:
+    recall = journey.recall
+    if recall is None:
+        return None
+    owner = recall.view.document[disclosure.RECORD_KEY]["owner"]
+    items = []
+    for identifier in recall.items:
+        key = item_of(identifier)
+        items.append(
+            {"id": identifier, "label": journey.label(identifier), "path": key.digital_link("") if key else None}
+        )
+    return {
+        "state": journeys.RECALLED,
+        "by": {"id": owner["id"], "name": owner["name"]},
+        "at": recall.view.document.get("eventTime"),
+        "items": items,
+        "advice": recall.advice or journeys.DEFAULT_ADVICE,
+        "adviceSource": "event" if recall.advice else "default",
+        "statusLink": f"{base.rstrip('/')}{journey.key.digital_link('')}?{urlencode({'linkType': RECALL_STATUS})}",
+    }
+
+
     session: Session,
     journey: Journey,
     *,
@@ -189,7 +241,9 @@ def document(
         if issuer_ids
         else {}
     )
-    claims = [_claim(session, c, journey.claim_status[c.row.uid], names, tx_url) for c in journey.claims]
+    facts = journey.claim_facts
+    claims = [_claim(c, facts[c.row.uid], names, tx_url) for c in journey.claims if facts[c.row.uid].kind != "pledge"]
+    pledges = [_pledge(p, facts[p.claim.row.uid], names) for p in journey.pledges]
     by_subject: dict[str, list[str]] = {}
     for claim in claims:
         by_subject.setdefault(claim["subject"]["id"], []).append(claim["uid"])
@@ -198,7 +252,9 @@ def document(
         entry["name"] = entry["name"] or names.get(owner_id, "")
     product = journey.product
     footprint = journey.footprint.as_json()
-    unit = journeys.per_unit(journey.footprint, product)
+    unit = journeys.per_unit(
+        journey.footprint, product.net_content if product else None, product.net_content_unit if product else None
+    )
     footprint["kgCO2ePerUnit"] = round(unit, 6) if unit is not None else None
     roots: dict[str, dict[str, Any]] = {}
     for view in journey.steps:
@@ -237,6 +293,7 @@ def document(
         ),
         "reader": reader,
         "brand": {"id": journey.brand_id, "name": names.get(journey.brand_id, "")} if journey.brand_id else None,
+                "image": product.image,
         "status": (
             {
                 "state": status.state,
@@ -251,7 +308,13 @@ def document(
             "steps": len(journey.steps),
             "observations": len(journey.observations),
             "origins": len(journey.origins),
-            "claims": {s: statuses.count(s) for s in ("valid", "pending", "expired", "revoked")},
+            "claims": {s: statuses.count(s) for s in STATES},
+            "certifications": [
+                {k: c[k] for k in ("title", "issuer", "validFrom", "validUntil", "status")}
+                for c in claims
+                if c["kind"] == "certification" and c["status"] == "valid"
+            ],
+            "pledges": len(pledges),
             "withheldFields": sum(e["fields"] for e in withheld.values()),
             "anchored": sum(1 for v in journey.steps if v.document[disclosure.RECORD_KEY].get("anchor")),
         },
@@ -272,6 +335,9 @@ def document(
         ],
         "verify": {
             **trust,
+        "pledges": pledges,
+        "recall": _recall(journey, base),
+        "origin": journey.origin,
             "roots": list(roots.values()),
             "command": (
                 f"constellate verify journey {base.rstrip('/')}{path} --rpc-url {trust.get('rpcUrl') or 'RPC_URL'}"
@@ -322,6 +388,13 @@ def linkset(key: ItemKey, *, base: str, title: str | None) -> dict[str, Any]:
 
 
 @dataclass
+        "https://gs1.org/voc/recallStatus": [
+            {
+                "href": f"{page}?{urlencode({'linkType': RECALL_STATUS})}",
+                "title": "Recall status",
+                "type": "application/json",
+            }
+        ],
 class Entry:
     revision: int
     expires: float | None

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from service import demo
 from service.chain.anvil import DEV_PRIVATE_KEY, AnvilProcess, free_port
 from service.chain.compiler import Artifact
 from service.settings import PROJECT_ROOT
@@ -127,6 +128,7 @@ def _check_demo(output: str, port: int, tmp_path: Path) -> dict[str, str]:
     qr_codes = sorted((tmp_path / "state" / "qr").glob("*.png"))
     assert len(qr_codes) == 5 and all(p.read_bytes().startswith(b"\x89PNG") for p in qr_codes)
     if shutil.which("zbarimg"):
+    _check_teasers(output, base)
         decoded = subprocess.run(["zbarimg", "--raw", "-q", str(qr_codes[0])], capture_output=True, text=True)
         assert decoded.stdout.strip().startswith(f"{base}/01/"), decoded
     return keys
@@ -143,6 +145,27 @@ def test_up_serves_ready_and_stops_on_ctrl_c_then_reruns_idempotently(
     tmp_path: Path, contracts: Path, started: list[subprocess.Popen[str]]
 ) -> None:
     port = free_port()
+def _check_teasers(output: str, base: str) -> None:
+    """Each journey `up` prints says only what its public page shows: its teaser is the one its
+    journey document makes, and the facts it names are on the page."""
+    printed = dict(re.findall(rf"^ {{4}}{re.escape(base)}(/01/\S+)  (.+)$", output, flags=re.MULTILINE))
+    assert set(printed) == set(demo.JOURNEYS), output
+    journeys = {
+        path: httpx.get(base + path, headers={"Accept": "application/json"}, timeout=30).json() for path in printed
+    }
+    for path, shown in printed.items():
+        assert shown == demo.teaser(demo.JOURNEYS[path], journeys[path]), (path, shown)
+    huila = next(j for p, j in journeys.items() if p.endswith("/HUI-2026-02"))
+    lapsed = [c for c in huila["claims"] if c["title"] == "Organic (EU)"]
+    assert [(c["status"], c["statusDate"]) for c in lapsed] == [("expired", demo.LAPSED_ON)], lapsed
+    assert "Rainforest Alliance" not in printed[next(p for p in printed if p.endswith("/HUI-2026-02"))]
+    bars = next(j for p, j in journeys.items() if p.endswith("/LD70-2603"))
+    assert bars["recall"]["by"]["name"] == "Lumen Chocolate GmbH" and bars["recall"]["items"], bars["recall"]
+    assert "recalled by Lumen Chocolate GmbH" in printed[next(p for p in printed if p.endswith("/LD70-2603"))]
+    roast = next(j for p, j in journeys.items() if p.endswith("/AR-2603"))
+    assert roast["footprint"]["headline"] == "at-least" and roast["footprint"]["coverage"]["inputsCovered"] == 2
+
+
     first = _start(tmp_path, port, contracts=contracts, started=started)
     output = _wait_for_urls(first)
     assert f"http://127.0.0.1:{port}/docs" in output

@@ -26,8 +26,8 @@ from .test_provenance_api import Journey
 PCF = {
     "declaredUnit": "kilogram",
     "unitaryProductAmount": 1,
-    "referencePeriodStart": "2026-01-01T00:00:00Z",
-    "referencePeriodEnd": "2026-12-31T00:00:00Z",
+    "referencePeriodStart": "2025-01-01T00:00:00Z",
+    "referencePeriodEnd": "2025-12-31T00:00:00Z",
     "geographyCountry": "ET",
     "boundaryProcessesDescription": "cradle to farm gate",
     "primaryDataShare": 80,
@@ -418,7 +418,7 @@ def test_a_competitors_recall_is_an_observation_apart_never_the_brands_step_or_s
 
     page = shop.page(ROAST_PATH, {"Accept": "text/html"}).text
     observations = page.split('data-testid="observations"', 1)[1].split("</section>", 1)[0]
-    assert "Rival Roasters</strong> says: Holding · recalled" in observations
+    assert "Rival Roasters</strong> says: Put on hold · Recalled" in observations
     assert 'data-testid="status"' not in page
 
 
@@ -450,7 +450,7 @@ def test_a_recall_is_the_items_status_only_from_its_brand_or_its_constellations_
     public = shop.page(ROAST_PATH, JSON).json()  # the roastery publishes what, when and why
     assert public["status"]["by"]["name"] == "Roastery"
     page = shop.page(ROAST_PATH, {"Accept": "text/html", **shop.brand_h}).text
-    assert 'data-testid="status" data-state="recalled"' in page and "</span> by Roastery" in page
+    assert 'data-testid="status" data-state="recalled"' in page and "Roastery recalled it on 21 May 2026." in page
 
 
 def test_the_coordinator_of_the_brands_constellation_may_recall_and_lift_it(shop: Shop) -> None:
