@@ -109,6 +109,8 @@ RECALLED_BARS = "LD70-2603"
 REVOKED = "ASH-2026-03"
 """The cocoa lot whose Fairtrade certificate TerraCert revokes."""
 PCF = "product-carbon-footprint"
+LAPSED_ON = "2025-01-31"
+"""The last valid day of a certificate recorded after it lapsed (its journey shows it expired)."""
 
 
 def lot_uri(gtin: str, lot: str) -> str:
@@ -132,8 +134,6 @@ def _quantity(gtin: str, lot: str, kilograms: float) -> Contents:
 @dataclass
 class Story:
     """EPCIS 2.0 events grouped by (member, constellation), in the order they happened. Each
-LAPSED_ON = "2025-01-31"
-"""The last valid day of a certificate recorded after it lapsed (its journey shows it expired)."""
     method records one event: who, in which constellation, when, then what and where."""
 
     slug: str = COFFEE
@@ -399,6 +399,10 @@ def claims() -> Iterator[ClaimPlan]:
         yield ClaimPlan(
             f"origin-{hui}", "huila", COFFEE, "origin", huila, _origin("CO", "Huila, Pitalito", 1.85, -76.05)
         )
+    lapsed = _certificate("Organic (EU)", "CO-BIO-154-0192", "green coffee", LAPSED_ON)  # the body says it lapsed
+    yield ClaimPlan(
+        "organic-HUI-2026-02", "terracert", COFFEE, "certification", _lot(GREEN_COFFEE_HUILA, "HUI-2026-02"), lapsed
+    )
     farm = {"kind": "location", "gln": BY_HANDLE["huila"].gln}
     rainforest = _certificate("Rainforest Alliance", "RA-CERT-778812", "farm", "2027-03-31")
     yield ClaimPlan("ra-huila", "terracert", COFFEE, "certification", farm, rainforest, "2027-03-31T23:59:59Z")
@@ -422,10 +426,6 @@ def claims() -> Iterator[ClaimPlan]:
 
 
 # --- seeding --------------------------------------------------------------------------------
-    lapsed = _certificate("Organic (EU)", "CO-BIO-154-0192", "green coffee", LAPSED_ON)  # the body says it lapsed
-    yield ClaimPlan(
-        "organic-HUI-2026-02", "terracert", COFFEE, "certification", _lot(GREEN_COFFEE_HUILA, "HUI-2026-02"), lapsed
-    )
 
 
 @dataclass
@@ -482,29 +482,6 @@ JOURNEYS = {
     f"/01/{GREEN_COFFEE_HUILA}/10/HUI-2026-02": "Huila green coffee, lot HUI-2026-02",
     f"/01/{COCOA_BEANS}/10/ASH-2026-03": "Ghana cocoa beans, lot ASH-2026-03",
 }
-
-
-def seed(admin: Client, state_path: Path) -> Demo:
-    """Seeds the demo through the API as the operator (`admin`) and the members it onboards."""
-    state = DemoState.load(state_path)
-    clients = _members(admin, state)
-    ids = {handle: member["id"] for handle, member in state.members.items()}
-
-    def as_(handle: str) -> Client:
-        return clients[handle]
-
-    for slug, coordinator in COORDINATORS.items():
-        state.step(f"constellation:{slug}", lambda s=slug, c=coordinator: _constellation(as_(c), s))
-        for partner in PARTNERS:
-            if slug in partner.roles:
-                roles = partner.roles[slug] + (["coordinator"] if partner.handle == coordinator else [])
-                state.step(
-                    f"roles:{slug}:{partner.handle}",
-                    lambda s=slug, c=coordinator, p=partner, r=roles: _none(as_(c).set_roles(s, ids[p.handle], r)),
-                )
-    for owner in dict.fromkeys(owner for owner, _, _ in PRODUCTS):
-        prefix_claim = state.step(f"prefix:{owner}", lambda o=owner: _claim_prefix(as_(o), o))
-        approver = _prefix_approver(owner)
 """The demo's journey pages, each with its label; `up` adds what the public page shows (`teaser`)."""
 
 
@@ -541,6 +518,29 @@ def teasers(http: httpx.Client, journeys: dict[str, str]) -> dict[str, str]:
         response.raise_for_status()
         found[path] = teaser(label, response.json())
     return found
+
+
+def seed(admin: Client, state_path: Path) -> Demo:
+    """Seeds the demo through the API as the operator (`admin`) and the members it onboards."""
+    state = DemoState.load(state_path)
+    clients = _members(admin, state)
+    ids = {handle: member["id"] for handle, member in state.members.items()}
+
+    def as_(handle: str) -> Client:
+        return clients[handle]
+
+    for slug, coordinator in COORDINATORS.items():
+        state.step(f"constellation:{slug}", lambda s=slug, c=coordinator: _constellation(as_(c), s))
+        for partner in PARTNERS:
+            if slug in partner.roles:
+                roles = partner.roles[slug] + (["coordinator"] if partner.handle == coordinator else [])
+                state.step(
+                    f"roles:{slug}:{partner.handle}",
+                    lambda s=slug, c=coordinator, p=partner, r=roles: _none(as_(c).set_roles(s, ids[p.handle], r)),
+                )
+    for owner in dict.fromkeys(owner for owner, _, _ in PRODUCTS):
+        prefix_claim = state.step(f"prefix:{owner}", lambda o=owner: _claim_prefix(as_(o), o))
+        approver = _prefix_approver(owner)
         state.step(
             f"approve-prefix:{owner}",
             lambda c=prefix_claim, a=approver: _none(

@@ -29,9 +29,9 @@ from service.domain.journeys import Journey, named_items
 from service.epcis import policy as epcis_policy
 from service.epcis.identifiers import canonical_id
 
-PUBLIC_LOG_SECONDS = 60.0
 RECALL_STATUS = "gs1:recallStatus"
 """The GS1 link type of an item's recall status (its resolver URL with ?linkType=gs1:recallStatus)."""
+PUBLIC_LOG_SECONDS = 60.0
 """Identical public reads of a journey are logged at most this often per process: a page that
 many customers scan is one disclosure to the public, not thousands."""
 
@@ -146,17 +146,17 @@ def _step(view: disclosure.EventView, places: dict[str, str]) -> dict[str, Any]:
     return {**summary, "event": view.document}
 
 
-def _claim(
 def _day(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _claim(
     claim: attestations.Readable, facts: journey_claims.ClaimFacts, names: dict[str, str], tx_url: str | None
 ) -> dict[str, Any]:
     row = claim.row
     shown = claim.shown
-    return {
     status = facts.status
+    return {
         "uid": row.uid,
         "schema": claim.schema_name,
         "kind": facts.kind,
@@ -166,8 +166,8 @@ def _day(value: date | None) -> str | None:
         "validFrom": _day(status.validity.valid_from),
         "validUntil": _day(status.validity.valid_until),
         "issuer": {"id": row.issuer_id, "name": names.get(row.issuer_id, ""), "address": row.issuer_address},
-        "subject": {"kind": row.subject_kind, "id": row.subject},
         "selfIssued": facts.self_issued,
+        "subject": {"kind": row.subject_kind, "id": row.subject},
         "body": {k: v for k, v in row.body.items() if shown is None or attestations.body_path(k) in shown},
         "withheld": claim.withheld,
         "expiresAt": _stamp(datetime.fromtimestamp(row.expires_at, UTC)) if row.expires_at else None,
@@ -178,7 +178,6 @@ def _day(value: date | None) -> str | None:
     }
 
 
-def document(
 def _pledge(pledge: journey_claims.Pledge, facts: journey_claims.ClaimFacts, names: dict[str, str]) -> dict[str, Any]:
     claim = pledge.claim
     deadline = claim.row.body.get("deadline") if journey_claims.shows(claim, "deadline") else None
@@ -217,6 +216,7 @@ def _recall(journey: Journey, base: str) -> dict[str, Any] | None:
     }
 
 
+def document(
     session: Session,
     journey: Journey,
     *,
@@ -287,13 +287,13 @@ def _recall(journey: Journey, base: str) -> dict[str, Any] | None:
                 "description": product.description,
                 "netContent": product.net_content,
                 "netContentUnit": product.net_content_unit,
+                "image": product.image,
             }
             if product is not None
             else None
         ),
         "reader": reader,
         "brand": {"id": journey.brand_id, "name": names.get(journey.brand_id, "")} if journey.brand_id else None,
-                "image": product.image,
         "status": (
             {
                 "state": status.state,
@@ -329,15 +329,15 @@ def _recall(journey: Journey, base: str) -> dict[str, Any] | None:
         "origins": [{**_identifier(o), "claims": by_subject.get(o, [])} for o in journey.origins],
         "lots": [_identifier(lot) for lot in journey.lots],
         "claims": claims,
+        "pledges": pledges,
+        "recall": _recall(journey, base),
+        "origin": journey.origin,
         "footprint": footprint,
         "withheld": [
             {"owner": owner, **entry} for owner, entry in sorted(withheld.items(), key=lambda kv: kv[1]["name"])
         ],
         "verify": {
             **trust,
-        "pledges": pledges,
-        "recall": _recall(journey, base),
-        "origin": journey.origin,
             "roots": list(roots.values()),
             "command": (
                 f"constellate verify journey {base.rstrip('/')}{path} --rpc-url {trust.get('rpcUrl') or 'RPC_URL'}"
@@ -380,6 +380,13 @@ def linkset(key: ItemKey, *, base: str, title: str | None) -> dict[str, Any]:
         "https://gs1.org/voc/sustainabilityInfo": [
             {"href": page + "#footprint", "title": "Carbon footprint", "type": "text/html"}
         ],
+        "https://gs1.org/voc/recallStatus": [
+            {
+                "href": f"{page}?{urlencode({'linkType': RECALL_STATUS})}",
+                "title": "Recall status",
+                "type": "application/json",
+            }
+        ],
     }
     return {"linkset": [{"anchor": anchor, **item_links}]}
 
@@ -388,13 +395,6 @@ def linkset(key: ItemKey, *, base: str, title: str | None) -> dict[str, Any]:
 
 
 @dataclass
-        "https://gs1.org/voc/recallStatus": [
-            {
-                "href": f"{page}?{urlencode({'linkType': RECALL_STATUS})}",
-                "title": "Recall status",
-                "type": "application/json",
-            }
-        ],
 class Entry:
     revision: int
     expires: float | None

@@ -117,6 +117,7 @@ def _check_demo(output: str, port: int, tmp_path: Path) -> dict[str, str]:
     assert recalled, output
     status = httpx.get(base + recalled[1], headers={"Accept": "application/json"}, timeout=30).json()["status"]
     assert status["state"] == "recalled" and status["by"]["name"] == "Lumen Chocolate GmbH", status
+    _check_teasers(output, base)
     coordinator = httpx.get(
         f"{base}/coordinator/cocoa-chocolate", headers={"Authorization": f"Bearer {keys['Lumen Chocolate GmbH']}"}
     )
@@ -128,23 +129,11 @@ def _check_demo(output: str, port: int, tmp_path: Path) -> dict[str, str]:
     qr_codes = sorted((tmp_path / "state" / "qr").glob("*.png"))
     assert len(qr_codes) == 5 and all(p.read_bytes().startswith(b"\x89PNG") for p in qr_codes)
     if shutil.which("zbarimg"):
-    _check_teasers(output, base)
         decoded = subprocess.run(["zbarimg", "--raw", "-q", str(qr_codes[0])], capture_output=True, text=True)
         assert decoded.stdout.strip().startswith(f"{base}/01/"), decoded
     return keys
 
 
-def _stop(process: subprocess.Popen[str]) -> str:
-    process.send_signal(signal.SIGINT)
-    remaining, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, remaining
-    return remaining
-
-
-def test_up_serves_ready_and_stops_on_ctrl_c_then_reruns_idempotently(
-    tmp_path: Path, contracts: Path, started: list[subprocess.Popen[str]]
-) -> None:
-    port = free_port()
 def _check_teasers(output: str, base: str) -> None:
     """Each journey `up` prints says only what its public page shows: its teaser is the one its
     journey document makes, and the facts it names are on the page."""
@@ -166,6 +155,17 @@ def _check_teasers(output: str, base: str) -> None:
     assert roast["footprint"]["headline"] == "at-least" and roast["footprint"]["coverage"]["inputsCovered"] == 2
 
 
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    remaining, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, remaining
+    return remaining
+
+
+def test_up_serves_ready_and_stops_on_ctrl_c_then_reruns_idempotently(
+    tmp_path: Path, contracts: Path, started: list[subprocess.Popen[str]]
+) -> None:
+    port = free_port()
     first = _start(tmp_path, port, contracts=contracts, started=started)
     output = _wait_for_urls(first)
     assert f"http://127.0.0.1:{port}/docs" in output
