@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from service.domain.disclosure import RECORD_KEY
 from service.domain.gs1 import item_of
 from service.web import vocabulary as vocab
 from service.web.i18n import Words, parse_day
@@ -252,13 +253,13 @@ def _certifications(doc: dict[str, Any], w: Words) -> list[dict[str, str]]:
             dates = w("valid until %(date)s", date=until)
         else:
             dates = w("valid")
-        shown.append(
-            {
-                "title": str(cert.get("title") or w("Certification")),
-                "issuer": _party_name(cert.get("issuer")),
-                "dates": dates,
-            }
-        )
+        entry = {
+            "title": str(cert.get("title") or w("Certification")),
+            "issuer": _party_name(cert.get("issuer")),
+            "dates": dates,
+        }
+        if entry not in shown:  # the same certificate of several inputs is said once
+            shown.append(entry)
     return shown
 
 
@@ -453,6 +454,21 @@ def _facts(body: dict[str, Any], w: Words, skip: set[str]) -> list[tuple[str, st
     return facts
 
 
+def _claim_says(claim: dict[str, Any], kind: str, w: Words) -> str | None:
+    """What a claim states, in one line: a footprint's figure, an origin's place, an audit's result."""
+    body = claim.get("body") or {}
+    if kind == "footprint" and isinstance(body.get("pCfExcludingBiogenic"), int | float):
+        unit = vocab.declared_unit(body.get("declaredUnit")) or w("unit")
+        return w("%(value)s kg CO₂e per %(unit)s", value=w.number(body["pCfExcludingBiogenic"], 2), unit=unit)
+    if kind == "origin":
+        place = [str(body["region"])] if body.get("region") else []
+        place += [w.country(body["country"])] if isinstance(body.get("country"), str) else []
+        return ", ".join(place) or None
+    if kind == "audit" and body.get("result"):
+        return w("Result: %(result)s", result=body["result"])
+    return None
+
+
 def _claim(claim: dict[str, Any], doc: dict[str, Any], w: Words, names: dict[str, str]) -> dict[str, Any]:
     issuer = _issuer(claim)
     kind = _kind(claim)
@@ -466,6 +482,7 @@ def _claim(claim: dict[str, Any], doc: dict[str, Any], w: Words, names: dict[str
         "uid": claim.get("uid"),
         "status": claim.get("status"),
         "kind": kind,
+        "says": _claim_says(claim, kind, w),
         "title": _title(claim, w),
         "by": by,
         "about": _about(claim, doc, w, names),
@@ -550,6 +567,15 @@ def _quantity(q: dict[str, Any], w: Words) -> str:
     return f"{w.number(q['quantity'])} {symbol}"
 
 
+def _event_json(event: dict[str, Any] | None) -> str | None:
+    """The EPCIS event as recorded, for its technical details; its salts and field proofs stay in
+    the journey's JSON (they would make a phone load several times the page)."""
+    if event is None:
+        return None
+    shown = {k: v for k, v in event.items() if k != RECORD_KEY}
+    return orjson.dumps(shown, option=orjson.OPT_INDENT_2).decode()
+
+
 def _step(step: dict[str, Any], doc: dict[str, Any], w: Words, names: dict[str, str]) -> dict[str, Any]:
     word = vocab.step_word(step.get("eventType"), step.get("action"), step.get("bizStep"))
     disposition = (
@@ -590,7 +616,7 @@ def _step(step: dict[str, Any], doc: dict[str, Any], w: Words, names: dict[str, 
             "items": [q.get("item") for q in step.get("quantities") or []] + list(step.get("items") or []),
             "units": sorted({q["uom"] for q in step.get("quantities") or [] if q.get("uom")}),
             "hashID": step.get("hashID"),
-            "json": orjson.dumps(raw_event, option=orjson.OPT_INDENT_2).decode() if raw_event is not None else None,
+            "json": _event_json(raw_event),
         },
     }
 

@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import io
 import re
+import secrets
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -349,12 +350,20 @@ def _cached_public(request: Request, key: ItemKey) -> Response | None:
     return response
 
 
-def _journey_page(request: Request, entry: documents.Entry, language: str) -> bytes:
+CSRF_SLOT = "csrf-slot-" + secrets.token_urlsafe(24)
+"""Stands for the sign-out form's token in a signed-in journey page rendered once per entry and
+language; each response puts its own browser's token in its place (random per process: no data
+can hold it)."""
+
+
+def _journey_page(request: Request, entry: documents.Entry, language: str, **context: Any) -> bytes:
     """The journey page in `language`: the document in words, rendered from the entry alone."""
     words: i18n.Words = TEMPLATES[language].globals["words"]  # type: ignore[assignment]
     view = journey_view.shopper_view(entry.body, words)
     drawn = journey_map(entry.body.get("route") or [], words=words)
-    return page(request, "journey.html", language, j=entry.body, view=view, map=drawn, keep_query={}).encode()
+    return page(
+        request, "journey.html", language, j=entry.body, view=view, map=drawn, keep_query={}, **context
+    ).encode()
 
 
 def _journey_response(request: Request, key: ItemKey) -> Response:
@@ -368,8 +377,11 @@ def _journey_response(request: Request, key: ItemKey) -> Response:
         plain = cache.rendered(entry, name, lambda: orjson.dumps(entry.body))
     elif shared:
         plain = cache.rendered(entry, name, lambda: _journey_page(request, entry, language))
-    else:  # a signed-in page holds its browser's sign-out token: rendered for this request alone
-        plain = _journey_page(request, entry, language)
+    else:  # a signed-in page holds its browser's sign-out token: rendered once, the token put in per request
+        signed_in = cache.rendered(
+            entry, name + ".signed-in", lambda: _journey_page(request, entry, language, csrf_token=lambda: CSRF_SLOT)
+        )
+        plain = signed_in.replace(CSRF_SLOT.encode(), csrf.token(request).encode())
     if gzipped:
         body = (
             cache.rendered(entry, name + ".gz", lambda: gzip.compress(plain, 6)) if shared else gzip.compress(plain, 6)

@@ -247,3 +247,23 @@ def test_german_by_the_browsers_language_and_by_the_switch_remembered(shelf: She
         refused = english.goto(base + ROAST_PATH + "?lang=fr")
         assert refused is not None and refused.status == 400
         assert "lang is one of en, de" in english.inner_text("[data-testid=problem]")
+
+
+def test_a_signed_in_page_rendered_once_carries_each_browsers_own_sign_out_token(shelf: Shelf, phone: Any) -> None:
+    token = shelf.brand_h["Authorization"].split(" ", 1)[1]
+    with Served(shelf.api.client.app) as base:
+        browsers = [phone(), phone()]
+        for page in browsers:
+            page.goto(f"{base}/login?next={ROAST_PATH}")
+            page.get_by_label("API key").fill(token)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(base + ROAST_PATH)
+            page.reload()  # the page now comes from the member's rendering of this revision
+        forms = [p.get_attribute("form[action='/logout'] input[name=csrf]", "value") for p in browsers]
+        cookies = [next(c["value"] for c in p.context.cookies() if c["name"] == "constellate_csrf") for p in browsers]
+        assert forms == cookies and forms[0] != forms[1]
+        browsers[1].get_by_role("button", name="Sign out").click()
+        browsers[1].wait_for_url(base + "/")
+        assert "Partner sign-in" in browsers[1].inner_text("header")
+        browsers[0].reload()
+        assert browsers[0].inner_text("[data-testid=reader]") == "Shared with Roaster Brand"
