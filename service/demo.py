@@ -100,6 +100,29 @@ PRODUCTS = (
     ("lumen", DARK_BAR, {"name": "Lumen 70 % Dark Chocolate 100 g", "brand": "Lumen Chocolate", "net_content": 0.1, "net_content_unit": "kilogram"}),
 )  # fmt: skip
 
+
+def _place(handle: str, site: int | None = None) -> str:
+    """The GLN of a partner's main location, or of one of its further sites."""
+    return (_site(handle, site) if site is not None else BY_HANDLE[handle].place).rsplit("/", 1)[1]
+
+
+# Places (GLN) and their master data, registered by the member whose company prefix they carry.
+PLACES = (
+    ("sidama", _place("sidama"), {"name": "Sidama Highlands Cooperative, Bensa washing station", "city": "Bensa", "region": "Sidama", "country": "ET", "latitude": 6.57, "longitude": 38.72}),
+    ("huila", _place("huila"), {"name": "Finca La Esperanza", "street_address": "Vereda Charguayaco", "city": "Pitalito", "region": "Huila", "country": "CO", "latitude": 1.85, "longitude": -76.05}),
+    ("harbour", _place("harbour", 21), {"name": "Harbour Line terminal, Port of Djibouti", "city": "Djibouti", "country": "DJ", "latitude": 11.6, "longitude": 43.13}),
+    ("harbour", _place("harbour", 22), {"name": "Harbour Line terminal, Port of Buenaventura", "city": "Buenaventura", "region": "Valle del Cauca", "country": "CO", "latitude": 3.89, "longitude": -77.07}),
+    ("harbour", _place("harbour", 23), {"name": "Harbour Line terminal, Port of Tema", "city": "Tema", "region": "Greater Accra", "country": "GH", "latitude": 5.63, "longitude": 0.01}),
+    ("harbour", _place("harbour", 31), {"name": "Harbour Line terminal, Port of Antwerp-Bruges", "city": "Antwerp", "country": "BE", "latitude": 51.27, "longitude": 4.34}),
+    ("harbour", _place("harbour", 32), {"name": "Harbour Line terminal, Port of Hamburg", "city": "Hamburg", "country": "DE", "latitude": 53.54, "longitude": 9.97}),
+    ("alpine", _place("alpine"), {"name": "Alpine Roasters roastery", "street_address": "Hardturmstrasse 11", "city": "Zürich", "country": "CH", "latitude": 47.39, "longitude": 8.52}),
+    ("greenleaf", _place("greenleaf"), {"name": "GreenLeaf Market distribution centre", "city": "Mechelen", "region": "Flanders", "country": "BE", "latitude": 51.03, "longitude": 4.48}),
+    ("greenleaf", _place("greenleaf", 11), {"name": "GreenLeaf Market Sablon", "street_address": "Place du Grand Sablon 12", "city": "Brussels", "country": "BE", "latitude": 50.84, "longitude": 4.36}),
+    ("ashanti", _place("ashanti"), {"name": "Ashanti Cocoa Farmers Union, Bekwai depot", "city": "Bekwai", "region": "Ashanti", "country": "GH", "latitude": 6.45, "longitude": -1.58}),
+    ("tema", _place("tema"), {"name": "Tema Cocoa Processing factory", "city": "Tema", "region": "Greater Accra", "country": "GH", "latitude": 5.67, "longitude": -0.01}),
+    ("lumen", _place("lumen"), {"name": "Lumen Chocolate factory", "city": "Cologne", "region": "North Rhine-Westphalia", "country": "DE", "latitude": 50.94, "longitude": 6.96}),
+)  # fmt: skip
+
 ORIGIN_LOTS = 6
 """Green-coffee lots per origin; cocoa has 8 bean lots and 4 mass and bar lots."""
 RECALLED_BEANS = "ASH-2026-05"
@@ -538,7 +561,7 @@ def seed(admin: Client, state_path: Path) -> Demo:
                     f"roles:{slug}:{partner.handle}",
                     lambda s=slug, c=coordinator, p=partner, r=roles: _none(as_(c).set_roles(s, ids[p.handle], r)),
                 )
-    for owner in dict.fromkeys(owner for owner, _, _ in PRODUCTS):
+    for owner in dict.fromkeys(owner for owner, _, _ in (*PRODUCTS, *PLACES)):
         prefix_claim = state.step(f"prefix:{owner}", lambda o=owner: _claim_prefix(as_(o), o))
         approver = _prefix_approver(owner)
         state.step(
@@ -549,6 +572,8 @@ def seed(admin: Client, state_path: Path) -> Demo:
         )
     for owner, gtin, fields in PRODUCTS:
         state.step(f"product:{gtin}", lambda o=owner, g=gtin, f=fields: _none(as_(o).put_product(g, **f)))
+    for owner, gln, fields in PLACES:
+        state.step(f"place:{gln}", lambda o=owner, g=gln, f=fields: _none(as_(o).put(f"/places/{g}", f)))
     for plan in GRANTS:
         made = state.step(f"grant:{plan.name}", lambda p=plan: _grant(as_(p.owner), p, ids))
         if plan.revoke and made is not None:

@@ -22,6 +22,7 @@ from service.api import (
     grants,
     health,
     members,
+    places,
     products,
 )
 from service.api.body_bounds import BodyLimit, JsonDepthLimit
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(grants.router)
     app.include_router(grants.log_router)
     app.include_router(products.router)
+    app.include_router(places.router)
     app.include_router(coordination.router)
     app.include_router(pages.router)
     if settings.metrics_enabled:

@@ -536,3 +536,23 @@ class CompanyPrefix(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("prefix", "member_id"),)
+
+
+class Place(Base):
+    """Location master data (what a GS1 registry holds of a GLN): its name, address and
+    coordinates, registered by the member holding the approved company prefix the GLN falls
+    under, or by the operator. Public, as a signpost is: journeys name and map the places of the
+    steps a reader may see."""
+
+    __tablename__ = "places"
+    gln: Mapped[str] = mapped_column(String(13), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    street_address: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))
+    """ISO 3166-1 alpha-2."""
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    registered_by: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)

@@ -5,7 +5,8 @@ constellation the member belongs to (never the claimant itself) or by the operat
 first to register a GTIN's master data proves nothing. Approved prefixes of different members
 never overlap: an approval that would is refused, and the operator resolves the conflict by
 reassigning the prefix (the other members' overlapping approvals are revoked and the GTINs
-under it change hands). In a GTIN-14 the company prefix starts after the indicator digit."""
+under it change hands). In a GTIN-14 the company prefix starts after the indicator digit; a
+GLN (a place) starts with it, and the same holder registers the place's master data."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from service.chain.contracts import Role
 from service.db.models import CompanyPrefix, Member, Product
 from service.domain.constellations import constellations_of, current_roles
-from service.domain.gs1 import normalise_gtin
+from service.domain.gs1 import normalise_gtin, validate_gln
 from service.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 
 MIN_LENGTH, MAX_LENGTH = 4, 12
@@ -64,16 +65,32 @@ def _overlapping(prefix: str) -> list[str]:
     return [prefix[:length] for length in range(MIN_LENGTH, len(prefix) + 1)]
 
 
-def brand_of(*, session: Session, gtin: str) -> str | None:
-    """The member branding the GTIN (the holder of the longest approved prefix it falls under),
-    or None when no member's prefix is approved for it."""
+def prefixes_of_gln(gln: str) -> list[str]:
+    """Every company prefix a GLN could fall under (its leading digits), shortest first."""
+    body = validate_gln(gln)
+    return [body[:length] for length in range(MIN_LENGTH, MAX_LENGTH + 1)]
+
+
+def _holder(session: Session, prefixes: list[str]) -> str | None:
+    """The member holding the longest approved prefix among `prefixes`, or None."""
     row = session.scalar(
         select(CompanyPrefix)
-        .where(CompanyPrefix.prefix.in_(prefixes_of_gtin(gtin)), CompanyPrefix.status == "approved")
+        .where(CompanyPrefix.prefix.in_(prefixes), CompanyPrefix.status == "approved")
         .order_by(CompanyPrefix.prefix.desc())
         .limit(1)
     )
     return row.member_id if row is not None else None
+
+
+def brand_of(*, session: Session, gtin: str) -> str | None:
+    """The member branding the GTIN (the holder of the longest approved prefix it falls under),
+    or None when no member's prefix is approved for it."""
+    return _holder(session, prefixes_of_gtin(gtin))
+
+
+def holder_of_gln(*, session: Session, gln: str) -> str | None:
+    """The member whose approved company prefix the GLN (a place) falls under, or None."""
+    return _holder(session, prefixes_of_gln(gln))
 
 
 def _approved_overlaps(session: Session, prefix: str) -> list[CompanyPrefix]:

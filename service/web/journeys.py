@@ -26,6 +26,7 @@ from service.domain import attestations, disclosure, journey_claims, journeys
 from service.domain.claim_status import STATES
 from service.domain.gs1 import ItemKey, item_of
 from service.domain.journeys import Journey, named_items
+from service.domain.places import route_of
 from service.epcis import policy as epcis_policy
 from service.epcis.identifiers import canonical_id
 
@@ -234,7 +235,12 @@ def document(
             place = (view.document.get(name) or {}).get("id")
             if isinstance(place, str):
                 places_named.setdefault(place, set()).add(view.row.owner_id)
-    places = _places(session, places_named)
+    route = route_of(
+        session=session,
+        steps=[v.document for v in journey.steps],
+        observations=[v.document for v in journey.observations],
+    )  # places as their owners published them, of the steps this reader sees
+    places = _places(session, places_named) | {loc: str(shown["name"]) for loc, shown in route.places.items()}
     issuer_ids = {c.row.issuer_id for c in journey.claims} | ({journey.brand_id} if journey.brand_id else set())
     names = (
         dict(session.execute(select(Member.id, Member.name).where(Member.id.in_(issuer_ids))).all())
@@ -333,6 +339,8 @@ def document(
         "recall": _recall(journey, base),
         "origin": journey.origin,
         "footprint": footprint,
+        "route": route.as_json(),
+        "places": route.places,
         "withheld": [
             {"owner": owner, **entry} for owner, entry in sorted(withheld.items(), key=lambda kv: kv[1]["name"])
         ],

@@ -113,6 +113,17 @@ def _check_demo(output: str, port: int, tmp_path: Path) -> dict[str, str]:
     brand = _journey_summary(base, bar[1], keys["Lumen Chocolate GmbH"])
     assert brand["steps"] > public["steps"] and public["withheldFields"] > brand["withheldFields"], (public, brand)
     assert brand["claims"]["revoked"] >= 1 and brand["anchored"] == brand["steps"], brand  # type: ignore[index]
+    routes = {  # the places each reader may see, from the partners' place master data
+        reader: [stop["name"] for stop in httpx.get(base + bar[1], headers=headers, timeout=30).json()["route"]]
+        for reader, headers in (
+            ("public", {"Accept": "application/json"}),
+            ("brand", {"Accept": "application/json", "Authorization": f"Bearer {keys['Lumen Chocolate GmbH']}"}),
+        )
+    }
+    assert routes["public"] == ["Lumen Chocolate factory"], routes  # only Lumen tells the public where
+    assert routes["brand"][0] == "Ashanti Cocoa Farmers Union, Bekwai depot", routes
+    assert "Harbour Line terminal, Port of Hamburg" in routes["brand"], routes  # shared with its customer only
+    assert "GreenLeaf Market Sablon" in routes["brand"], routes
     recalled = re.search(rf"{base}(/01/\d{{14}}/10/LD70-2603)", output)
     assert recalled, output
     status = httpx.get(base + recalled[1], headers={"Accept": "application/json"}, timeout=30).json()["status"]

@@ -59,6 +59,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/verify/trust"): (PUBLIC, "what a verifier pins: chain facts anyone can read"),
     ("POST", "/verify/record"): (PUBLIC, "checks a view the caller already holds against the chain"),
     ("GET", "/products/{gtin}"): (PUBLIC, "master data, public as the pack is"),
+    ("GET", "/places/{gln}"): (PUBLIC, "location master data, public as a signpost is"),
     ("GET", "/company-prefixes"): (PUBLIC, "who brands which GTINs, public as GS1's GEPIR is"),
     ("GET", "/qr/{rest:path}"): (PUBLIC, "a QR code of a URL"),
     ("GET", "/label/{rest:path}"): (PUBLIC, "a printable label: the QR code and the product's public name"),
@@ -126,6 +127,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/grants/{grant_id}/revoke"): (MEMBER, "own grant's revocation"),
     ("GET", "/access-log"): (MEMBER, "reads of own data"),
     ("PUT", "/products"): (MEMBER, "a GTIN the caller brands"),
+    ("PUT", "/places/{gln}"): (MEMBER, "a place under the caller's company prefix (or the operator)"),
     ("POST", "/company-prefixes"): (MEMBER, "a claim to a company prefix"),
     ("POST", "/company-prefixes/{claim_id}/approve"): (MEMBER, "a coordinator of the claimant (or the operator)"),
     ("GET", "/recall/{rest:path}"): (MEMBER, "the recall report: members only, then the policy"),
@@ -146,6 +148,7 @@ SAMPLE_PARAMS = {
     "grant_id": "0x" + "12" * 32,
     "claim_id": "1",
     "prefix": "9506000",
+    "gln": journey.gtin("950600000001"),
 }
 
 
