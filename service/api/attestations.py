@@ -4,10 +4,10 @@ service), read with status and on-chain proof, search, revoke, bulk import."""
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.responses import Response as RawResponse
@@ -207,13 +207,13 @@ def _parse_import(raw: bytes, content_type: str) -> list[Any]:
         for number, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 try:
-                    items.append(json.loads(line))
-                except json.JSONDecodeError as exc:
+                    items.append(orjson.loads(line))  # strict: no NaN, Infinity or 1e999
+                except orjson.JSONDecodeError as exc:
                     raise ValidationFailed(f"line {number} is not JSON: {exc.msg}") from exc
         return items
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
         raise ValidationFailed(
             f"the import is not JSON: {exc.msg} (send a JSON array or application/x-ndjson)"
         ) from exc

@@ -1,10 +1,13 @@
 """The outer bounds of a request body, checked (pure ASGI) before any route or parser sees it:
-its size, one Content-Type, its nesting depth, and UTF-8 for a body read as JSON."""
+its size, one Content-Type, its nesting depth, and for a body read as JSON strict RFC 8259 JSON
+in UTF-8."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.errors import problem_response
@@ -32,6 +35,10 @@ class BodyLimit:
                 return
         await self.app(scope, receive, send)
 
+
+PARSED_BODY = "constellate.parsed_body"
+"""Where JsonDepthLimit leaves the JSON body it parsed, as a 1-tuple in the request's scope:
+a route reading its body itself takes it from there instead of parsing it again."""
 
 JSON_BOMS = (b"\xef\xbb\xbf", b"\xfe\xff", b"\xff\xfe")
 """Byte order marks of UTF-8 and UTF-16 (UTF-32's begin with NUL bytes, refused as such)."""
@@ -82,9 +89,12 @@ class JsonDepthLimit:
                 break
         body = b"".join(chunks)
         try:
-            if _read_as_json(content_types[0] if content_types else b""):
+            content_type = content_types[0] if content_types else b""
+            if _read_as_json(content_type):
                 check_utf8_json(body)
             check_json_depth(body, limit=MAX_JSON_DEPTH)
+            if _parsed_by_fastapi(content_type):
+                scope[PARSED_BODY] = (strict_json(body),)
         except ConstellateError as exc:
             await _refuse(exc, scope, send)
             return
@@ -96,6 +106,27 @@ def check_utf8_json(body: bytes) -> None:
     UTF-16 and UTF-32 put one beside each ASCII character (RFC 8259 §8.1)."""
     if body.startswith(JSON_BOMS) or b"\x00" in body[:4]:
         raise MalformedInput("JSON bodies are UTF-8 (RFC 8259 §8.1), without a byte order mark")
+
+
+def strict_json(body: bytes) -> Any:
+    """`body` parsed as RFC 8259 JSON, refusing what Python's parser takes but RFC 8259 does not
+    call JSON: NaN and Infinity, and a number beyond a double's range (1e999, read as infinity: a
+    hash over it would never match what is stored). orjson refuses both, and any other malformed
+    text, naming where."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedInput(
+            f"the body is not valid JSON (RFC 8259: no NaN or Infinity, no number beyond a double's range): {exc}"
+        ) from None
+
+
+def _parsed_by_fastapi(content_type: bytes) -> bool:
+    """Whether FastAPI parses a body of this type (with Python's lenient parser) for a route's
+    model: none, application/json, application/*+json. Routes reading other types parse them
+    with orjson themselves."""
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media in (b"", b"application/json") or (media.startswith(b"application/") and media.endswith(b"+json"))
 
 
 def _read_as_json(content_type: bytes) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from service.api.body_bounds import PARSED_BODY
 from service.api.deps import CurrentPrincipal, ReaderAccess, RuntimeDep, SessionDep
 from service.api.schemas import OPTIONAL_KEY, TypedDataToSign, problems
 from service.chain import typed_data
@@ -101,7 +102,9 @@ class CapturePrepared(TypedDataToSign):
 
 
 async def _document(request: Request, runtime: Runtime) -> Any:
-    limit = runtime.settings.capture_max_bytes  # a declared length over it never gets here (app.py)
+    if (parsed := request.scope.get(PARSED_BODY)) is not None:
+        return parsed[0]  # JSON: parsed once, strictly, by the outer middleware
+    limit = runtime.settings.capture_max_bytes  # a declared length over it never gets here (body_bounds.py)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk

@@ -11,14 +11,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.domain.merkle import MerkleTree, verify_proof
+from service.errors import MalformedInput
 from service.hashing import keccak256, keccak256_text
 
 SALT_BYTES = 16
 
 
 def canonical_json(value: Any) -> bytes:
-    """Deterministic JSON: sorted keys, no spaces, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """Deterministic JSON: sorted keys, no spaces, UTF-8. NaN and infinities are no JSON (a
+    hash over them could never be recomputed from what is stored): MalformedInput."""
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError as exc:
+        raise MalformedInput(f"a value is not JSON: {exc} (NaN and Infinity have no JSON form)") from None
+    return text.encode()
 
 
 def field_leaf(path: str, value: Any, salt: bytes) -> bytes:

@@ -270,8 +270,8 @@ def test_input_the_operation_cannot_take_is_a_4xx_naming_the_problem(seeded: See
         # Were 500s: an empty slug reached the domain unchecked; a negative deadline the signer.
         _problem(member.post("/constellations/prepare", json={"slug": "", "name": ""}), 422, "body/slug", "body/name")
         _problem(member.post("/constellations", json={"slug": "tea", "name": "Tea", "deadline": -1}), 422, "deadline")
-        # Was a 500: an import that is not UTF-8.
-        _problem(member.post("/attestations/import", content=b"\xff\xfe"), 422, "not UTF-8")
+        # Was a 500: an import that is not UTF-8 (refused before the route: JSON bodies are UTF-8).
+        _problem(member.post("/attestations/import", content=b"\xff\xfe"), 400, "JSON bodies are UTF-8")
         # Was 200 (read as Unix time 0.5): `since` is a date-time.
         _problem(member.get("/access-log", params={"since": "0.5"}), 400, "since")
         # Were 500s: an empty signature, and one that recovers no key (eth_keys' BadSignature).

@@ -20,6 +20,7 @@ from service.json_bounds import MAX_JSON_DEPTH, MAX_STORED_JSON_DEPTH, RECURSION
 from service.settings import Settings
 
 from . import journey, test_faults
+from .conftest import Api
 from .test_faults import ADMIN, Service, _coffee
 
 service_env = test_faults.service_env  # the environment of a served process on the session's chain
@@ -314,3 +315,45 @@ def test_values_orjson_cannot_store_are_a_400_and_the_connection_keeps_serving(
             assert len(ports) == 1, "each answer must keep the connection open"
     finally:
         service.stop()
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e400", "NaN", "Infinity", "-Infinity"])
+def test_a_number_json_has_no_form_for_is_refused_before_any_route(api: Api, number: str) -> None:
+    """Python's parser reads 1e999 as infinity and takes NaN and Infinity literals: an
+    attestation with {"x": 1e999} was stored (201) with a data hash over Infinity while the
+    database kept null, so it could never verify. Bodies are strict RFC 8259 JSON."""
+    _, brand = api.onboard("Numbers Brand")
+    assert api.client.post("/constellations", json={"slug": "num", "name": "Num"}, headers=brand).status_code == 201
+    schema = {"name": "open-numbers", "title": "Numbers", "json_schema": {"type": "object"}}
+    assert api.client.post("/attestation-schemas", json=schema, headers=brand).status_code == 201
+    member_id = api.client.get("/members/me", headers=brand).json()["id"]
+    head = {"schema": "open-numbers", "constellation": "num", "subject": {"kind": "member", "member_id": member_id}}
+
+    def attestation(x: str) -> bytes:
+        return (json.dumps(head)[:-1] + f', "body": {{"x": {x}}}}}').encode()
+
+    for content_type in ("application/json", "application/merge-patch+json", None):
+        headers = {**brand, **({"Content-Type": content_type} if content_type else {})}
+        refused = api.client.post("/attestations", content=attestation(number), headers=headers)
+        assert refused.status_code == 400, (content_type, refused.text)
+        assert "not valid JSON (RFC 8259" in refused.json()["detail"], refused.text
+    for import_type in ("application/json", "application/x-ndjson"):
+        body = attestation(number) if import_type.endswith("ndjson") else b"[" + attestation(number) + b"]"
+        refused = api.client.post("/attestations/import", content=body, headers={**brand, "Content-Type": import_type})
+        detail = refused.json()["detail"]
+        assert refused.status_code in (400, 422), (import_type, refused.text)
+        assert "not valid JSON" in detail or "line 1 is not JSON" in detail, (import_type, detail)
+    finite = attestation("1e308")
+    accepted = api.client.post("/attestations", content=finite, headers={**brand, "Content-Type": "application/json"})
+    assert accepted.status_code in (201, 202), accepted.text
+
+
+def test_canonical_json_has_no_form_for_nan_or_infinity() -> None:
+    """The commitments' byte format refuses what JSON cannot say (a defence behind the body
+    check: json.dumps writes Infinity by default)."""
+    from service.domain.commitments import canonical_json
+    from service.errors import MalformedInput
+
+    for value in (float("inf"), float("-inf"), float("nan")):
+        with pytest.raises(MalformedInput, match="NaN and Infinity have no JSON form"):
+            canonical_json({"x": value})
