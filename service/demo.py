@@ -516,9 +516,14 @@ def teaser(label: str, journey: dict[str, Any]) -> str:
     recall = journey.get("recall")
     if recall:
         facts.append(f"recalled by {recall['by']['name']}")
-    certified = sorted({c["title"] for c in journey["summary"]["certifications"]})
+    own = journey["item"]["digitalLink"]
+    held = journey["summary"]["certifications"]
+    certified = sorted({c["title"] for c in held if c["subject"]["id"] == own})
+    upstream = sorted({c["title"] for c in held if c["subject"]["id"] != own} - set(certified))
     if certified:
         facts.append("certified " + ", ".join(certified))
+    if upstream:  # an input's or a farm's certificate is not the product's
+        facts.append(", ".join(upstream) + " certified upstream")
     for state in ("revoked", "expired", "disputed"):
         lapsed = sorted(
             {c["title"] for c in journey["claims"] if c["kind"] == "certification" and c["status"] == state}

@@ -13,6 +13,7 @@ import orjson
 
 from service.domain.disclosure import RECORD_KEY
 from service.domain.gs1 import item_of
+from service.epcis.identifiers import canonical_id
 from service.web import vocabulary as vocab
 from service.web.i18n import Words, parse_day
 
@@ -49,6 +50,7 @@ FOOTPRINT_STATES = {
     "not-yet-valid": N_("Not yet valid"),
     "disputed": N_("Disputed"),
     "failed": N_("Refused by the chain"),
+    "rolled up": N_("Added up from its own inputs"),
 }
 
 PROGRESS = {
@@ -85,7 +87,7 @@ def shopper_view(doc: dict[str, Any], w: Words) -> dict[str, Any]:
     return {
         "recall": _recall(doc, w, names),
         "origin": _origin(doc, w),
-        "certifications": _certifications(doc, w),
+        "certifications": _certifications(doc, w, names),
         "claim_counts": _claim_counts(claims, w),
         "footprint": _footprint(doc, w, names),
         "steps": [_step(s, doc, w, names) for s in doc.get("steps") or []],
@@ -208,7 +210,11 @@ def _origin(doc: dict[str, Any], w: Words) -> dict[str, Any] | None:
     producers = [p for p in producers if p]
     if not (regions or countries or producers):
         return None
-    return {"regions": regions, "countries": countries, "producers": producers}
+    # The makers of the earliest goods shared are the producers when an origin claim says where
+    # they come from, or when the product has no shared inputs; else they are only as far back as
+    # the trail goes (the public may see a chocolate back to its cocoa mass, not to the farms).
+    traced = bool(doc.get("origins")) and not (regions or countries)
+    return {"regions": regions, "countries": countries, "producers": producers, "traced": traced}
 
 
 def _issuer(claim: dict[str, Any]) -> str:
@@ -219,9 +225,14 @@ def _kind(claim: dict[str, Any]) -> str:
     return str(claim.get("kind") or KINDS.get(claim.get("schema") or "", "other"))
 
 
+GENERIC_TITLES = frozenset(vocab.SCHEMAS.values())
+"""The titles a document gives a claim that names no standard (its kind's name, in English)."""
+
+
 def _title(claim: dict[str, Any], w: Words) -> str:
     if claim.get("title"):
-        return str(claim["title"])
+        title = str(claim["title"])
+        return w(title) if title in GENERIC_TITLES else title
     body = claim.get("body") or {}
     if isinstance(body.get("standard"), str) and body["standard"]:
         return body["standard"]
@@ -229,8 +240,10 @@ def _title(claim: dict[str, Any], w: Words) -> str:
     return w(word) if word else w("Claim")
 
 
-def _certifications(doc: dict[str, Any], w: Words) -> list[dict[str, str]]:
-    """The certifications valid now, for the first screen: name, issuer, validity."""
+def _certifications(doc: dict[str, Any], w: Words, names: dict[str, str]) -> list[dict[str, Any]]:
+    """The certifications valid now, for the first screen: name, issuer, validity, and what each
+    certifies when that is not the product itself (an input's lot, a farm): a certificate of one
+    bean lot of a blend never reads as the blend's."""
     listed = (doc.get("summary") or {}).get("certifications")
     if listed is None:  # a document without the summary: the valid certification claims
         listed = [
@@ -240,11 +253,13 @@ def _certifications(doc: dict[str, Any], w: Words) -> list[dict[str, str]]:
                 "validFrom": c.get("validFrom") or (c.get("body") or {}).get("validFrom"),
                 "validUntil": c.get("validUntil") or (c.get("body") or {}).get("validUntil") or c.get("expiresAt"),
                 "status": c.get("status"),
+                "subject": c.get("subject"),
             }
             for c in doc.get("claims") or []
             if c.get("status") == "valid" and _kind(c) == "certification"
         ]
-    shown = []
+    shown: list[dict[str, Any]] = []
+    own = {canonical_id(str(i)) for i in ((doc.get("item") or {}).get("digitalLink"),) if i}
     for cert in listed:
         since, until = w.date(cert.get("validFrom")), w.date(cert.get("validUntil"))
         if since and until:
@@ -253,14 +268,45 @@ def _certifications(doc: dict[str, Any], w: Words) -> list[dict[str, str]]:
             dates = w("valid until %(date)s", date=until)
         else:
             dates = w("valid")
-        entry = {
-            "title": str(cert.get("title") or w("Certification")),
+        entry: dict[str, Any] = {
+            "title": _title(cert, w) if cert.get("title") else w("Certification"),
             "issuer": _party_name(cert.get("issuer")),
             "dates": dates,
         }
-        if entry not in shown:  # the same certificate of several inputs is said once
-            shown.append(entry)
+        subject = str((cert.get("subject") or {}).get("id") or "")
+        held = [] if not subject or canonical_id(subject) in own else [cert]
+        same = next((e for e in shown if {k: e[k] for k in entry} == entry), None)
+        if same is None:
+            shown.append({**entry, "held": held})
+        else:  # the same certificate of several inputs is said once
+            same["held"] += held
+    for entry in shown:
+        entry["about"] = _holders(entry.pop("held"), doc, w, names)
     return shown
+
+
+def _holders(certs: list[dict[str, Any]], doc: dict[str, Any], w: Words, names: dict[str, str]) -> list[str]:
+    """What certificates are about, by name, the lots of one product together: "Ghana cocoa beans,
+    lots ASH-5, ASH-6"; a farm or a partner by its name."""
+    lots: dict[str, list[str]] = {}  # per GTIN, in the order first named
+    said: list[tuple[str, str]] = []
+    for cert in certs:
+        key = item_of(str((cert.get("subject") or {}).get("id") or ""))
+        if key is not None and key.lot and not key.serial and key.gtin in names:
+            if key.gtin not in lots:
+                said.append(("lots", key.gtin))
+            lots.setdefault(key.gtin, [])
+            if key.lot not in lots[key.gtin]:
+                lots[key.gtin].append(key.lot)
+        else:
+            said.append(("name", _about(cert, doc, w, names)))
+    words = [
+        f"{names[value]}, " + w.plural("lot %(lots)s", "lots %(lots)s", len(lots[value]), lots=", ".join(lots[value]))
+        if kind == "lots"
+        else value
+        for kind, value in said
+    ]
+    return list(dict.fromkeys(words))
 
 
 def _claim_counts(claims: list[dict[str, Any]], w: Words) -> str:
@@ -294,6 +340,8 @@ def _footprint(doc: dict[str, Any], w: Words, names: dict[str, str]) -> dict[str
     biogenic = {"excluded": N_("biogenic emissions not counted"), "included": N_("biogenic emissions counted")}.get(
         str(f.get("biogenic") or "")
     )
+    claims = {c.get("uid"): c for c in doc.get("claims") or []}
+    scope = "; ".join(w(p) for p in (boundary, biogenic) if p)
     if headline == "not-enough-data" or value is None:
         headline, sentence, qualifier = "not-enough-data", w("Not enough shared data for a carbon footprint"), ""
     else:
@@ -302,9 +350,11 @@ def _footprint(doc: dict[str, Any], w: Words, names: dict[str, str]) -> dict[str
             sentence = w("%(value)s kg CO₂e per %(unit)s", value=figure, unit=unit)
         else:
             sentence = w("At least %(value)s kg CO₂e per %(unit)s", value=figure, unit=unit)
+        own = claims.get(f.get("claimUid")) if f.get("source") == "attested" else None
+        declared = _issuer(own) if own else ""
         qualifier = (
-            "; ".join(w(p) for p in (boundary, biogenic) if p)
-            if f.get("source") == "attested"  # the item's own footprint: what it covers
+            "; ".join(p for p in (w("declared by %(name)s", name=declared) if declared else "", scope) if p)
+            if f.get("source") == "attested"  # the item's own footprint: who says it, what it covers
             else _coverage_words(coverage, processing, f, w)
         )
     per_unit = f.get("kgCO2ePerUnit")
@@ -316,7 +366,6 @@ def _footprint(doc: dict[str, Any], w: Words, names: dict[str, str]) -> dict[str
             if headline == "complete"
             else w("at least %(value)s kg CO₂e per pack", value=amount)
         )
-    claims = {c.get("uid"): c for c in doc.get("claims") or []}
     inputs = []
     for part in f.get("inputs") or []:
         status = part.get("status") or "missing"
@@ -331,7 +380,13 @@ def _footprint(doc: dict[str, Any], w: Words, names: dict[str, str]) -> dict[str
                     if amount is not None
                     else "—"
                 ),
-                "kg": w.number(part["kgCO2e"], 1) if part.get("kgCO2e") is not None else "—",
+                "kg": (
+                    "—"
+                    if part.get("kgCO2e") is None
+                    else w("at least %(value)s", value=w.number(part["kgCO2e"], 1))
+                    if part.get("headline") == "at-least"  # an input's own roll-up: a lower bound too
+                    else w.number(part["kgCO2e"], 1)
+                ),
                 "status": status,
                 "status_word": w(FOOTPRINT_STATES.get(status, N_("Not shared"))),
                 "claim": claim.get("uid") if claim else None,
@@ -344,6 +399,7 @@ def _footprint(doc: dict[str, Any], w: Words, names: dict[str, str]) -> dict[str
         "pack": pack,
         "boundary": w(boundary) if boundary else None,
         "biogenic": w(biogenic) if biogenic else None,
+        "scope": scope if scope and scope not in qualifier else None,  # said once
         "inputs": inputs,
         "value": value,
     }
@@ -407,11 +463,19 @@ def status_words(claim: dict[str, Any], w: Words) -> str:
 def _about(claim: dict[str, Any], doc: dict[str, Any], w: Words, names: dict[str, str]) -> str:
     subject = claim.get("subject") or {}
     identifier = subject.get("id") or ""
+    issuer = claim.get("issuer") or {}
+    if (subject.get("kind") == "member" or identifier.startswith("urn:constellate:member:")) and (
+        isinstance(issuer, dict) and issuer.get("id") == identifier.rsplit(":", 1)[-1]
+    ):
+        return str(issuer.get("name") or w("its issuer"))
+    return _subject_name(subject, doc, w, names)
+
+
+def _subject_name(subject: dict[str, Any], doc: dict[str, Any], w: Words, names: dict[str, str]) -> str:
+    """What a claim is about, by name: a partner, a place, or a product and its lot."""
+    identifier = str(subject.get("id") or "")
     if subject.get("kind") == "member" or identifier.startswith("urn:constellate:member:"):
         member = identifier.rsplit(":", 1)[-1]
-        issuer = claim.get("issuer") or {}
-        if isinstance(issuer, dict) and issuer.get("id") == member:
-            return str(issuer.get("name") or w("its issuer"))
         for step in doc.get("steps") or ():
             if step["who"]["id"] == member:
                 return str(step["who"]["name"])
@@ -434,6 +498,8 @@ def _fact_value(key: str, value: Any, w: Words) -> str | None:
         return w.country(value)
     if key == "declaredUnit" and isinstance(value, str):
         return vocab.declared_unit(value) or value
+    if key == "result" and value in vocab.AUDIT_RESULTS:
+        return w(vocab.AUDIT_RESULTS[value])
     if isinstance(value, int) and key.lower().endswith("year"):
         return str(value)
     if isinstance(value, float | int):
@@ -465,7 +531,8 @@ def _claim_says(claim: dict[str, Any], kind: str, w: Words) -> str | None:
         place += [w.country(body["country"])] if isinstance(body.get("country"), str) else []
         return ", ".join(place) or None
     if kind == "audit" and body.get("result"):
-        return w("Result: %(result)s", result=body["result"])
+        result = vocab.AUDIT_RESULTS.get(str(body["result"]))
+        return w("Result: %(result)s", result=w(result) if result else str(body["result"]))
     return None
 
 

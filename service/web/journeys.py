@@ -298,6 +298,9 @@ def document(
             if product is not None
             else None
         ),
+        "products": {  # the master data (public) naming the goods of its lineage and steps
+            gtin: {"name": p.name, "brand": p.brand} for gtin, p in sorted(journey.products.items())
+        },
         "reader": reader,
         "brand": {"id": journey.brand_id, "name": names.get(journey.brand_id, "")} if journey.brand_id else None,
         "status": (
@@ -316,7 +319,7 @@ def document(
             "origins": len(journey.origins),
             "claims": {s: statuses.count(s) for s in STATES},
             "certifications": [
-                {k: c[k] for k in ("title", "issuer", "validFrom", "validUntil", "status")}
+                {k: c[k] for k in ("title", "issuer", "validFrom", "validUntil", "status", "subject")}
                 for c in claims
                 if c["kind"] == "certification" and c["status"] == "valid"
             ],

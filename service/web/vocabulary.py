@@ -236,6 +236,13 @@ DATE_FIELDS = frozenset(
 )
 COUNTRY_FIELDS = frozenset({"country", "geographyCountry"})
 
+AUDIT_RESULTS: dict[str, str] = {
+    "pass": N_("passed"),
+    "conditional": N_("passed with conditions to meet"),
+    "fail": N_("failed"),
+}
+"""A labour audit's result (the built-in schema's enum) in words."""
+
 SCHEMAS: dict[str, str] = {
     "certification": N_("Certification"),
     "product-carbon-footprint": N_("Carbon footprint"),
@@ -305,6 +312,7 @@ def schema_word(schema: str | None) -> str | None:
 
 
 __all__ = [
+    "AUDIT_RESULTS",
     "BIZ_STEPS",
     "COUNTED_UNITS",
     "DECLARED_UNITS",

@@ -241,3 +241,104 @@ def test_the_switch_wins_over_the_cookie_which_wins_over_the_browser() -> None:
     assert i18n.language_of(_request(cookie="xx")) == "en"  # a made-up cookie is ignored
     with pytest.raises(MalformedInput, match="lang is one of en, de"):
         i18n.language_of(_request("lang=fr"))
+
+
+BEANS = "https://id.gs1.org/01/06034567000139/10/"
+BAR = {"gtin": "04012345000191", "lot": "LD-1", "digitalLink": "https://id.gs1.org/01/04012345000191/10/LD-1"}
+CERTIFIER = {"id": "c1", "name": "TerraCert"}
+
+
+def _certificate(subject: str, kind: str = "item") -> dict[str, Any]:
+    return {
+        "title": "Fairtrade",
+        "issuer": CERTIFIER,
+        "validFrom": None,
+        "validUntil": "2027-09-30",
+        "status": "valid",
+        "subject": {"kind": kind, "id": subject},
+    }
+
+
+def test_a_certificate_of_an_input_names_what_it_certifies_never_the_product(en: Words, de: Words) -> None:
+    """The first screen said "Certified: Fairtrade" on a chocolate bar whose cocoa beans (two lots)
+    held the certificate: each certificate says what it is about unless that is the product."""
+    doc = _doc(
+        item=BAR,
+        products={"06034567000139": {"name": "Ghana cocoa beans"}},
+        summary={"certifications": [_certificate(BEANS + "ASH-5"), _certificate(BEANS + "ASH-6")]},
+    )
+    shown = journey_view.shopper_view(doc, en)["certifications"]
+    assert shown == [
+        {
+            "title": "Fairtrade",
+            "issuer": "TerraCert",
+            "dates": "valid until 30 Sept 2027",
+            "about": ["Ghana cocoa beans, lots ASH-5, ASH-6"],
+        }
+    ]
+    assert journey_view.shopper_view(doc, de)["certifications"][0]["about"] == [
+        "Ghana cocoa beans, Chargen ASH-5, ASH-6"
+    ]
+    own = _doc(item=BAR, summary={"certifications": [_certificate(BAR["digitalLink"])]})
+    assert journey_view.shopper_view(own, en)["certifications"][0]["about"] == []
+
+
+def test_generic_claim_titles_and_audit_results_are_in_the_pages_language(de: Words) -> None:
+    footprint = {"uid": "0x1", "kind": "footprint", "title": "Carbon footprint", "status": "valid", "body": {}}
+    audit = {"uid": "0x2", "kind": "audit", "title": "SA8000", "status": "valid", "body": {"result": "conditional"}}
+    claims = journey_view.shopper_view(_doc(claims=[footprint, audit]), de)["claims"]
+    assert [c["title"] for c in claims] == ["CO₂-Fußabdruck", "SA8000"]  # a standard's name stays as it is
+    assert claims[1]["says"] == "Ergebnis: bestanden mit Auflagen"
+    assert ("Ergebnis", "bestanden mit Auflagen") in claims[1]["facts"]
+
+
+def test_an_own_footprint_says_who_declared_it_and_its_scope_once(en: Words) -> None:
+    claim = {"uid": "0xf", "kind": "footprint", "status": "valid", "issuer": {"id": "m1", "name": "Finca"}, "body": {}}
+    own = {
+        "kgCO2ePerDeclaredUnit": 4.1,
+        "declaredUnit": "kilogram",
+        "headline": "complete",
+        "source": "attested",
+        "claimUid": "0xf",
+        "boundary": "cradle-to-gate",
+        "biogenic": "excluded",
+    }
+    view = journey_view.shopper_view(_doc(footprint=own, claims=[claim]), en)["footprint"]
+    assert view["sentence"] == "4.10 kg CO₂e per kg"
+    assert view["qualifier"] == (
+        "declared by Finca; from raw materials until it leaves the producer; biogenic emissions not counted"
+    )
+    assert view["scope"] is None  # the page printed it a second time below
+
+
+def test_an_input_added_up_from_its_own_inputs_is_a_lower_bound_not_missing(en: Words) -> None:
+    """The brand's chocolate page listed its cocoa mass at 24,600 kg CO₂e with "Not shared"."""
+    rolled = {
+        "kgCO2ePerDeclaredUnit": 5.47,
+        "declaredUnit": "kilogram",
+        "headline": "at-least",
+        "source": "rolled up",
+        "coverage": {"massShare": 1.0, "inputsCovered": 1, "inputsTotal": 1},
+        "inputs": [
+            {
+                "identifier": "https://id.gs1.org/01/06039999000153/10/TCM-703",
+                "amount": 3200.0,
+                "unit": "kilogram",
+                "kgCO2e": 24600.0,
+                "claimUid": None,
+                "status": "rolled up",
+                "headline": "at-least",
+            }
+        ],
+    }
+    row = journey_view.shopper_view(_doc(footprint=rolled), en)["footprint"]["inputs"][0]
+    assert (row["kg"], row["status_word"]) == ("at least 24,600.0", "Added up from its own inputs")
+
+
+def test_the_earliest_maker_shared_is_a_producer_only_when_an_origin_says_so(en: Words) -> None:
+    maker = {"producers": [{"id": "m3", "name": "Tema Cocoa Processing"}], "regions": [], "countries": []}
+    traced = journey_view.shopper_view(_doc(origin=maker, origins=[{"id": BEANS + "TCM-1"}]), en)["origin"]
+    assert traced["traced"] is True  # the public sees the bar back to its cocoa mass only
+    farm = {**maker, "regions": ["Ashanti"]}
+    assert journey_view.shopper_view(_doc(origin=farm, origins=[{"id": BEANS + "A"}]), en)["origin"]["traced"] is False
+    assert journey_view.shopper_view(_doc(origin=maker, origins=[]), en)["origin"]["traced"] is False
