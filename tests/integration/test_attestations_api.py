@@ -415,7 +415,7 @@ def test_bulk_import_goes_out_in_one_transaction_and_is_all_or_nothing(api: Api,
     assert refused.status_code == 422 and "attestation #3" in refused.json()["detail"]
     assert api.client.get("/attestations", headers=api.admin).json() == []
     not_json = api.client.post("/attestations/import", content=b"{oops", headers=cocoa.farm_h)
-    assert not_json.status_code == 422 and "not JSON" in not_json.json()["detail"]
+    assert not_json.status_code == 400 and "not valid JSON" in not_json.json()["detail"]  # before the route
 
     lines = "\n".join(__import__("json").dumps(e) for e in entries).encode()
     imported = api.client.post(
