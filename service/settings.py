@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     capture_max_bytes: int = Field(
         default=32 * 1024 * 1024, ge=1024, description="Largest EPCIS document accepted (413 above)."
     )
+    request_max_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest body of any other request than a bulk document (capture, import, record verification): 413 above.",
+    )
     capture_max_events: int = Field(default=10_000, ge=1, description="Most events in one EPCIS capture (413 above).")
     confirmations: int = Field(default=0, ge=0, description="Blocks the indexer waits before reading a block.")
     indexer_batch_blocks: int = Field(default=2000, ge=1, description="Largest block range of one eth_getLogs call.")

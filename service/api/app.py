@@ -100,8 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = runtime.engine
     install_error_handlers(app, html=pages.error_page)
 
-    app.add_middleware(JsonDepthLimit, limit=lambda: runtime.settings.capture_max_bytes)
-    app.add_middleware(BodyLimit, limit=lambda: runtime.settings.capture_max_bytes)  # outside: before reading
+    app.add_middleware(JsonDepthLimit, settings=lambda: runtime.settings)
+    app.add_middleware(BodyLimit, settings=lambda: runtime.settings)  # outside: before reading
 
     pages.install(app)  # first: the resolver is the hot path, matched before every other route
     app.include_router(health.router)

@@ -1,37 +1,59 @@
 """The outer bounds of a request body, checked (pure ASGI) before any route or parser sees it:
-its size, one Content-Type, its nesting depth, and for a body read as JSON strict RFC 8259 JSON
-in UTF-8."""
+its size (small for every route but the bulk ones), one Content-Type, its nesting depth, and for
+a body read as JSON strict RFC 8259 JSON in UTF-8."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.errors import problem_response
 from service.errors import ConstellateError, MalformedInput, PayloadTooLarge
 from service.json_bounds import MAX_JSON_DEPTH, check_json_depth
+from service.settings import Settings
+
+BULK_ROUTES = frozenset({"/epcis/capture", "/epcis/capture/prepare", "/attestations/import", "/verify/record"})
+"""The routes (POST) taking whole documents, up to CONSTELLATE_CAPTURE_MAX_BYTES; every other
+body is held to CONSTELLATE_REQUEST_MAX_BYTES, so an unauthenticated body to any other route
+costs little to read and scan."""
+
+OFF_LOOP_BYTES = 1024 * 1024
+"""Bodies larger than this are checked on a worker thread (the scan and the strict parse cost
+about 25 ms per MB), so a bulk document never holds the event loop."""
+
+
+def body_limit(scope: Scope, settings: Settings) -> tuple[int, str]:
+    """The largest body the request's route takes, and the setting that says so."""
+    if scope.get("method") == "POST" and scope.get("path") in BULK_ROUTES:
+        return settings.capture_max_bytes, "CONSTELLATE_CAPTURE_MAX_BYTES"
+    return settings.request_max_bytes, "CONSTELLATE_REQUEST_MAX_BYTES"
+
+
+def _too_large(size: str, scope: Scope, settings: Settings) -> PayloadTooLarge:
+    limit, setting = body_limit(scope, settings)
+    return PayloadTooLarge(
+        f"the request body is {size} bytes; the limit of {scope.get('method')} {scope.get('path')} is {limit} ({setting})"
+    )
 
 
 class BodyLimit:
-    """A declared body beyond the largest accepted document is refused before it is read (pure
-    ASGI: no per-request task or stream wrapping on the hot paths)."""
+    """A declared body beyond what its route takes is refused before it is read (pure ASGI: no
+    per-request task or stream wrapping on the hot paths)."""
 
-    def __init__(self, app: ASGIApp, limit: Callable[[], int]) -> None:
+    def __init__(self, app: ASGIApp, settings: Callable[[], Settings]) -> None:
         self.app = app
-        self.limit = limit
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"").decode("latin-1")
-            limit = self.limit()
-            if declared.isdigit() and int(declared) > limit:
-                refusal = problem_response(
-                    PayloadTooLarge(f"the request body is {declared} bytes; the limit is {limit}")
-                )
-                await refusal(scope, receive, send)
+            settings = self.settings()
+            if declared.isdigit() and int(declared) > body_limit(scope, settings)[0]:
+                await problem_response(_too_large(declared, scope, settings))(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -55,9 +77,9 @@ class JsonDepthLimit:
     JSON does anyway), bounded by the byte limit even when no length is declared, then handed on.
     Requests without a body (the resolver's GETs) pass untouched."""
 
-    def __init__(self, app: ASGIApp, limit: Callable[[], int]) -> None:
+    def __init__(self, app: ASGIApp, settings: Callable[[], Settings]) -> None:
         self.app = app
-        self.limit = limit
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,7 +95,8 @@ class JsonDepthLimit:
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
-        size, limit = 0, self.limit()
+        settings = self.settings()
+        size, limit = 0, body_limit(scope, settings)[0]
         while True:
             message = await receive()
             if message["type"] != "http.request":  # the client left: the route reads the same
@@ -83,22 +106,32 @@ class JsonDepthLimit:
             chunks.append(chunk)
             size += len(chunk)
             if size > limit:
-                await _refuse(PayloadTooLarge(f"the request body exceeds the limit of {limit} bytes"), scope, send)
+                await _refuse(_too_large(f"more than {limit}", scope, settings), scope, send)
                 return
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        content_type = content_types[0] if content_types else b""
         try:
-            content_type = content_types[0] if content_types else b""
-            if _read_as_json(content_type):
-                check_utf8_json(body)
-            check_json_depth(body, limit=MAX_JSON_DEPTH)
-            if _parsed_by_fastapi(content_type):
-                scope[PARSED_BODY] = (strict_json(body),)
+            if size > OFF_LOOP_BYTES:
+                parsed = await anyio.to_thread.run_sync(check_body, body, content_type)
+            else:
+                parsed = check_body(body, content_type)
         except ConstellateError as exc:
             await _refuse(exc, scope, send)
             return
+        if parsed is not None:
+            scope[PARSED_BODY] = parsed
         await self.app(scope, _replay(_as_messages([body], more_body=False), receive), send)
+
+
+def check_body(body: bytes, content_type: bytes) -> tuple[Any] | None:
+    """Checks a body's encoding, nesting and strictness; the JSON value (a 1-tuple) where FastAPI
+    would parse it."""
+    if _read_as_json(content_type):
+        check_utf8_json(body)
+    check_json_depth(body, limit=MAX_JSON_DEPTH)
+    return (strict_json(body),) if _parsed_by_fastapi(content_type) else None
 
 
 def check_utf8_json(body: bytes) -> None:

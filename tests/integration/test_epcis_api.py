@@ -133,12 +133,13 @@ def test_malformed_json_is_400_and_an_oversized_document_is_413(coffee: Coffee, 
     )
     assert no_constellation.status_code == 400 and "Constellate-Constellation" in no_constellation.json()["detail"]
     runtime = api.client.app.state.runtime  # type: ignore[attr-defined]
-    runtime.settings = runtime.settings.model_copy(update={"capture_max_bytes": 2048})
+    runtime.settings = runtime.settings.model_copy(update={"capture_max_bytes": 2048, "request_max_bytes": 1024})
     big = {"padding": "x" * 4096}
     too_large = coffee.capture(big)
     assert too_large.status_code == 413 and "2048" in too_large.json()["detail"]
-    attestation = api.client.post("/attestations", content=b"{" + b" " * 4096 + b"}", headers=coffee.producer_h)
-    assert attestation.status_code == 413  # every route: a declared body over the limit is not read
+    attestation = api.client.post("/attestations", content=b"{" + b" " * 1536 + b"}", headers=coffee.producer_h)
+    assert attestation.status_code == 413  # every other route: a declared body over its limit is not read
+    assert "1024 (CONSTELLATE_REQUEST_MAX_BYTES)" in attestation.json()["detail"]
 
 
 def test_a_duplicate_capture_is_idempotent(coffee: Coffee) -> None:
