@@ -144,6 +144,7 @@ class LocalStack:
         self.folder = StateFolder(self.state_dir)
         self.settings = self.folder.owned_settings(self.settings)
         self.folder.lock(self.settings)
+        self.folder.check_made_by_up()
         if embedded_chain:
             self.anvil = AnvilProcess(
                 state_path=self.state_dir / "anvil-state.json",
@@ -158,7 +159,12 @@ class LocalStack:
             self.settings = self.settings.model_copy(update=updates)
         self.settings = self.settings.model_copy(update=_local_secrets(self.settings, self.state_dir))
         ensure_artifacts(self.settings)
-        _, self.deployed = ensure_deployment(self.settings)
+        manifest, self.deployed = ensure_deployment(self.settings)
+        self.folder.record_database(  # the manifest is up's; the database only if up makes or made it
+            self.settings.database_url,
+            chain_id=manifest.chain_id,
+            contracts={name: contract.address for name, contract in manifest.contracts.items()},
+        )
         if self.deployed and embedded_chain:  # the database mirrored a chain that is gone
             self.folder.forget_database(self.settings.database_url)
         upgrade(self.settings.database_url)

@@ -1,7 +1,7 @@
 """The state folder of one `up` instance: what the instance owns — its database (SQLite unless
 settings name another), deployment manifest, secrets and embedded chain — and the locks that
-keep a second instance from sharing them. `up` deletes only a database it made in its own
-folder, when the chain that database mirrored is gone."""
+keep a second instance from sharing them. `up` deletes only a database it recorded making in
+its own folder (DATABASE_RECORD), when the chain that database mirrored is gone."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from service.settings import Settings
 DATABASE_NAME = "constellate.db"
 MANIFEST_NAME = "deployment.json"
 LOCK_NAME = "up.lock"
+DATABASE_RECORD = "database-chain.json"
+"""Written by `up` once it serves a database for a chain: which database file, and which chain
+(its id and the contracts of its manifest). A database this does not name is never deleted."""
 DATABASE_LOCK_SUFFIX = ".up-lock"
 """Beside a SQLite database `up` serves, wherever it is: two instances never share one."""
 
@@ -41,6 +44,40 @@ class StateFolder:
     @property
     def database_path(self) -> Path:
         return (self.path / DATABASE_NAME).resolve()
+
+    @property
+    def record_path(self) -> Path:
+        return self.path / DATABASE_RECORD
+
+    def check_made_by_up(self) -> None:
+        """Refuses a folder holding a deployment manifest `up` did not record making: a build
+        folder (`constellate serve` keeps its database beside such a manifest) is not a state folder."""
+        manifest = self.path / MANIFEST_NAME
+        if manifest.is_file() and not self.record_path.is_file():
+            raise ConfigurationError(
+                f"{manifest} was not made by `up` for this folder (no {DATABASE_RECORD} beside it): the folder "
+                "looks like another tool's build folder; give `up` a state folder of its own (--state-dir), or "
+                "remove the manifest if an older `up` made it"
+            )
+
+    def record_database(self, database_url: str, *, chain_id: int, contracts: dict[str, str]) -> None:
+        """Records the chain this folder's instance serves, and its database if `up` makes it now
+        (no such file yet) or made it before: a database that was there already is not claimed."""
+        database = sqlite_path(database_url)
+        made = database is not None and (
+            not database.is_file() or database.stat().st_size == 0 or self._recorded_database() == database
+        )
+        record = {"database": str(database) if made else None, "chain_id": chain_id, "contracts": contracts}
+        temporary = self.record_path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(record, indent=2))
+        temporary.replace(self.record_path)
+
+    def _recorded_database(self) -> Path | None:
+        try:
+            recorded = json.loads(self.record_path.read_text()).get("database")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return Path(recorded) if isinstance(recorded, str) else None
 
     def owned_settings(self, settings: Settings) -> Settings:
         """`settings` with the database and the manifest in this folder, unless they name their own."""
@@ -86,18 +123,19 @@ class StateFolder:
 
     def forget_database(self, database_url: str) -> None:
         """A fresh chain was deployed: the database mirrored the chain that is gone. Deleted if
-        `up` made it here; a database elsewhere is never deleted — refused if it holds anything."""
+        `up` recorded making it in this folder; any other database is never deleted — refused if
+        it holds anything (a `constellate serve` database in a build folder, one elsewhere)."""
         database = sqlite_path(database_url)
         if database is None:
             return
-        if database == self.database_path:
+        if database == self.database_path and self._recorded_database() == database:
             for suffix in ("", "-wal", "-shm"):
                 database.with_name(database.name + suffix).unlink(missing_ok=True)
         elif database.is_file() and database.stat().st_size > 0:
             raise ConfigurationError(
                 f"a fresh chain was deployed, but the database {database} holds records of another chain and "
-                f"`up` did not make it (its own is {self.database_path}): `up` does not delete it; remove it "
-                "yourself or give another --database-url"
+                f"`up` did not make it here for a chain of its own (no record of it in {self.record_path}): "
+                "`up` does not delete it; remove it yourself, or give another --state-dir or --database-url"
             )
 
 

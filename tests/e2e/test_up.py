@@ -21,6 +21,7 @@ import pytest
 from service import demo
 from service.chain.anvil import DEV_PRIVATE_KEY, AnvilProcess, free_port
 from service.chain.compiler import Artifact
+from service.db.migrate import upgrade
 from service.settings import PROJECT_ROOT
 from tests.integration.conftest import _postgres_database
 
@@ -320,7 +321,8 @@ def test_a_second_instance_keeps_to_its_own_state_folder_and_never_shares_one(
     created = httpx.post(f"http://127.0.0.1:{first_port}/members", json={"name": "Kept Farm"}, headers=admin_a)
     assert created.status_code == 201, created.text
     kept = created.json()["member"]["id"]
-    assert {p.name for p in (tmp_path / "a").iterdir()} >= {"constellate.db", "deployment.json", "secrets.json"}
+    owned = {"constellate.db", "deployment.json", "secrets.json", "database-chain.json"}
+    assert {p.name for p in (tmp_path / "a").iterdir()} >= owned
 
     same_folder = _start_instance(tmp_path / "a", free_port(), contracts=contracts, started=started)
     refused, _ = same_folder.communicate(timeout=120)
@@ -351,3 +353,31 @@ def test_a_second_instance_keeps_to_its_own_state_folder_and_never_shares_one(
     assert _holds_member(first_port, admin_a, kept)
     _stop(again)
     _stop(second)
+
+
+def test_up_deletes_only_a_database_it_recorded_making_in_its_state_folder(
+    tmp_path: Path, contracts: Path, started: list[subprocess.Popen[str]]
+) -> None:
+    """`up --state-dir build` in the checkout deleted build/constellate.db, the default database of
+    `constellate serve`, on its fresh chain: any constellate.db in the folder was taken for its
+    own. Only a database `up` recorded making there (database-chain.json) is deleted; any other is
+    refused, named and left as it was, and so is a folder holding a manifest `up` did not make."""
+    build = tmp_path / "build"
+    served = build / "constellate.db"
+    build.mkdir()
+    upgrade(f"sqlite:///{served}")  # what `constellate serve` leaves in build/
+    before = served.read_bytes()
+    process = _start_instance(build, free_port(), contracts=contracts, started=started)
+    refused, _ = process.communicate(timeout=240)
+    assert process.returncode == 1, refused
+    assert f"the database {served} holds records of another chain" in refused and "does not delete it" in refused
+    assert served.read_bytes() == before
+
+    deployed = tmp_path / "deployed"
+    deployed.mkdir()
+    (deployed / "deployment.json").write_text("{}")  # what `constellate deploy` leaves in build/
+    process = _start_instance(deployed, free_port(), contracts=contracts, started=started)
+    refused, _ = process.communicate(timeout=240)
+    assert process.returncode == 1, refused
+    assert f"{deployed / 'deployment.json'} was not made by `up`" in refused
+    assert (deployed / "deployment.json").read_text() == "{}"
