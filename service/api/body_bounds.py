@@ -4,6 +4,7 @@ a body read as JSON strict RFC 8259 JSON in UTF-8."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -131,7 +132,19 @@ def check_body(body: bytes, content_type: bytes) -> tuple[Any] | None:
     if _read_as_json(content_type):
         check_utf8_json(body)
     check_json_depth(body, limit=MAX_JSON_DEPTH)
+    check_no_nul(body)
     return (strict_json(body),) if _parsed_by_fastapi(content_type) else None
+
+
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+"""A JSON escape of U+0000 (an even run of backslashes before it escapes only themselves)."""
+
+
+def check_no_nul(body: bytes) -> None:
+    """Refuses U+0000 in a JSON string: PostgreSQL can store it neither in text nor in jsonb (a
+    500 there, a value on SQLite), and no EPCIS, PACT or master-data value needs it."""
+    if b"\\u0000" in body and _NUL_ESCAPE.search(body):
+        raise MalformedInput("JSON strings may not hold U+0000 (\\u0000): no stored value can")
 
 
 def check_utf8_json(body: bytes) -> None:

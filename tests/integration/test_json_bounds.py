@@ -389,3 +389,17 @@ def test_a_body_past_its_route_s_small_limit_is_a_413_and_a_bulk_document_is_tak
             assert client.get("/health").status_code == 200
     finally:
         service.stop()
+
+
+def test_a_nul_character_in_a_json_string_is_refused_before_any_route(api: Api) -> None:
+    """PostgreSQL stores U+0000 neither in text nor in jsonb: a member name, a product name or an
+    attestation body holding one was a 500 there and a stored value on SQLite."""
+    refused = api.client.post("/members", content=b'{"name": "Nul\\u0000Farm"}')
+    assert refused.status_code == 400 and "U+0000" in refused.json()["detail"], refused.text
+    _, brand = api.onboard("Nul Brand")
+    product = b'{"gtin": "' + journey.ROASTED.encode() + b'", "name": "Beans\\u0000"}'
+    refused = api.client.put("/products", content=product, headers={**brand, "Content-Type": "application/json"})
+    assert refused.status_code == 400 and "U+0000" in refused.json()["detail"], refused.text
+    literal = b'{"name": "Back\\\\u0000slash"}'  # a backslash, then "u0000": no NUL
+    stored = api.client.post("/members", content=literal, headers={**api.admin, "Content-Type": "application/json"})
+    assert stored.status_code == 201 and stored.json()["member"]["name"] == "Back\\u0000slash", stored.text
