@@ -22,7 +22,7 @@ import math
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
@@ -378,58 +378,44 @@ class Health:
 
     # --- the map ----------------------------------------------------------------------------
 
+    def _flow_query(self, pick: Callable[[Any, Any, Any], tuple[Any, ...]]) -> Any:
+        """Shipments `ship` and the later events `later` of another member naming one of their
+        items, as the reader sees both (`out` and `into`: the identifier rows that join them)."""
+        ship, later = aliased(EpcisEvent), aliased(EpcisEvent)
+        out, into = aliased(EventIdentifier), aliased(EventIdentifier)
+        return (
+            select(*pick(ship, later, out))
+            .select_from(ship)
+            .join(out, out.record_id == ship.id)
+            .join(into, and_(into.identifier == out.identifier, into.role.in_(ITEM_ROLES)))
+            .join(later, later.id == into.record_id)
+            .where(
+                ship.constellation == self.cid,
+                ship.biz_step == SHIPPING,
+                out.role.in_(ITEM_ROLES),
+                later.constellation == self.cid,
+                later.owner_id != ship.owner_id,
+                later.event_time > ship.event_time,
+                self._seen(ship, "why"),
+                self._seen(later),
+                self._named(out, ship, ITEM_ROLES),
+                self._named(into, later, ITEM_ROLES),
+            )
+        )
+
     def flows(self) -> list[tuple[str, str, int]]:
         """(shipper, later holder, items): A shipped items that B later recorded an event about,
         counted once per item; both events as the reader sees them (the shipment's time, step
         and the field naming the item; the later event's time and field naming it)."""
-        ship, later = aliased(EpcisEvent), aliased(EpcisEvent)
-        out, into = aliased(EventIdentifier), aliased(EventIdentifier)
-        query = (
-            select(ship.owner_id, later.owner_id, func.count(out.identifier.distinct()))
-            .select_from(ship)
-            .join(out, out.record_id == ship.id)
-            .join(into, and_(into.identifier == out.identifier, into.role.in_(ITEM_ROLES)))
-            .join(later, later.id == into.record_id)
-            .where(
-                ship.constellation == self.cid,
-                ship.biz_step == SHIPPING,
-                out.role.in_(ITEM_ROLES),
-                later.constellation == self.cid,
-                later.owner_id != ship.owner_id,
-                later.event_time > ship.event_time,
-                self._seen(ship, "why"),
-                self._seen(later),
-                self._named(out, ship, ITEM_ROLES),
-                self._named(into, later, ITEM_ROLES),
-            )
-            .group_by(ship.owner_id, later.owner_id)
+        query = self._flow_query(
+            lambda ship, later, out: (ship.owner_id, later.owner_id, func.count(out.identifier.distinct()))
         )
+        query = query.group_by(query.selected_columns[0], query.selected_columns[1])
         return sorted((a, b, int(n)) for a, b, n in self.session.execute(query))
 
     def flow_records(self) -> dict[str, set[str]]:
         """Per owner, the events `flows` drew on (shipments and the later events naming their items)."""
-        ship, later = aliased(EpcisEvent), aliased(EpcisEvent)
-        out, into = aliased(EventIdentifier), aliased(EventIdentifier)
-        query = (
-            select(ship.owner_id, ship.id, later.owner_id, later.id)
-            .select_from(ship)
-            .join(out, out.record_id == ship.id)
-            .join(into, and_(into.identifier == out.identifier, into.role.in_(ITEM_ROLES)))
-            .join(later, later.id == into.record_id)
-            .where(
-                ship.constellation == self.cid,
-                ship.biz_step == SHIPPING,
-                out.role.in_(ITEM_ROLES),
-                later.constellation == self.cid,
-                later.owner_id != ship.owner_id,
-                later.event_time > ship.event_time,
-                self._seen(ship, "why"),
-                self._seen(later),
-                self._named(out, ship, ITEM_ROLES),
-                self._named(into, later, ITEM_ROLES),
-            )
-            .distinct()
-        )
+        query = self._flow_query(lambda ship, later, out: (ship.owner_id, ship.id, later.owner_id, later.id)).distinct()
         found: dict[str, set[str]] = defaultdict(set)
         for shipper, shipment, holder, record in self.session.execute(query):
             found[shipper].add(shipment)
