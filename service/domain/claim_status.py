@@ -15,13 +15,19 @@ A dispute is an attestation under the built-in `dispute` schema (issued only by 
 a coordinator: the registry checks the role) whose refUID names the claim, in the claim's
 constellation, about the claim's subject, on chain and neither revoked nor expired. The chain
 holds its refUID, schema and issuer for anyone to read, so a claim's being disputed is no
-secret; the dispute's reason is the issuer's to share."""
+secret; the dispute's reason is the issuer's to share.
+
+Validity fields are read as RFC 3339 reads them (a full-date, or a date-time with T and Z in
+either case, a leap second, an offset). A validity field present but unreadable fails closed:
+the claim is `expired` from its first moment, with no date (no status is added for it: a claim
+whose period cannot be read is not one to rely on, which `expired` already tells a reader)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -50,6 +56,8 @@ class Validity:
     valid_until: date | None = None
     starts_at: datetime | None = None
     ends_at: datetime | None = None
+    unreadable: tuple[str, ...] = ()
+    """The validity fields the body holds but no reader can read as a date: the claim fails closed."""
 
 
 @dataclass(frozen=True)
@@ -63,17 +71,39 @@ class ClaimStatus:
     """The next moment the state changes by itself (it begins or expires), or None."""
 
 
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})?)?"
+)
+
+
 def _moment(value: Any) -> datetime | None:
-    """A body's date or date-time as an aware moment (a date: its midnight, UTC)."""
-    if not isinstance(value, str) or not value:
+    """A body's RFC 3339 full-date or date-time as an aware moment (a date: its midnight, UTC; a
+    date-time without an offset: UTC; a leap second: the second before it); None if unreadable."""
+    if not isinstance(value, str) or (parts := _RFC3339.fullmatch(value)) is None:
         return None
+    year, month, day, hour, minute, second, fraction, offset = parts.groups()
     try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time.min, UTC)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if hour is None:
+            return datetime.combine(date(int(year), int(month), int(day)), time.min, UTC)
+        zone = UTC
+        if offset and offset not in "Zz":
+            hours, minutes = int(offset[1:3]), int(offset[4:6])
+            if hours > 23 or minutes > 59:
+                return None
+            sign = -1 if offset[0] == "-" else 1
+            zone = timezone(sign * timedelta(hours=hours, minutes=minutes))
+        micro = int((fraction or "0")[:6].ljust(6, "0"))
+        leap = int(second) == 60
+        return datetime(
+            int(year), int(month), int(day), int(hour), int(minute), 59 if leap else int(second), micro, zone
+        )
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _unreadable(value: Any) -> bool:
+    return value is not None and _moment(value) is None
 
 
 def _years_on(moment: datetime, years: int) -> datetime:
@@ -87,6 +117,10 @@ def validity_of(schema_name: str, body: dict[str, Any], expires_at: int) -> Vali
     """The validity period of a claim: from its body (the schema's own fields) and its on-chain
     expiry, whichever ends first. A day named as the last valid one lasts until its end."""
     first, last = VALIDITY_FIELDS.get(schema_name, ("validFrom", "validUntil"))
+    consulted = dict.fromkeys((first, "validFrom", last, "validUntil"))
+    if schema_name == "product-carbon-footprint":
+        consulted["referencePeriodEnd"] = None
+    unreadable = tuple(name for name in consulted if _unreadable(body.get(name)))
     starts = _moment(body.get(first)) or _moment(body.get("validFrom"))
     last_value = body.get(last) or body.get("validUntil")
     ends = _moment(last_value)
@@ -104,6 +138,7 @@ def validity_of(schema_name: str, body: dict[str, Any], expires_at: int) -> Vali
         valid_until=(ends - timedelta(microseconds=1)).date() if ends else None,
         starts_at=starts,
         ends_at=ends,
+        unreadable=unreadable,
     )
 
 
@@ -186,6 +221,8 @@ def _status(row: Attestation, schema_name: str, facts: _Facts, now: datetime) ->
     if row.uid in facts.revoked_at:
         revoked = facts.revoked_at[row.uid]
         return ClaimStatus("revoked", revoked.date() if revoked else None, validity)
+    if validity.unreadable:
+        return ClaimStatus("expired", None, validity)
     if validity.ends_at is not None and validity.ends_at <= now:
         return ClaimStatus("expired", validity.valid_until, validity)
     ends = validity.ends_at

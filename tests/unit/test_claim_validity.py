@@ -7,9 +7,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
+from service.db.models import Attestation, Base
 from service.demo import teaser
-from service.domain.claim_status import validity_of
+from service.domain.claim_status import claim_status, validity_of
 
 
 @pytest.mark.parametrize(
@@ -35,6 +38,54 @@ def test_the_validity_period_comes_from_the_schemas_own_fields_and_the_chain(
 ) -> None:
     validity = validity_of(schema, body, expires_at)
     assert (validity.valid_from, validity.valid_until) == (valid_from, valid_until)
+
+
+@pytest.mark.parametrize(
+    ("written", "moment"),
+    [
+        ("2025-12-31t00:00:00z", datetime(2025, 12, 31, tzinfo=UTC)),
+        ("2025-12-31 00:00:00Z", datetime(2025, 12, 31, tzinfo=UTC)),
+        ("2016-12-31T23:59:60Z", datetime(2016, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        ("2025-12-31T01:30:00.123456789+01:30", datetime(2025, 12, 31, 0, 0, 0, 123456, tzinfo=UTC)),
+        ("2025-12-30T23:00:00-01:00", datetime(2025, 12, 31, tzinfo=UTC)),
+        ("2025-12-31T00:00:00-00:00", datetime(2025, 12, 31, tzinfo=UTC)),
+    ],
+)
+def test_validity_reads_rfc_3339_as_rfc_3339_writes_it(written: str, moment: datetime) -> None:
+    validity = validity_of("certification", {"validFrom": written}, 0)
+    assert (validity.starts_at, validity.unreadable) == (moment, ())
+
+
+def _claim(body: dict[str, Any], schema: str = "certification") -> str:
+    row = Attestation(uid="0x" + "ab" * 32, body=body, expires_at=0, anchored_tx="0x" + "cd" * 32, revoked_tx=None)
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        status = claim_status(session=session, row=row, schema_name=schema, now=datetime(2026, 6, 1, tzinfo=UTC))
+    return f"{status.state} {status.since}"
+
+
+@pytest.mark.parametrize(
+    ("schema", "body"),
+    [
+        ("certification", {"validUntil": "not a date"}),
+        ("certification", {"validUntil": "2099-02-30"}),
+        ("certification", {"validFrom": "2020-01-01", "validUntil": 20991231}),
+        ("certification", {"validFrom": "someday", "validUntil": "2099-12-31"}),
+        ("certification", {"validUntil": "2099-12-31T00:00:00+24:00"}),
+        ("product-carbon-footprint", {"referencePeriodEnd": "31/12/2025"}),
+        ("labour-audit", {"auditDate": "2026-01-01", "nextAuditDue": "soon"}),
+    ],
+)
+def test_a_validity_field_no_one_can_read_fails_closed(schema: str, body: dict[str, Any]) -> None:
+    assert _claim(body, schema) == "expired None"
+
+
+def test_a_readable_period_decides_the_status() -> None:
+    assert _claim({"validUntil": "2099-12-31t12:00:00z"}) == "valid 2099-12-31"
+    assert _claim({"validUntil": "2026-05-31T23:59:60Z"}) == "expired 2026-05-31"
+    assert _claim({"country": "ET"}, "origin") == "valid None"
+    assert _claim({"referencePeriodEnd": "2025-12-31t00:00:00z"}, "product-carbon-footprint") == "valid 2028-12-30"
 
 
 def test_a_last_valid_day_lasts_until_its_end() -> None:
