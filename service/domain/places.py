@@ -12,7 +12,6 @@ naming one of the same items: a lot, a container it travelled in, a transformati
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,17 +24,9 @@ from service.db.models import Place
 from service.domain.company_prefixes import holder_of_gln
 from service.domain.gs1 import CANONICAL_HOST, validate_gln
 from service.domain.journeys import named_items
+from service.domain.text import printable
 from service.epcis.identifiers import canonical_id
 from service.errors import NotFound, PolicyDenied
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
-
-
-def _printable(value: str | None) -> str | None:
-    if value is not None and _CONTROL.search(value):
-        raise ValueError("must not hold control characters")
-    return value.strip() if value is not None else None
-
 
 class PlaceIn(BaseModel):
     """A place's master data as its GLN's owner publishes it."""
@@ -52,7 +43,7 @@ class PlaceIn(BaseModel):
     @field_validator("name", "street_address", "city", "region")
     @classmethod
     def _text(cls, value: str | None) -> str | None:
-        value = _printable(value)
+        value = printable(value)
         if value == "":
             raise ValueError("must not be blank")
         return value

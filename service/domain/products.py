@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy.orm import Session
 
 from service.db.models import Product
 from service.domain.company_prefixes import brand_of
 from service.domain.gs1 import normalise_gtin
+from service.domain.text import printable
 from service.errors import NotFound, PolicyDenied
 
 IMAGE = re.compile(
@@ -46,6 +47,14 @@ class ProductIn(BaseModel):
     @classmethod
     def _gtin(cls, value: str) -> str:
         return normalise_gtin(value)
+
+    @field_validator("name", "brand", "description")
+    @classmethod
+    def _text(cls, value: str | None, info: ValidationInfo) -> str | None:
+        value = printable(value)
+        if value == "" and info.field_name != "description":
+            raise ValueError("must not be blank")
+        return value
 
     @field_validator("image")
     @classmethod

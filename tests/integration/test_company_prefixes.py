@@ -111,3 +111,29 @@ def test_the_operator_settles_a_conflict_and_the_gtins_change_hands(coffee: Coff
 def test_a_malformed_prefix_is_refused_naming_the_rule(coffee: Coffee, prefix: str) -> None:
     response = coffee.api.client.post("/company-prefixes", json={"prefix": prefix}, headers=coffee.roastery_h)
     assert response.status_code in (400, 422) and "4 to 12 digits" in response.text
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Espresso \u202eotteR"),  # right-to-left override
+        ("brand", "Roaster\u2067 Brand"),  # an isolate
+        ("description", "Dark\u200d roast"),  # a zero-width joiner
+        ("description", "Dark\x07 roast"),  # a C0 control
+        ("name", "Espresso\x9b"),  # a C1 control
+        ("brand", "   "),
+    ],
+    ids=["override", "isolate", "joiner", "c0", "c1", "blank"],
+)
+def test_product_master_data_holding_control_or_format_characters_is_refused_naming_the_field(
+    api: Api, field: str, value: str
+) -> None:
+    _, brand_h = api.onboard("Roaster Brand")
+    api.own_prefix(brand_h, journey.ROASTED)
+    product = {"gtin": journey.ROASTED, "name": "Espresso", field: value}
+    response = api.client.put("/products", json=product, headers=brand_h)
+    assert response.status_code == 422 and field in response.text, response.text
+    assert api.client.get(f"/products/{journey.ROASTED}").status_code == 404
+    fine = {"gtin": journey.ROASTED, "name": " Espresso ", "brand": "Café Ñandú", "description": "Röstung: dunkel"}
+    saved = api.client.put("/products", json=fine, headers=brand_h)
+    assert saved.status_code == 200 and saved.json()["name"] == "Espresso", saved.text

@@ -168,3 +168,25 @@ def test_a_moved_place_shows_on_the_next_request(mapped: Shop) -> None:
     assert moved.status_code == 200
     after = mapped.page(ROAST_PATH, JSON).json()
     assert after["route"][0]["lat"] == 47.56 and after["route"][0]["name"] == "The Roastery, Basel"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Finca \u202eorodaM"),  # right-to-left override
+        ("name", "Finca\u2066 Mirador\u2069"),  # an isolate
+        ("city", "Pita\u200blito"),  # a zero-width space
+        ("region", "Huila\u200f"),  # a right-to-left mark
+        ("street_address", "Vereda\u0085Bruselas"),  # a C1 control
+    ],
+    ids=["override", "isolate", "zero-width", "mark", "c1"],
+)
+def test_a_place_name_holding_format_characters_is_refused_naming_the_field(
+    api: Api, field: str, value: str
+) -> None:
+    _, farm_h = api.onboard("Finca El Mirador")
+    api.own_prefix(farm_h, FARM_1)
+    response = api.client.put(f"/places/{FARM_1}", json={**PLACE, field: value}, headers=farm_h)
+    assert response.status_code == 422 and field in response.text, response.text
+    assert "format characters" in response.text
+    assert api.client.get(f"/places/{FARM_1}").status_code == 404
