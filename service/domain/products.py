@@ -18,10 +18,15 @@ from service.domain.text import printable
 from service.errors import NotFound, PolicyDenied
 
 IMAGE = re.compile(
-    r"(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|(?=/[^/]))/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?"
+    r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?"
+    r"|/static(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+"
 )
-"""An image reference: an http(s) URL with a host, or a path on this site (never `//host`,
-`javascript:` or `data:`), printable URL characters only (no quotes, spaces or angle brackets)."""
+"""An image reference: an http(s) URL with a host, or a file under /static/ on this site (no
+query or fragment, no `.` or `..` segment, percent-encoded or not: a same-site path that reaches a
+page would have every viewer's browser read it, setting a cookie or logging a read), printable
+URL characters only (no quotes, spaces or angle brackets; never `//host`, `javascript:` or
+`data:`). Pages show the same-site images only (their CSP allows img-src 'self')."""
+_DOT_SEGMENT = re.compile(r"/(\.|%2e){1,2}(?=/|$)", re.IGNORECASE)
 DeclaredUnit = Literal[
     "liter", "kilogram", "cubic meter", "kilowatt hour", "megajoule", "ton kilometer", "square meter"
 ]
@@ -40,7 +45,7 @@ class ProductIn(BaseModel):
     image: str | None = Field(
         default=None,
         max_length=500,
-        description="A picture of the product: an https or http URL, or a path on this site (/static/...)",
+        description="A picture of the product: an https or http URL, or a file on this site under /static/",
     )
 
     @field_validator("gtin")
@@ -61,9 +66,10 @@ class ProductIn(BaseModel):
     def _image(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not IMAGE.fullmatch(value):
+        if not IMAGE.fullmatch(value) or (value.startswith("/") and _DOT_SEGMENT.search(value)):
             raise ValueError(
-                "image must be an https:// or http:// URL with a host, or a path on this site starting with /"
+                "image must be an https:// or http:// URL with a host, or a file on this site under /static/"
+                " (no query, fragment, . or .. segment)"
             )
         return value
 

@@ -312,6 +312,13 @@ def test_an_inputs_footprint_counts_whatever_else_of_its_owner_the_reader_sees(a
         ("//evil.example/x.png", False),
         ('https://a.example/x.png" onerror="alert(1)', False),
         ("https://a.example/" + "x" * 500, False),
+        ("/01/09506000134352?lang=de", False),  # a page: every viewer's browser would read it
+        ("/static/espresso.png?v=2", False),
+        ("/static/espresso.png#top", False),
+        ("/static/../01/09506000134352", False),
+        ("/static/%2E%2e/login", False),
+        ("/login", False),
+        ("https://cdn.roastery.example/espresso.png?w=400", True),
     ],
 )
 def test_a_product_image_is_a_url_or_a_path_on_this_site(shop: Shop, image: str, ok: bool) -> None:
