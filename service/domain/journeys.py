@@ -14,7 +14,7 @@ never the item's status."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from service.db.models import EpcisEvent, EventIdentifier, Product
 from service.domain import attestations, disclosure, journey_claims, provenance
-from service.domain.claim_status import DISPUTE_SCHEMA, claim_statuses
+from service.domain.claim_status import DISPUTE_SCHEMA, ClaimStatus, claim_statuses
 from service.domain.company_prefixes import brand_of
 from service.domain.disclosure import AnchorRef, EventView
 from service.domain.footprints import (
@@ -80,11 +80,18 @@ class Status:
 class Recall:
     """A recall of the item or of what it is made of or travelled in: the latest step that
     recalled something, everything still recalled, and the advice the recall gives (None: it
-    gives none)."""
+    gives none); `by_item`: the step that recalls each item (two recalls by two members name
+    each its own)."""
 
     view: EventView
     items: list[str]
     advice: str | None
+    by_item: dict[str, EventView] = field(default_factory=dict)
+
+    def advice_of(self, item: str) -> str | None:
+        """The advice of the recall of `item` (None: its recall gives none)."""
+        view = self.by_item.get(item)
+        return advice_of(view.document) if view is not None else None
 
 
 @dataclass
@@ -108,6 +115,9 @@ class Journey:
     recall: Recall | None
     claims: list[attestations.Readable]
     """Every claim shown, pledges among them (disputes show as their claim's status, not here)."""
+    disputes: dict[str, attestations.Readable]
+    """Per disputed claim: its earliest live dispute that the reader may see (who disputes it, and
+    why where the disputer shares that)."""
     claim_facts: dict[str, journey_claims.ClaimFacts]
     pledges: list[journey_claims.Pledge]
     origin: dict[str, Any] | None
@@ -138,6 +148,7 @@ class Journey:
         """The read, once per owner and constellation: every field shown and withheld."""
         grouped: dict[tuple[str, str], tuple[set[str], set[str], set[str]]] = {}
         decisions = [v.decision for v in self.steps + self.observations] + [c.decision for c in self.claims]
+        decisions += [d.decision for d in self.disputes.values()]
         for d in decisions:
             shown, withheld, categories = grouped.setdefault((d.owner_id, d.constellation), (set(), set(), set()))
             shown.update(d.shown)
@@ -209,7 +220,7 @@ def status_of(steps: list[EventView], about: set[str], speakers: Speakers) -> St
     return status
 
 
-def _advice(document: dict[str, Any]) -> str | None:
+def advice_of(document: dict[str, Any]) -> str | None:
     """The advice a recall event carries in an extension field named `recallAdvice` (any namespace)."""
     for name, value in document.items():
         local = name.rsplit("/", 1)[-1].rsplit("#", 1)[-1].rsplit(":", 1)[-1]
@@ -242,9 +253,37 @@ def recall_of(steps: list[EventView], items: list[str], speakers: dict[str, Spea
         return None
     latest = max(held.values(), key=_time_of)
     advice = next(
-        (a for a in (_advice(v.document) for v in sorted(held.values(), key=_time_of, reverse=True)) if a), None
+        (a for a in (advice_of(v.document) for v in sorted(held.values(), key=_time_of, reverse=True)) if a), None
     )
-    return Recall(latest, [item for item in items if item in held], advice)
+    recalled = [item for item in items if item in held]
+    return Recall(latest, recalled, advice, {item: held[item] for item in recalled})
+
+
+def _disputes_of(
+    session: Session,
+    claims: list[attestations.Readable],
+    statuses: dict[str, ClaimStatus],
+    disputes: list[attestations.Readable],
+    now: datetime,
+) -> dict[str, attestations.Readable]:
+    """Per disputed claim, the earliest of its live disputes the reader may see (read under the
+    same policy as every claim: one the reader may not see names nobody here)."""
+    disputed = {c.row.uid: c.row for c in claims if statuses[c.row.uid].state == "disputed"}
+    candidates = [
+        d
+        for d in disputes
+        if d.row.ref_uid in disputed
+        and (d.row.constellation, d.row.subject)
+        == (disputed[d.row.ref_uid].constellation, disputed[d.row.ref_uid].subject)
+    ]
+    if not candidates:
+        return {}
+    own = claim_statuses(session=session, claims=[(d.row, d.schema_name) for d in candidates], now=now)
+    found: dict[str, attestations.Readable] = {}
+    for dispute in sorted(candidates, key=lambda d: (d.row.created_at, d.row.uid)):
+        if own[dispute.row.uid].state == "valid":  # anchored, neither withdrawn nor lapsed
+            found.setdefault(dispute.row.ref_uid, dispute)
+    return found
 
 
 def _vouchers(
@@ -365,6 +404,7 @@ def build(
             if located:
                 subjects.add(located)
     found = attestations.search(session=session, access=access, subjects=sorted(subjects), limit=500, log=False)
+    disputes = [c for c in found if c.schema_name == DISPUTE_SCHEMA]
     found = [c for c in found if c.schema_name != DISPUTE_SCHEMA]  # a dispute shows as its claim's status
     statuses = claim_statuses(session=session, claims=[(c.row, c.schema_name) for c in found], now=now)
     claims = [c for c in found if statuses[c.row.uid].state != "failed"]  # refused by the chain: never a claim
@@ -416,6 +456,7 @@ def build(
         status=status_of(steps, about, speakers),
         recall=recall_of(steps, recalled_items, {key.gtin: speakers, **input_speakers}, speakers),
         claims=claims,
+        disputes=_disputes_of(session, claims, statuses, disputes, now),
         claim_facts=facts,
         pledges=journey_claims.pledges_of(session=session, access=access, claims=claims, now=now),
         origin=journey_claims.origin_of(

@@ -169,15 +169,36 @@ def _party_name(party: Any) -> str:
 def _recall(doc: dict[str, Any], w: Words, names: dict[str, str]) -> dict[str, Any] | None:
     recall = doc.get("recall")
     if recall:
-        items = [_recalled_item(i, doc, w, names) for i in recall.get("items") or () if isinstance(i, dict)]
+        listed = [i for i in recall.get("items") or () if isinstance(i, dict)]
+        items = [
+            {
+                "name": _recalled_item(i, doc, w, names),
+                "by": _party_name(i.get("by") or recall.get("by")),
+                "at": w.date(i.get("at") or recall.get("at")),
+                "advice": i.get("advice"),
+            }
+            for i in listed
+        ]
+        items = [i for i in items if i["name"]]
         advice = recall.get("advice") if recall.get("adviceSource") != "default" else None
+        recallers = {(i["by"], i["at"]) for i in items}
         return {
             "by": _party_name(recall.get("by")),
             "at": w.date(recall.get("at")),
             "at_iso": recall.get("at"),
             "advice": advice or w(DEFAULT_ADVICE),
             "link": recall.get("statusLink"),
-            "items": [i for i in items if i],
+            "items": [i["name"] for i in items],
+            # several recalls (the brand's, a coordinator's, an input's brand's): each item says whose
+            "recalls": [
+                w("%(item)s: recalled by %(name)s on %(date)s", item=i["name"], name=i["by"], date=i["at"])
+                if i["at"]
+                else w("%(item)s: recalled by %(name)s", item=i["name"], name=i["by"])
+                for i in items
+            ]
+            if len(recallers) > 1
+            else [],
+            "advices": list(dict.fromkeys(i["advice"] for i in items if i["advice"])) if len(recallers) > 1 else [],
         }
     status = doc.get("status")
     if status and status.get("state") == "recalled":
@@ -210,10 +231,12 @@ def _origin(doc: dict[str, Any], w: Words) -> dict[str, Any] | None:
     producers = [p for p in producers if p]
     if not (regions or countries or producers):
         return None
-    # The makers of the earliest goods shared are the producers when an origin claim says where
-    # they come from, or when the product has no shared inputs; else they are only as far back as
-    # the trail goes (the public may see a chocolate back to its cocoa mass, not to the farms).
-    traced = bool(doc.get("origins")) and not (regions or countries)
+    # The makers of the earliest goods shared are the producers only when a valid origin claim
+    # says where the goods come from; else they are only as far back as the trail goes: a reader
+    # who may not see a product's inputs cannot tell its maker from its producer (the public sees
+    # a chocolate back to its cocoa mass, not to the farms).
+    backed = any(_kind(c) == "origin" and c.get("status") == "valid" for c in doc.get("claims") or ())
+    traced = not backed
     return {"regions": regions, "countries": countries, "producers": producers, "traced": traced}
 
 
@@ -388,7 +411,7 @@ def _footprint(doc: dict[str, Any], w: Words, names: dict[str, str]) -> dict[str
                     else w.number(part["kgCO2e"], 1)
                 ),
                 "status": status,
-                "status_word": w(FOOTPRINT_STATES.get(status, N_("Not shared"))),
+                "status_word": _input_status(part, status, claim, w),
                 "claim": claim.get("uid") if claim else None,
             }
         )
@@ -405,6 +428,28 @@ def _footprint(doc: dict[str, Any], w: Words, names: dict[str, str]) -> dict[str
     }
 
 
+NOT_COUNTED = {
+    "amount-unknown": N_("Not counted: the amount used is not shared"),
+    "unit-mismatch": N_("Not counted: its footprint is per another unit"),
+    "figure-withheld": N_("Not counted: its figure is not shared"),
+    "issuer-not-trusted": N_("Not counted: stated by someone who neither makes nor handles it"),
+    "claim-not-valid": N_("Not counted: its claim does not hold now"),
+    "inputs-unknown": N_("Not counted: its own inputs are not shared"),
+    "no-claim": N_("Not shared"),
+}
+"""Why an input adds nothing to the roll-up (service/domain/footprints.py `_reason`), in words."""
+
+
+def _input_status(part: dict[str, Any], status: str, claim: dict[str, Any] | None, w: Words) -> str:
+    """An input's footprint as the roll-up takes it: a valid claim that does not count says why; a
+    self-declared one says so, as its claim card does."""
+    if status == "valid" and part.get("counted") is False:
+        return w(NOT_COUNTED.get(str(part.get("reason") or ""), N_("Not counted")))
+    if status == "valid":
+        return w("Valid (self-declared)") if claim and claim.get("selfIssued") else w("Valid")
+    return w(FOOTPRINT_STATES.get(status, N_("Not shared")))
+
+
 def _headline_of(f: dict[str, Any]) -> str:
     """A document without `headline`: an own attested footprint is complete; a roll-up of the
     inputs' footprints is at least that (the processing is never in it); nothing is no data."""
@@ -418,14 +463,20 @@ def _coverage_words(coverage: dict[str, Any], processing: bool, f: dict[str, Any
     share = coverage.get("massShare")
     covered, total = coverage.get("inputsCovered"), coverage.get("inputsTotal")
     if share is not None:
-        parts.append(w("inputs covering %(share)s of mass verified", share=w.percent(share)))
+        parts.append(w("inputs making up %(share)s of the mass have a valid shared footprint", share=w.percent(share)))
     elif covered is not None and total:
-        parts.append(w("%(covered)s of %(total)s inputs verified", covered=w.number(covered), total=w.number(total)))
+        parts.append(
+            w(
+                "%(covered)s of %(total)s inputs with a valid shared footprint",
+                covered=w.number(covered),
+                total=w.number(total),
+            )
+        )
     elif f.get("source") == "rolled up":
         verified = sum(1 for i in f.get("inputs") or () if i.get("status") in ("verified", "valid"))
         parts.append(
             w(
-                "%(covered)s of %(total)s inputs verified",
+                "%(covered)s of %(total)s inputs with a valid shared footprint",
                 covered=w.number(verified),
                 total=w.number(len(f.get("inputs") or ())),
             )
@@ -457,6 +508,13 @@ def status_words(claim: dict[str, Any], w: Words) -> str:
         "pending": (N_("Not yet anchored on chain"), N_("Not yet anchored on chain")),
         "failed": (N_("Refused by the chain"), N_("Refused by the chain")),
     }.get(str(status), (N_("Status unknown"), N_("Status unknown")))
+    if status == "disputed" and _party_name(claim.get("disputedBy")):
+        by = _party_name(claim.get("disputedBy"))
+        said = (
+            w("Disputed by %(name)s since %(date)s", name=by, date=day) if day else w("Disputed by %(name)s", name=by)
+        )
+        reason = claim.get("disputeReason")
+        return w("%(status)s: %(reason)s", status=said, reason=reason) if isinstance(reason, str) and reason else said
     return w(dated[0], date=day) if day and "%(date)s" in dated[0] else w(dated[1])
 
 
@@ -699,11 +757,41 @@ def _verified(doc: dict[str, Any], w: Words) -> dict[str, Any]:
     roots = verify.get("roots") or []
     steps = doc.get("steps") or []
     signers = sorted({s["who"]["name"] for s in steps if s.get("who", {}).get("name")})
+    # whose key signed: one the service holds for its member (managed) or the member's own
+    held: dict[str, set[str]] = {"managed": set(), "self": set()}
+    for s in steps:
+        who = s.get("who") or {}
+        if who.get("name"):
+            held["self" if who.get("custody") == "self" else "managed"].add(str(who["name"]))
     anchored = sum(1 for s in steps if s.get("anchored"))
+    by_custody = {
+        k: sum(1 for s in steps if ((s.get("who") or {}).get("custody") == "self") == (k == "self")) for k in held
+    }
+    signed = []
+    if by_custody["managed"]:
+        signed.append(
+            w.plural(
+                "%(num)s step was recorded under the key of the partner named on it (%(names)s), which this service holds for it: the service signed it for the partner.",
+                "%(num)s steps were recorded under the keys of the partners named on them (%(names)s), which this service holds for them: the service signed them for the partners.",
+                by_custody["managed"],
+                names=", ".join(sorted(held["managed"])),
+            )
+        )
+    if by_custody["self"]:
+        signed.append(
+            w.plural(
+                "%(num)s step was signed with the own key of the partner named on it (%(names)s): not even this site could have written or changed it.",
+                "%(num)s steps were signed with the own keys of the partners named on them (%(names)s): not even this site could have written or changed them.",
+                by_custody["self"],
+                names=", ".join(sorted(held["self"])),
+            )
+        )
     blocks = sorted(r["blockNumber"] for r in roots if isinstance(r.get("blockNumber"), int))
     return {
         "chain": chain_name,
         "signers": signers,
+        "signed": signed,
+        "custody": {k: by_custody[k] for k in held},
         "anchored": anchored,
         "total": len(steps),
         "batches": len(roots),

@@ -115,6 +115,8 @@ def summary_mismatches(step: dict[str, Any]) -> list[str]:
         actual = step.get(name)
         if name == "where":
             actual = {"id": (actual or {}).get("id")}
+        if name == "who":  # the signer's key custody is the service's to say, not the event's
+            actual = {k: (actual or {}).get(k) for k in ("id", "name")}
         if actual != value:
             found.append(name)
     return found
@@ -140,10 +142,12 @@ def journey_problems(journey: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _step(view: disclosure.EventView, places: dict[str, str]) -> dict[str, Any]:
+def _step(view: disclosure.EventView, places: dict[str, str], custody: dict[str, str]) -> dict[str, Any]:
     summary = step_summary(view.document)
     location = summary["where"]["id"]
     summary["where"] = {"id": location, "name": places.get(location) if location else None}
+    held = custody.get(summary["who"]["id"])  # managed (or the operator's): the service signs for it
+    summary["who"]["custody"] = None if held is None else "self" if held == "self" else "managed"
     return {**summary, "event": view.document}
 
 
@@ -151,8 +155,17 @@ def _day(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _text(claim: attestations.Readable, key: str) -> str | None:
+    value = claim.row.body.get(key) if journey_claims.shows(claim, key) else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def _claim(
-    claim: attestations.Readable, facts: journey_claims.ClaimFacts, names: dict[str, str], tx_url: str | None
+    claim: attestations.Readable,
+    facts: journey_claims.ClaimFacts,
+    names: dict[str, str],
+    tx_url: str | None,
+    dispute: attestations.Readable | None,
 ) -> dict[str, Any]:
     row = claim.row
     shown = claim.shown
@@ -168,6 +181,10 @@ def _claim(
         "validUntil": _day(status.validity.valid_until),
         "issuer": {"id": row.issuer_id, "name": names.get(row.issuer_id, ""), "address": row.issuer_address},
         "selfIssued": facts.self_issued,
+        "disputedBy": (
+            {"id": dispute.row.issuer_id, "name": names.get(dispute.row.issuer_id, "")} if dispute else None
+        ),
+        "disputeReason": _text(dispute, "reason") if dispute else None,
         "subject": {"kind": row.subject_kind, "id": row.subject},
         "body": {k: v for k, v in row.body.items() if shown is None or attestations.body_path(k) in shown},
         "withheld": claim.withheld,
@@ -203,8 +220,17 @@ def _recall(journey: Journey, base: str) -> dict[str, Any] | None:
     items = []
     for identifier in recall.items:
         key = item_of(identifier)
+        by = recall.by_item.get(identifier, recall.view)
+        recaller = by.document[disclosure.RECORD_KEY]["owner"]
         items.append(
-            {"id": identifier, "label": journey.label(identifier), "path": key.digital_link("") if key else None}
+            {
+                "id": identifier,
+                "label": journey.label(identifier),
+                "path": key.digital_link("") if key else None,
+                "by": {"id": recaller["id"], "name": recaller["name"]},
+                "at": by.document.get("eventTime"),
+                "advice": recall.advice_of(identifier),
+            }
         )
     return {
         "state": journeys.RECALLED,
@@ -242,13 +268,22 @@ def document(
     )  # places as their owners published them, of the steps this reader sees
     places = _places(session, places_named) | {loc: str(shown["name"]) for loc, shown in route.places.items()}
     issuer_ids = {c.row.issuer_id for c in journey.claims} | ({journey.brand_id} if journey.brand_id else set())
+    issuer_ids |= {d.row.issuer_id for d in journey.disputes.values()}
+    signers = {v.row.owner_id for v in journey.steps + journey.observations}
+    custody = (  # one lookup per document: whose key signed each step
+        dict(session.execute(select(Member.id, Member.custody).where(Member.id.in_(signers))).all()) if signers else {}
+    )
     names = (
         dict(session.execute(select(Member.id, Member.name).where(Member.id.in_(issuer_ids))).all())
         if issuer_ids
         else {}
     )
     facts = journey.claim_facts
-    claims = [_claim(c, facts[c.row.uid], names, tx_url) for c in journey.claims if facts[c.row.uid].kind != "pledge"]
+    claims = [
+        _claim(c, facts[c.row.uid], names, tx_url, journey.disputes.get(c.row.uid))
+        for c in journey.claims
+        if facts[c.row.uid].kind != "pledge"
+    ]
     pledges = [_pledge(p, facts[p.claim.row.uid], names) for p in journey.pledges]
     by_subject: dict[str, list[str]] = {}
     for claim in claims:
@@ -327,8 +362,8 @@ def document(
             "withheldFields": sum(e["fields"] for e in withheld.values()),
             "anchored": sum(1 for v in journey.steps if v.document[disclosure.RECORD_KEY].get("anchor")),
         },
-        "steps": [_step(v, places) for v in journey.steps],
-        "observations": [_step(v, places) for v in journey.observations],
+        "steps": [_step(v, places, custody) for v in journey.steps],
+        "observations": [_step(v, places, custody) for v in journey.observations],
         "lineage": [
             {**_identifier(node), "depth": depth, "claims": by_subject.get(node, [])}
             for node, depth in journey.lineage.items()

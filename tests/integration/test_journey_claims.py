@@ -9,10 +9,14 @@ import json
 from typing import Any
 
 import pytest
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
+from service.web import journeys as journey_web
 
 from . import journey
 from .conftest import Api
-from .test_journeys import JSON, PCF, ROAST_PATH, Shop
+from .test_journeys import JSON, PCF, ROAST_PATH, Shop, _capture, _recall
 from .test_provenance_api import Journey
 
 LOT_1_PATH = f"/01/{journey.GREEN}/10/FARM1-2026"
@@ -121,6 +125,11 @@ def test_a_certifiers_dispute_makes_a_claim_disputed_until_it_is_withdrawn(shop:
     assert claims[shop.certificate]["status"] == "disputed" and claims[shop.certificate]["statusDate"]
     assert made.json()["uid"] not in claims  # the dispute shows as its claim's status
     assert body["summary"]["claims"]["disputed"] == 1 and body["summary"]["certifications"] == []
+    disputed = claims[shop.certificate]
+    assert disputed["disputedBy"] == {"id": shop.certifier["id"], "name": "Bureau Veritas"}
+    assert disputed["disputeReason"] == dispute["reason"]  # the certifier shares its attestations publicly
+    page = shop.page(ROAST_PATH, {"Accept": "text/html"}).text
+    assert "Disputed by Bureau Veritas since" in page and "not in the scheme&#39;s register" in page
     read = shop.api.client.get(f"/attestations/{shop.certificate}", headers=shop.brand_h).json()
     assert read["status"] == "disputed"
 
@@ -194,7 +203,18 @@ def test_a_recalled_input_puts_a_recall_on_the_product(shop: Shop) -> None:
     recall = body["recall"]
     assert recall["state"] == "recalled" and recall["by"]["name"] == "Farms Cooperative"
     assert recall["at"] == "2026-06-01T08:00:00Z"
-    assert recall["items"] == [{"id": journey.LOT_1, "label": journey.LOT_1, "path": LOT_1_PATH}]
+    advice = "Return the coffee to the shop for a refund."
+    by = {"id": shop.farm["id"], "name": "Farms Cooperative"}
+    assert recall["items"] == [
+        {
+            "id": journey.LOT_1,
+            "label": journey.LOT_1,
+            "path": LOT_1_PATH,
+            "by": by,
+            "at": "2026-06-01T08:00:00Z",
+            "advice": advice,
+        }
+    ]
     assert (recall["advice"], recall["adviceSource"]) == ("Return the coffee to the shop for a refund.", "event")
     assert recall["statusLink"] == f"http://127.0.0.1:8000{ROAST_PATH}?linkType=gs1%3ArecallStatus"
     assert body["status"] is None  # the roast lot itself was not recalled
@@ -343,3 +363,59 @@ def test_the_origin_is_what_origin_claims_and_master_data_share(shop: Shop) -> N
         "countries": ["ET"],
         "producers": [{"id": shop.farm["id"], "name": "Farms Cooperative"}],
     }
+
+
+def test_two_recalls_by_two_members_each_name_their_recaller(shop: Shop) -> None:
+    """The banner gave both items to the latest recaller."""
+    shop.api.own_prefix(shop.farm_h, journey.GREEN)  # the farm brands the green coffee: it may recall its lots
+    shop.api.grant(shop.farm_h, "coffee", ["why", "extensions"], audience={"kind": "public"})
+    _recall_lot_1(shop, shop.farm_h, **{"ex:recallAdvice": "Return the coffee to the shop for a refund."})
+    _capture(shop, shop.roaster_h, "coffee", [_recall("2026-06-02T08:00:00Z")])
+    recall = shop.page(ROAST_PATH, JSON).json()["recall"]
+    assert recall["by"]["name"] == "Roastery" and recall["at"] == "2026-06-02T08:00:00Z"  # the latest, as before
+    said = {i["id"]: (i["by"]["name"], i["at"], i["advice"]) for i in recall["items"]}
+    assert said == {
+        journey.ROAST_LOT: ("Roastery", "2026-06-02T08:00:00Z", None),
+        journey.LOT_1: ("Farms Cooperative", "2026-06-01T08:00:00Z", "Return the coffee to the shop for a refund."),
+    }
+    page = shop.page(ROAST_PATH, {"Accept": "text/html"}).text
+    assert "recalled by Roastery on 2 Jun 2026" in page and "recalled by Farms Cooperative on 1 Jun 2026" in page
+
+
+SELF_KEY = "0x" + "5a" * 32
+
+
+def test_verified_says_whose_key_signed_the_steps(shop: Shop) -> None:
+    """The panel said nobody, not even this site, could have written a step the site signs for a
+    member whose key it holds."""
+    body = shop.page(ROAST_PATH, JSON).json()
+    assert {s["who"]["custody"] for s in body["steps"]} == {"managed"}
+    page = shop.page(ROAST_PATH, {"Accept": "text/html"}).text
+    assert "which this service holds for them: the service signed them for the partners" in page
+    assert "not even this site" not in page
+
+    own = Account.from_key(SELF_KEY)
+    coop, coop_h = shop.api.onboard("Self Custody Coop", address=own.address)
+    joined = shop.api.client.put(
+        f"/constellations/coffee/members/{coop['id']}", json={"roles": ["retailer"]}, headers=shop.brand_h
+    )
+    assert joined.status_code == 200, joined.text
+    event = {**_recall("2026-06-03T08:00:00Z"), "bizStep": "receiving", "disposition": "in_progress"}
+    document = json.dumps(journey.document([event])).encode()
+    headers = {**coop_h, "Constellate-Constellation": "coffee", "Content-Type": "application/json"}
+    prepared = shop.api.client.post("/epcis/capture/prepare", content=document, headers=headers)
+    assert prepared.status_code == 200, prepared.text
+    typed = prepared.json()["messages"][0]
+    signature = "0x" + bytes(Account.sign_message(encode_typed_data(full_message=typed), SELF_KEY).signature).hex()
+    captured = shop.api.client.post(
+        "/epcis/capture", content=document, headers={**headers, "Constellate-Signature": signature}
+    )
+    assert captured.status_code == 202, captured.text
+    mine = shop.page(ROAST_PATH, {**JSON, **coop_h}).json()  # the coop reads its own step
+    custody = {s["who"]["name"]: s["who"]["custody"] for s in mine["steps"]}
+    assert custody["Self Custody Coop"] == "self" and custody["Roastery"] == "managed"
+    problems = shop.api.client.get(ROAST_PATH, headers={**JSON, **coop_h}).json()
+    assert all(not journey_web.summary_mismatches(s) for s in problems["steps"])  # custody is not the event's
+    page = shop.page(ROAST_PATH, {"Accept": "text/html", **coop_h}).text
+    assert "signed with the own key of the partner named on it (Self Custody Coop): not even this site" in page
+    assert "which this service holds for them" in page
