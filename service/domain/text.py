@@ -1,7 +1,7 @@
 """Master data text (a place's or a product's name) as people will read it on a page and a map:
 printable characters only. Refused: C0 and C1 controls, line and paragraph separators,
 non-characters, and every format character (Unicode category Cf: the bidirectional embeddings,
-overrides and isolates U+202A–202E and U+2066–2069, the marks U+200E–200F, zero-width spaces
+overrides and isolates U+202A-202E and U+2066-2069, the marks U+200E-200F, zero-width spaces
 and joiners), which would let a name display text other than what it holds."""
 
 from __future__ import annotations

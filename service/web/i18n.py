@@ -1,10 +1,11 @@
 """The pages' languages: which one a request reads in, its translations, and its numbers, dates
 and country names (Babel, CLDR data shipped in the package: nothing is fetched).
 
-A request reads in the language its `?lang=` asks for (remembered in a cookie), else the one
-its cookie remembers, else the best of its `Accept-Language`, else English. The catalogs are
-the .po files under translations/, compiled when the service starts; English is the source
-language of every message, so it needs none."""
+A request reads in the language its `?lang=` asks for (remembered in a cookie; an unknown or
+malformed one is ignored and never remembered, as a made-up cookie is), else the one its cookie
+remembers, else the best of its `Accept-Language`, else English. The catalogs are the .po files
+under translations/, compiled when the service starts; English is the source language of every
+message, so it needs none."""
 
 from __future__ import annotations
 
@@ -23,8 +24,6 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 from starlette.requests import Request
 from starlette.responses import Response
-
-from service.errors import MalformedInput
 
 LANGUAGES: dict[str, str] = {"en": "English", "de": "Deutsch"}
 """Each language the pages are written in, by its own name (as the switch shows it)."""
@@ -75,13 +74,10 @@ def from_accept_language(header: str) -> str | None:
 
 
 def asked(request: Request) -> str | None:
-    """The language `?lang=` asks for, if any; an unknown one is a 400 naming those there are."""
+    """The language `?lang=` asks for, if it names one of ours (any other value: as if absent; a
+    language switch is a preference, and a page is not refused for it)."""
     value = request.query_params.get(PARAM)
-    if value is None:
-        return None
-    if value not in LANGUAGES:
-        raise MalformedInput(f"lang is one of {', '.join(LANGUAGES)}")
-    return value
+    return value if value in LANGUAGES else None
 
 
 def language_of(request: Request) -> str:
@@ -97,9 +93,9 @@ def language_of(request: Request) -> str:
 
 def remember(request: Request, response: Response, *, secure: bool) -> None:
     """Keeps the language a `?lang=` chose for the next pages (a harmless preference: no token);
-    an unknown one is not kept (its request is answered with a 400 page)."""
-    chosen = request.query_params.get(PARAM)
-    if chosen in LANGUAGES:
+    an unknown one is not kept."""
+    chosen = asked(request)
+    if chosen is not None:
         response.set_cookie(COOKIE, chosen, max_age=COOKIE_SECONDS, samesite="lax", secure=secure)
 
 

@@ -128,15 +128,7 @@ def page(request: Request, template: str, language: str | None = None, **context
     context.setdefault("request_path", request.url.path)
     context.setdefault("csrf_token", lambda: csrf.token(request))  # issued only where a form is shown
     context.setdefault("keep_query", {k: v for k, v in request.query_params.items() if k != i18n.PARAM})
-    return TEMPLATES[language or _language(request)].get_template(template).render(**context)
-
-
-def _language(request: Request) -> str:
-    """The request's language; an error page is never refused for a bad `?lang=`."""
-    try:
-        return i18n.language_of(request)
-    except MalformedInput:
-        return i18n.DEFAULT
+    return TEMPLATES[language or i18n.language_of(request)].get_template(template).render(**context)
 
 
 def _secure(request: Request) -> bool:
@@ -308,12 +300,22 @@ def _linkset(request: Request, key: ItemKey) -> Response:
     return Response(orjson.dumps(body), media_type="application/linkset+json", headers={"Vary": "Accept"})
 
 
+RECALL_BASIS = "recalls shared with this reader"
+"""What `recalled` answers: recalls follow the sharing grants, so `false` means none is shared
+with this reader, not that none exists."""
+
+
 def _recall_status(request: Request, key: ItemKey) -> Response:
     """The GS1 `gs1:recallStatus` link: whether the item, its inputs or its containers are recalled
-    (the journey's own `recall`, as this reader sees it)."""
+    (the journey's own `recall`, as this reader sees it, and saying so)."""
     body = journey_entry(request, key).body
-    status = {"item": body["item"], "recalled": body["recall"] is not None, "recall": body["recall"]}
-    return Response(orjson.dumps(status), media_type="application/json", headers=VARY)
+    status = {
+        "item": body["item"],
+        "recalled": body["recall"] is not None,
+        "basis": RECALL_BASIS,
+        "recall": body["recall"],
+    }
+    return Response(orjson.dumps(status), media_type="application/json", headers=_headers(body))
 
 
 def _format(request: Request) -> tuple[str, str, bool]:
@@ -327,6 +329,12 @@ VARY = {
     "Cache-Control": "no-cache",
     **PAGE_HEADERS,
 }
+PRIVATE = {**VARY, "Cache-Control": "private, no-cache"}
+"""A journey built for a member (signed in, or by key): no shared cache keeps it."""
+
+
+def _headers(body: dict[str, Any]) -> dict[str, str]:
+    return VARY if body["reader"]["kind"] == "public" else PRIVATE
 
 
 def _rendering(kind: str, language: str) -> str:
@@ -386,9 +394,9 @@ def _journey_response(request: Request, key: ItemKey) -> Response:
         body = (
             cache.rendered(entry, name + ".gz", lambda: gzip.compress(plain, 6)) if shared else gzip.compress(plain, 6)
         )
-        response = Response(body, media_type=media, headers={**VARY, "Content-Encoding": "gzip"})
+        response = Response(body, media_type=media, headers={**_headers(entry.body), "Content-Encoding": "gzip"})
     else:
-        response = Response(plain, media_type=media, headers=VARY)
+        response = Response(plain, media_type=media, headers=_headers(entry.body))
     csrf.remember(request, response, secure=_secure(request))
     i18n.remember(request, response, secure=_secure(request))
     return response
