@@ -28,6 +28,7 @@ from service.domain.text import printable
 from service.epcis.identifiers import canonical_id
 from service.errors import NotFound, PolicyDenied
 
+
 class PlaceIn(BaseModel):
     """A place's master data as its GLN's owner publishes it."""
 

@@ -181,9 +181,7 @@ def test_a_moved_place_shows_on_the_next_request(mapped: Shop) -> None:
     ],
     ids=["override", "isolate", "zero-width", "mark", "c1"],
 )
-def test_a_place_name_holding_format_characters_is_refused_naming_the_field(
-    api: Api, field: str, value: str
-) -> None:
+def test_a_place_name_holding_format_characters_is_refused_naming_the_field(api: Api, field: str, value: str) -> None:
     _, farm_h = api.onboard("Finca El Mirador")
     api.own_prefix(farm_h, FARM_1)
     response = api.client.put(f"/places/{FARM_1}", json={**PLACE, field: value}, headers=farm_h)
