@@ -93,8 +93,12 @@ def test_a_last_valid_day_lasts_until_its_end() -> None:
     assert validity.ends_at == datetime(2025, 2, 1, tzinfo=UTC)
 
 
+OWN = "https://id.gs1.org/01/07612345000176/10/AR-2603"
+
+
 def _journey(**fields: Any) -> dict[str, Any]:
     return {
+        "item": {"digitalLink": OWN},
         "recall": None,
         "summary": {"certifications": []},
         "claims": [],
@@ -107,7 +111,12 @@ def test_a_teaser_says_only_what_the_journey_shows() -> None:
     assert teaser("Huila, lot 2", _journey()) == "Huila, lot 2"
     shown = _journey(
         recall={"by": {"name": "Lumen"}},
-        summary={"certifications": [{"title": "Fairtrade"}]},
+        summary={
+            "certifications": [
+                {"title": "Fairtrade", "subject": {"id": OWN}},
+                {"title": "Rainforest Alliance", "subject": {"id": "https://id.gs1.org/414/7612345000015"}},
+            ]
+        },
         claims=[
             {"kind": "certification", "title": "Organic (EU)", "status": "expired"},
             {"kind": "footprint", "title": "Carbon footprint", "status": "revoked"},
@@ -115,6 +124,7 @@ def test_a_teaser_says_only_what_the_journey_shows() -> None:
         footprint={"headline": "at-least", "kgCO2ePerDeclaredUnit": 4.321, "declaredUnit": "kilogram"},
     )
     assert teaser("Bar", shown) == (
-        "Bar (recalled by Lumen; certified Fairtrade; Organic (EU) certificate expired; "
+        "Bar (recalled by Lumen; certified Fairtrade; Rainforest Alliance certified upstream; "
+        "Organic (EU) certificate expired; "
         "at least 4.32 kg CO2e per kilogram)"
     )
