@@ -58,12 +58,12 @@ VISIBLE = """() => {
 
 CARBON = {
     "en": {
-        "at-least": ("At least ", "verified", "processing steps not included"),
+        "at-least": ("At least ", "valid shared footprint", "processing steps not included"),
         "complete": ("declared by", "from raw materials until it leaves the producer"),
         "not-enough-data": ("Not enough shared data for a carbon footprint",),
     },
     "de": {
-        "at-least": ("Mindestens ", "verifiziert", "Verarbeitungsschritte nicht enthalten"),
+        "at-least": ("Mindestens ", "gültigen geteilten Fußabdruck", "Verarbeitungsschritte nicht enthalten"),
         "complete": ("erklärt von", "von den Rohstoffen, bis es den Erzeuger verlässt"),
         "not-enough-data": ("Nicht genug geteilte Daten für einen CO₂-Fußabdruck",),
     },

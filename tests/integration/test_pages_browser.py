@@ -64,7 +64,7 @@ def test_the_customer_page_agrees_with_the_json_and_changes_on_revocation(
         assert page.inner_text(badge) == "Valid until 31 Dec 2027"
         assert page.inner_text("[data-testid=footprint-sentence]") == "At least 4.80 kg CO₂e per kg"
         assert page.inner_text("[data-testid=footprint-coverage]") == (
-            "inputs covering 100% of mass verified; processing steps not included"
+            "inputs making up 100% of the mass have a valid shared footprint; processing steps not included"
         )
         assert page.inner_text("[data-testid=footprint-pack]") == "at least 1.20 kg CO₂e per pack"
 
@@ -88,7 +88,7 @@ def test_the_customer_page_agrees_with_the_json_and_changes_on_revocation(
         assert page.get_attribute(f"[data-uid='{shop.pcf_2}']", "data-status") == "revoked"
         assert page.inner_text(f"[data-uid='{shop.pcf_2}'] [data-testid=badge]").startswith("Revoked on ")
         assert page.inner_text("[data-testid=footprint-sentence]") == "At least 1.80 kg CO₂e per kg"
-        assert page.inner_text("[data-testid=footprint-coverage]").startswith("inputs covering 50% of mass verified")
+        assert page.inner_text("[data-testid=footprint-coverage]").startswith("inputs making up 50% of the mass have a valid shared footprint")
         shot(page, "journey-after-revocation")
 
         # A malformed link: a 400 page that says what is wrong.
