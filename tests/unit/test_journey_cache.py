@@ -74,28 +74,50 @@ def test_a_failed_build_leaves_each_waiter_to_build_its_own_at_once() -> None:
     assert cache.get_or_build(KEY, 4, lambda: _entry(4, "after")).body == {"tag": "after"}  # nothing left locked
 
 
+class _Watched(threading.Event):
+    """An event that tells when a thread starts waiting on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waited = threading.Event()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waited.set()
+        return super().wait(timeout)
+
+
 def test_a_hung_build_loses_the_lead(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("service.web.journeys.BUILD_WAIT_SECONDS", 0.2)
+    """Event-driven, no timing window: the taker waits out a short bound on the hung build and
+    leads; then the follower must wait on the taker's build (not the hung one), and one build
+    serves both."""
+    monkeypatch.setattr("service.web.journeys.BUILD_WAIT_SECONDS", 0.05)
     cache, started, release = JourneyCache(8), threading.Event(), threading.Event()
+    leading, finish = threading.Event(), threading.Event()
 
     def hung() -> Entry:
         started.set()
-        release.wait(5)
+        release.wait(30)
         return _entry(5, "late")
 
     builds: list[str] = []
 
     def quick() -> Entry:
         builds.append("quick")
-        time.sleep(0.3)
+        leading.set()
+        finish.wait(30)
         return _entry(5, "quick")
 
     with ThreadPoolExecutor(4) as pool:
         stuck = pool.submit(cache.get_or_build, KEY, 5, hung)
-        assert started.wait(5)
-        taker = pool.submit(cache.get_or_build, KEY, 5, quick)  # waits 0.2 s, then leads
-        time.sleep(0.3)
-        follower = pool.submit(cache.get_or_build, KEY, 5, quick)  # waits for the new leader
+        assert started.wait(30)
+        taker = pool.submit(cache.get_or_build, KEY, 5, quick)  # waits out the bound, then leads
+        assert leading.wait(30)
+        monkeypatch.setattr("service.web.journeys.BUILD_WAIT_SECONDS", 30.0)
+        lead = cache._builds[(KEY, 5)]
+        lead.done = watched = _Watched()
+        follower = pool.submit(cache.get_or_build, KEY, 5, quick)
+        assert watched.waited.wait(30), "the follower did not wait for the new leader"
+        finish.set()
         assert taker.result().body == follower.result().body == {"tag": "quick"}
         assert builds == ["quick"]
         release.set()
