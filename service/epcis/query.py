@@ -29,6 +29,7 @@ from service.epcis.categories import category_of
 from service.epcis.event_hash import hash_hex
 from service.epcis.identifiers import canonical_id
 from service.errors import MalformedInput
+from service.json_bounds import check_json_depth
 
 MATCH_ROLES: dict[str, tuple[str, ...]] = {
     "MATCH_epc": ("epc", "child"),
@@ -141,7 +142,9 @@ class PageToken:
     @classmethod
     def decode(cls, token: str) -> PageToken:
         try:
-            (after,) = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            check_json_depth(raw, limit=1, what="nextPageToken")  # a forged one nested deep would recurse
+            (after,) = json.loads(raw)
             if not isinstance(after, str):
                 raise TypeError
             return cls(after)

@@ -5,6 +5,7 @@ URN and Digital Link form alike."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -212,7 +213,14 @@ def test_the_standard_query_parameters(coffee: Coffee) -> None:
         params = {"perPage": "2", "nextPageToken": response.headers["GS1-Next-Page-Token"]}
     assert len(seen) == 5 and len(set(seen)) == 5
 
-    for bad in ({"EQ_colour": "red"}, {"GE_eventTime": "yesterday"}, {"perPage": "0"}, {"nextPageToken": "garbage"}):
+    deep_token = base64.urlsafe_b64encode(b"[" * 3000 + b"]" * 3000).decode()  # recursed past the limit: a 500
+    for bad in (
+        {"EQ_colour": "red"},
+        {"GE_eventTime": "yesterday"},
+        {"perPage": "0"},
+        {"nextPageToken": "garbage"},
+        {"nextPageToken": deep_token},
+    ):
         response = coffee.api.client.get("/epcis/events", params=bad, headers=coffee.brand_h)
         assert response.status_code == 400, (bad, response.text)
     assert coffee.events(headers=coffee.outsider_h) == []
