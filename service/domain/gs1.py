@@ -11,7 +11,7 @@ from urllib.parse import quote, unquote
 
 from service.epcis.gs1_keys import CANONICAL_HOST, CANONICAL_SAFE, key_problem
 from service.epcis.gs1_keys import check_digit as check_digit  # the domain's callers name it here too
-from service.epcis.identifiers import identifier_problem
+from service.epcis.identifiers import canonical_id, identifier_problem
 from service.errors import ValidationFailed
 
 # GS1 AI 10 (lot) and 21 (serial): up to 20 characters of GS1 AI encodable character set 82.
@@ -146,3 +146,15 @@ def item_subjects(identifier: str) -> tuple[str, ...]:
     """The canonical subjects that speak for an item: the item, its lot (a unit's serial
     dropped) and its class — a certified lot certifies its units, a certified product its lots."""
     return tuple(dict.fromkeys(s for s in (identifier, lot_of(identifier), class_of(identifier)) if s))
+
+
+_GLN_PREFIX = CANONICAL_HOST + "/414/"
+
+
+def gln_of(location: str) -> str | None:
+    """The GLN of a location identifier (a Digital Link /414/…, with or without an extension, or
+    an SGLN URN); None for any other identifier."""
+    canonical = canonical_id(location)
+    if not canonical.startswith(_GLN_PREFIX):
+        return None
+    return canonical[len(_GLN_PREFIX) :].split("/", 1)[0]

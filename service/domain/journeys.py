@@ -36,7 +36,7 @@ from service.domain.footprints import (
     per_unit,
     preferred,
 )
-from service.domain.gs1 import CANONICAL_HOST, ItemKey, LocationKey, class_of, item_of, lot_of
+from service.domain.gs1 import ItemKey, LocationKey, class_of, gln_of, item_of, lot_of
 from service.domain.policy import Access, Decision
 from service.domain.speakers import Speakers, speakers_of
 from service.epcis import policy as epcis_policy
@@ -55,11 +55,8 @@ RECALL_ADVICE = "recallAdvice"
 
 def location_subject(location: str) -> str | None:
     """The attestation subject of a place (its GLN), from a location identifier."""
-    canonical = canonical_id(location)
-    prefix = CANONICAL_HOST + "/414/"
-    if not canonical.startswith(prefix):
-        return None
-    return LocationKey(canonical[len(prefix) :].split("/")[0]).digital_link()
+    gln = gln_of(location)
+    return LocationKey(gln).digital_link() if gln is not None else None
 
 
 member_subject = journey_claims.member_subject

@@ -22,10 +22,9 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Place
 from service.domain.company_prefixes import holder_of_gln
-from service.domain.gs1 import CANONICAL_HOST, validate_gln
+from service.domain.gs1 import gln_of, validate_gln
 from service.domain.journeys import named_items
 from service.domain.text import printable
-from service.epcis.identifiers import canonical_id
 from service.errors import NotFound, PolicyDenied
 
 
@@ -81,18 +80,6 @@ def get(*, session: Session, gln: str) -> Place:
     if place is None:
         raise NotFound(f"no place {gln}")
     return place
-
-
-_GLN_PREFIX = CANONICAL_HOST + "/414/"
-
-
-def gln_of(location: str) -> str | None:
-    """The GLN of a location identifier (a Digital Link /414/…, with or without an extension, or
-    an SGLN URN); None for any other identifier."""
-    canonical = canonical_id(location)
-    if not canonical.startswith(_GLN_PREFIX):
-        return None
-    return canonical[len(_GLN_PREFIX) :].split("/", 1)[0]
 
 
 def location_of(event: Mapping[str, Any]) -> str | None:
@@ -174,4 +161,4 @@ def route_of(
     return Route(stops, places)
 
 
-__all__ = ["PlaceIn", "Route", "Stop", "get", "gln_of", "location_of", "register", "route_of"]
+__all__ = ["PlaceIn", "Route", "Stop", "get", "location_of", "register", "route_of"]
