@@ -185,7 +185,7 @@ def verify_record(
     check; exit 1 unless every view verifies. A view cannot vouch for itself: the contract and
     the anchoring account are yours to pin."""
     from service.chain.rpc import connect
-    from service.domain.disclosure import AnchorReader, MalformedView, verify_event_view
+    from service.domain.proofs import AnchorReader, MalformedView, verify_event_view
 
     try:
         reader = AnchorReader(connect(rpc_url), contract, anchorer)
@@ -241,7 +241,7 @@ def verify_journey(
     `verify record` does, and that the step's summary (who, when, what, where, withheld) says
     exactly what its proven view says. Prints every check; exit 1 unless every step verifies."""
     from service.chain.rpc import connect
-    from service.domain.disclosure import AnchorReader, MalformedView, verify_event_view
+    from service.domain.proofs import AnchorReader, MalformedView, verify_event_view
     from service.web.journeys import journey_problems, summary_mismatches
 
     try:

@@ -22,7 +22,7 @@ from service.api.schemas import OPTIONAL_KEY, TypedDataToSign, problems
 from service.chain import typed_data
 from service.chain.deployment import Chain
 from service.db.models import CaptureJob, EpcisEvent
-from service.domain import disclosure, members, provenance, verification
+from service.domain import disclosure, members, proofs, provenance, verification
 from service.domain.disclosure import EventView
 from service.domain.members import Principal
 from service.domain.policy import Access
@@ -320,9 +320,9 @@ def _verdict(session: Session, runtime: Runtime, view: EventView, chain: Chain |
             "anchor": verdict.anchor,
         }
     reader = (
-        disclosure.AnchorReader(chain.w3, chain.address_of("ProvenanceAnchor"), chain.sender.address) if chain else None
+        proofs.AnchorReader(chain.w3, chain.address_of("ProvenanceAnchor"), chain.sender.address) if chain else None
     )
-    return disclosure.verify_event_view(view.document, reader).as_json()
+    return proofs.verify_event_view(view.document, reader).as_json()
 
 
 @verify_router.get(
@@ -359,10 +359,10 @@ async def verify_record(request: Request, runtime: RuntimeDep) -> dict[str, Any]
     view = await _document(request, runtime)
     chain = runtime.reachable_chain()
     ref = runtime.anchor_ref()
-    reader = disclosure.AnchorReader(chain.w3, ref.contract, chain.sender.address) if chain and ref else None
+    reader = proofs.AnchorReader(chain.w3, ref.contract, chain.sender.address) if chain and ref else None
     try:
-        verdict = await run_in_threadpool(disclosure.verify_event_view, view, reader)
-    except disclosure.MalformedView as exc:
+        verdict = await run_in_threadpool(proofs.verify_event_view, view, reader)
+    except proofs.MalformedView as exc:
         raise MalformedInput(str(exc)) from None
     return verdict.as_json()
 

@@ -31,8 +31,9 @@ from service.chain.rpc import TRANSIENT_ERRORS
 from service.db.models import Attestation, AttestationSchema, Member
 from service.domain import attestations
 from service.domain.commitments import FieldDisclosure, RecordCommitment, verify_disclosure
-from service.domain.disclosure import ViewVerdict, field_disclosures
+from service.domain.disclosure import field_disclosures
 from service.domain.policy import Access
+from service.domain.proofs import ViewVerdict
 from service.domain.subjects import subject_hash
 from service.errors import ChainUnavailable, Conflict, MalformedInput
 
