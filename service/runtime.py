@@ -25,6 +25,7 @@ from service.db.session import is_unreachable, make_engine, make_session_factory
 from service.domain import attestations, leases, schema_catalogue
 from service.domain.disclosure import AnchorRef
 from service.domain.keys import KeyVault
+from service.epcis import capture as capturing
 from service.errors import ChainUnavailable, TransactionTimeout
 from service.settings import Settings
 
@@ -179,6 +180,8 @@ class Runtime:
         try:
             chain = self.chain
             self.sync_index()  # so attestations already on chain are adopted, not resent
+            with self.sessions() as session, session.begin():  # before their records are sealed
+                capturing.sign_migrated_captures(session=session, chain=chain, vault=self.vault)
             try:
                 report = RelayRound(
                     attestations.relay_outbox(

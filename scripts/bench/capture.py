@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +40,7 @@ from harness import (
 )
 
 from service.chain import typed_data
-from service.epcis.event_hash import hash_hex, hash_ids
+from service.epcis.capture import signing_tree
 
 KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 
@@ -68,18 +69,25 @@ def document(index: int, size: int) -> dict[str, object]:
     }
 
 
-def signed(document: dict[str, Any], key: str, prepared: dict[str, Any]) -> tuple[bytes, str]:
-    """The document's body and its EIP-712 Capture signature, signed by `key` as a self-custody
-    member signs what /epcis/capture/prepare returned (any document's answer gives the domain)."""
+def signed(document: dict[str, Any], key: str, prepared: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """The document's body and the headers of its EIP-712 Capture signature, signed by `key` as
+    a self-custody member signs (docs/proof-format.md §4): its own seed, its record roots and
+    capture root computed locally (any prepare answer gives the domain and the constellation)."""
     typed = prepared["messages"][0]
-    hashes = [bytes.fromhex(hash_hex(h)) for h in hash_ids(document)]
+    constellation = typed["message"]["constellation"]
+    seed = secrets.token_bytes(32)
+    tree = signing_tree(document, seed=seed, signer=Account.from_key(key).address, constellation=constellation)
     message = typed_data.typed_message(
         "Capture",
-        {"constellation": bytes.fromhex(typed["message"]["constellation"][2:]), "eventHashes": hashes},
+        {"constellation": bytes.fromhex(constellation[2:]), "captureRoot": tree.root, "recordCount": len(tree)},
         chain_id=typed["domain"]["chainId"],
         contract=typed["domain"]["verifyingContract"],
     )
-    return json.dumps(document).encode(), "0x" + typed_data.sign(key, message).hex()
+    signature = "0x" + typed_data.sign(key, message).hex()
+    return json.dumps(document).encode(), {
+        "Constellate-Signature": signature,
+        "Constellate-Capture-Seed": "0x" + seed.hex(),
+    }
 
 
 def main() -> None:
@@ -122,17 +130,15 @@ def main() -> None:
                     ]
                     for run in range(args.runs)
                 ]
-                warm_body, warm_signature = signed(document(0, args.events), KEY, prepared)
+                warm_body, warm_signed = signed(document(0, args.events), KEY, prepared)
                 client.post(  # the first capture starts the worker processes: not timed
-                    "/epcis/capture", content=warm_body, headers={**headers, "Constellate-Signature": warm_signature}
+                    "/epcis/capture", content=warm_body, headers={**headers, **warm_signed}
                 ).raise_for_status()
 
-                def post(item: tuple[bytes, str]) -> None:
+                def post(item: tuple[bytes, dict[str, str]]) -> None:
                     body, signature = item
                     with httpx.Client(base_url=base, timeout=120) as own:
-                        response = own.post(
-                            "/epcis/capture", content=body, headers={**headers, "Constellate-Signature": signature}
-                        )
+                        response = own.post("/epcis/capture", content=body, headers={**headers, **signature})
                         assert response.status_code == 202, response.text
 
                 rates = []

@@ -274,7 +274,8 @@ def captures(capturers: list[Capturer], prepared: dict[str, Any], count: int, st
         if member.key is None:
             body = json.dumps(doc).encode()
         else:
-            body, headers["Constellate-Signature"] = signed(doc, member.key, prepared)
+            body, signature = signed(doc, member.key, prepared)
+            headers.update(signature)
         made.append(Request("POST", "/epcis/capture", headers, body.decode()))
     return made
 

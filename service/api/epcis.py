@@ -47,6 +47,13 @@ SignatureHeader = Annotated[
         description="Self-custody: signature of the typed data from /epcis/capture/prepare",
     ),
 ]
+SeedHeader = Annotated[
+    str | None,
+    Header(
+        alias="Constellate-Capture-Seed",
+        description="Self-custody: the seed /epcis/capture/prepare answered (the signed record roots are salted from it)",
+    ),
+]
 ErrorBehaviourHeader = Annotated[str | None, Header(alias="GS1-Capture-Error-Behaviour")]
 
 
@@ -99,6 +106,13 @@ names its parameters by pattern), as OpenAPI states them."""
 class CapturePrepared(TypedDataToSign):
     event_hashes: list[str]
     """The CBV 2.0 hash ID of each event, in document order."""
+    seed: str
+    """The capture's secret seed (0x and 32 bytes): send it back as Constellate-Capture-Seed with
+    the signature. The record roots the signed capture root covers are salted from it."""
+    capture_root: str
+    """The Merkle root of the events' record leaves (docs/proof-format.md §4): what you sign."""
+    record_leaves: list[str]
+    """Each event's record leaf, in document order (its public reference once stored)."""
 
 
 async def _document(request: Request, runtime: Runtime) -> Any:
@@ -148,9 +162,14 @@ def _job_document(job: CaptureJob) -> dict[str, Any]:
     openapi_extra={"requestBody": EPCIS_DOCUMENT},
 )
 async def prepare_capture(
-    request: Request, runtime: RuntimeDep, principal: CurrentPrincipal, constellation: ConstellationHeader = None
+    request: Request,
+    runtime: RuntimeDep,
+    principal: CurrentPrincipal,
+    constellation: ConstellationHeader = None,
+    seed: SeedHeader = None,
 ) -> CapturePrepared:
     principal.require("events")
+    chosen = capturing.parse_seed(seed) if seed is not None else None  # or a fresh one
     document = await _document(request, runtime)
 
     def run() -> CapturePrepared:
@@ -163,11 +182,15 @@ async def prepare_capture(
                 slug=_slug(constellation),
                 document=document,
                 max_events=runtime.settings.capture_max_events,
+                seed=chosen,
             )
             return CapturePrepared(
                 deadline=0,
                 messages=[typed_data.to_json(prepared.typed)],
                 event_hashes=[hash_id(h) for h in prepared.hashes],
+                seed="0x" + prepared.seed.hex(),
+                capture_root="0x" + prepared.tree.root.hex(),
+                record_leaves=["0x" + leaf.hex() for leaf in prepared.leaves],
             )
 
     return await run_in_threadpool(run)
@@ -189,6 +212,7 @@ async def capture_document(
     principal: CurrentPrincipal,
     constellation: ConstellationHeader = None,
     signature: SignatureHeader = None,
+    seed: SeedHeader = None,
     error_behaviour: ErrorBehaviourHeader = None,
 ) -> JSONResponse:
     principal.require("events")
@@ -197,7 +221,8 @@ async def capture_document(
             f"GS1-Capture-Error-Behaviour {error_behaviour!r} is not offered: captures are all or nothing (rollback)"
         )
     document = await _document(request, runtime)
-    job = await run_in_threadpool(_capture, runtime, principal, _slug(constellation), document, signature)
+    parsed_seed = capturing.parse_seed(seed) if seed is not None else None
+    job = await run_in_threadpool(_capture, runtime, principal, _slug(constellation), document, signature, parsed_seed)
     return JSONResponse(
         status_code=status.HTTP_202_ACCEPTED,
         content=job,
@@ -205,9 +230,11 @@ async def capture_document(
     )
 
 
-def _capture(runtime: Runtime, principal: Principal, slug: str, document: Any, signature: str | None) -> dict[str, Any]:
+def _capture(
+    runtime: Runtime, principal: Principal, slug: str, document: Any, signature: str | None, seed: bytes | None
+) -> dict[str, Any]:
     try:
-        return _capture_once(runtime, principal, slug, document, signature)
+        return _capture_once(runtime, principal, slug, document, signature, seed)
     except IntegrityError:
         raise Conflict(
             "a concurrent capture stored some of these events first; nothing of this one was stored — "
@@ -216,7 +243,7 @@ def _capture(runtime: Runtime, principal: Principal, slug: str, document: Any, s
 
 
 def _capture_once(
-    runtime: Runtime, principal: Principal, slug: str, document: Any, signature: str | None
+    runtime: Runtime, principal: Principal, slug: str, document: Any, signature: str | None, seed: bytes | None
 ) -> dict[str, Any]:
     with runtime.sessions() as session, session.begin():
         member = members.get_member(session=session, member_id=principal.member.id)
@@ -229,6 +256,7 @@ def _capture_once(
             document=document,
             signature=signature,
             max_events=runtime.settings.capture_max_events,
+            seed=seed,
         )
         return _job_document(job)
 

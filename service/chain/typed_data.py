@@ -59,11 +59,13 @@ TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "grantId", "type": "bytes32"},
         {"name": "deadline", "type": "uint256"},
     ],
-    # Checked off chain (by the service and any verifier): a member's signature over the CBV 2.0
-    # hashes of the events it captures, in document order. Duplicates are harmless (idempotent).
+    # Checked off chain (by the service and any verifier, docs/proof-format.md §4): a member's
+    # signature over the Merkle root of the record leaves of the events it captures, in document
+    # order — what every reader of a view, redacted or not, can recompute from the view.
     "Capture": [
         {"name": "constellation", "type": "bytes32"},
-        {"name": "eventHashes", "type": "bytes32[]"},
+        {"name": "captureRoot", "type": "bytes32"},
+        {"name": "recordCount", "type": "uint32"},
     ],
 }
 

@@ -335,11 +335,19 @@ class CaptureJob(Base):
     constellation: Mapped[str] = mapped_column(Hex32, index=True)
     signer: Mapped[str] = mapped_column(Address)
     signature: Mapped[str] = mapped_column(String(132))
-    """The signer's EIP-712 `Capture` signature over the constellation and the events' hashes."""
+    """The signer's EIP-712 `Capture` signature over the constellation, the capture root and the
+    record count (docs/proof-format.md §4); "" for a capture committed again by migration 0012
+    that its member has not signed again yet."""
+    signed_by: Mapped[str] = mapped_column(String(8), default="service")
+    """self: the member's own wallet; service: the member's managed key, in this service."""
+    capture_root: Mapped[str | None] = mapped_column(Hex32)
+    """The Merkle root of the capture's record leaves, in document order (what is signed)."""
+    record_count: Mapped[int | None] = mapped_column(Integer)
+    """How many leaves the capture tree holds (signed beside its root)."""
     event_count: Mapped[int] = mapped_column(Integer)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     event_hashes: Mapped[list[str]] = mapped_column(JSON)
-    """The signed list, in document order: what a verifier recomputes the signature over."""
+    """The events' CBV 2.0 hashes, in document order (internal: never shown)."""
     hash_context: Mapped[dict[str, object]] = mapped_column(JSON)
     """The document's namespaces and ignored fields: what the events' hashes were computed in."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
@@ -400,6 +408,8 @@ class EpcisEvent(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("anchor_batches.id"), index=True)
     leaf_index: Mapped[int | None] = mapped_column(Integer)
     proof: Mapped[list[str] | None] = mapped_column(JSON)
+    capture_proof: Mapped[list[str] | None] = mapped_column(JSON)
+    """The leaf's proof into its capture's signed root (the capture index is `position`)."""
 
     __table_args__ = (UniqueConstraint("constellation", "owner_id", "event_hash"),)
 
@@ -416,6 +426,51 @@ class EventIdentifier(Base):
     identifier: Mapped[str] = mapped_column(String(300))
 
     __table_args__ = (Index("ix_epcis_event_ids_identifier_role", "identifier", "role"),)
+
+
+class ItemChain(Base):
+    """The tip of an item's record chain in a constellation (docs/proof-format.md §7): how many
+    record leaves name the item there, in anchoring order, and the hash chain's head."""
+
+    __tablename__ = "item_chains"
+    constellation: Mapped[str] = mapped_column(Hex32, primary_key=True)
+    item_hash: Mapped[str] = mapped_column(Hex32, primary_key=True)
+    item: Mapped[str] = mapped_column(String(300))
+    count: Mapped[int] = mapped_column(Integer)
+    head: Mapped[str] = mapped_column(Hex32)
+
+
+class ItemRecord(Base):
+    """One record in an item's chain: its place (`seq`, from 0) and its leaf."""
+
+    __tablename__ = "item_records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    constellation: Mapped[str] = mapped_column(Hex32)
+    item_hash: Mapped[str] = mapped_column(Hex32)
+    seq: Mapped[int] = mapped_column(Integer)
+    record_id: Mapped[str] = mapped_column(ForeignKey("epcis_events.id"), index=True)
+    leaf: Mapped[str] = mapped_column(Hex32)
+
+    __table_args__ = (
+        UniqueConstraint("constellation", "item_hash", "seq"),
+        UniqueConstraint("constellation", "item_hash", "record_id", name="uq_item_records_record"),
+    )
+
+
+class ItemState(Base):
+    """An item chain's state as one batch anchors it: the state leaf's place in the batch tree."""
+
+    __tablename__ = "item_states"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("anchor_batches.id"), index=True)
+    constellation: Mapped[str] = mapped_column(Hex32)
+    item_hash: Mapped[str] = mapped_column(Hex32)
+    count: Mapped[int] = mapped_column(Integer)
+    head: Mapped[str] = mapped_column(Hex32)
+    leaf_index: Mapped[int] = mapped_column(Integer)
+    proof: Mapped[list[str]] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_item_states_item", "constellation", "item_hash", "count"),)
 
 
 class Lease(Base):

@@ -5,26 +5,43 @@ the salts make low-entropy values (a country, a yes/no) impossible to guess from
 
 from __future__ import annotations
 
-import json
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import rfc8785
 
 from service.domain.merkle import MerkleTree, verify_proof
 from service.errors import MalformedInput
 from service.hashing import keccak256, keccak256_text
 
 SALT_BYTES = 16
+SEED_BYTES = 32
+ZERO32 = bytes(32)
 
 
 def canonical_json(value: Any) -> bytes:
-    """Deterministic JSON: sorted keys, no spaces, UTF-8. NaN and infinities are no JSON (a
-    hash over them could never be recomputed from what is stored): MalformedInput."""
+    """The RFC 8785 JSON Canonicalization Scheme (the `rfc8785` package): members sorted by
+    UTF-16 code units, numbers as ECMAScript writes them (12.0 is 12), so a verifier in any
+    language reproduces the bytes. NaN, infinities and integers beyond ±(2^53 - 1) have no
+    portable form: MalformedInput."""
     try:
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except ValueError as exc:
-        raise MalformedInput(f"a value is not JSON: {exc} (NaN and Infinity have no JSON form)") from None
-    return text.encode()
+        return rfc8785.dumps(value)
+    except rfc8785.IntegerDomainError:
+        raise MalformedInput(
+            "a number is an integer beyond ±(2^53 - 1): no JSON reader outside Python keeps it exact "
+            "(send it as a string)"
+        ) from None
+    except rfc8785.FloatDomainError:
+        raise MalformedInput("a value is not JSON (NaN and Infinity have no JSON form)") from None
+    except rfc8785.CanonicalizationError as exc:
+        raise MalformedInput(f"a value is not JSON: {exc}") from None
+
+
+def utf16_order(names: Iterable[str]) -> list[str]:
+    """`names` sorted by their UTF-16 code units (RFC 8785's order, JavaScript's default sort)."""
+    return sorted(names, key=lambda name: name.encode("utf-16-be"))
 
 
 def field_leaf(path: str, value: Any, salt: bytes) -> bytes:
@@ -61,7 +78,8 @@ class RecordCommitment:
         fresh = secrets.token_bytes(SALT_BYTES * len(missing))  # one system call for all of them
         for index, path in enumerate(missing):
             salts[path] = fresh[index * SALT_BYTES : (index + 1) * SALT_BYTES]
-        return cls(dict(sorted(fields.items())), {p: salts[p] for p in sorted(fields)})
+        order = utf16_order(fields)
+        return cls({p: fields[p] for p in order}, {p: salts[p] for p in order})
 
     @property
     def paths(self) -> list[str]:
@@ -92,6 +110,16 @@ def verify_disclosure(root: bytes, disclosure: FieldDisclosure) -> bool:
     return verify_proof(root, leaf, disclosure.proof)
 
 
+def derived_salts(seed: bytes, event_hash: bytes, paths: Iterable[str]) -> dict[str, bytes]:
+    """The salts of one event of a capture: salt(path) = keccak256(seed ‖ eventHash ‖ utf8(path))[:16].
+    The seed is the capture's secret (the capturer's and the service's), so a self-custody
+    member computes its record roots — and signs them — before it sends anything."""
+    if len(seed) != SEED_BYTES or len(event_hash) != 32:
+        raise ValueError("a capture seed and an event hash are 32 bytes each")
+    prefix = seed + event_hash
+    return {path: keccak256(prefix + path.encode())[:SALT_BYTES] for path in paths}
+
+
 HASH_FIELD = "#eventHash"
 """The committed field holding an event's CBV 2.0 hash. The hash digests every field of the
 event, so it is disclosed only to readers who see all of them: an unsalted digest beside a
@@ -113,3 +141,39 @@ def event_leaf(record_root: bytes, signer: str, constellation: str) -> bytes:
     if len(record_root) != 32 or len(address) != 20 or len(cid) != 32:
         raise ValueError("a leaf is made of a 32-byte root, a 20-byte address and a 32-byte constellation id")
     return keccak256(record_root + bytes(12) + address + cid)
+
+
+def capture_tree(record_leaves: Sequence[bytes]) -> MerkleTree:
+    """The Merkle tree of a capture's record leaves, in document order: its root is what the
+    member signs (EIP-712 `Capture(constellation, captureRoot, recordCount)`)."""
+    return MerkleTree(record_leaves)
+
+
+ITEM_STATE = keccak256_text("constellate:item-state:v1")
+"""The tag of an item-state leaf (docs/proof-format.md §7)."""
+
+
+def item_hash(item: str) -> bytes:
+    """keccak256 of the item's identifier as journeys write it (canonical Digital Link, or URN)."""
+    return keccak256(item.encode())
+
+
+def chain_step(head: bytes, record_leaf: bytes) -> bytes:
+    """The next head of an item's record chain: keccak256(head ‖ recordLeaf)."""
+    return keccak256(head + record_leaf)
+
+
+def chain_head(record_leaves: Iterable[bytes]) -> bytes:
+    head = ZERO32
+    for leaf in record_leaves:
+        head = chain_step(head, leaf)
+    return head
+
+
+def item_state_leaf(constellation: str, item_key: bytes, count: int, head: bytes) -> bytes:
+    """keccak256(abi.encode(ITEM_STATE, constellation, keccak256(item), count, head)): 160 bytes
+    of preimage, never a record leaf (96) nor an inner node (64)."""
+    cid = bytes.fromhex(constellation.removeprefix("0x"))
+    if len(cid) != 32 or len(item_key) != 32 or len(head) != 32 or not 0 <= count < 2**256:
+        raise ValueError("an item state is a 32-byte constellation, item hash and head, and a count")
+    return keccak256(ITEM_STATE + cid + item_key + count.to_bytes(32, "big") + head)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.db.models import AnchorBatch, Constellation, EpcisEvent, Member
+from service.db.models import AnchorBatch, CaptureJob, Constellation, EpcisEvent, Member
 from service.domain.commitments import (
     FIELDS_FIELD,
     HASH_FIELD,
@@ -87,6 +87,22 @@ def anchor_block(row: EpcisEvent, batch: AnchorBatch | None, where: AnchorRef | 
     }
 
 
+def capture_block(row: EpcisEvent, job: CaptureJob | None) -> dict[str, Any] | None:
+    """Where the record's authorship is proven (docs/proof-format.md §4): the capture root its
+    member signed, the record leaf's proof into it, and the signature — all a redacted reader
+    can check, since the leaf is recomputed from the view."""
+    if job is None or job.capture_root is None or row.capture_proof is None:
+        return None
+    return {
+        "root": job.capture_root,
+        "count": job.record_count,
+        "index": row.position,
+        "proof": list(row.capture_proof),
+        "signature": job.signature or None,
+        "signedBy": job.signed_by,
+    }
+
+
 @dataclass
 class EventView:
     document: dict[str, Any]
@@ -103,6 +119,7 @@ def event_view(
     owner_name: str,
     batch: AnchorBatch | None,
     where: AnchorRef | None,
+    capture: CaptureJob | None = None,
 ) -> EventView | None:
     """The event as `access`'s reader may see it, or None if it may see none of it."""
     payload = row.payload
@@ -152,6 +169,7 @@ def event_view(
         "withheld": sorted(withheld),
         "recordRoot": row.record_root,
         "disclosures": disclosures,
+        "capture": capture_block(row, capture),
         "anchor": anchor_block(row, batch, where),
     }
     shown_fields = [n for n in event if n not in ("@context", RECORD_KEY)]
@@ -194,6 +212,9 @@ def render_events(
     names = dict(session.execute(select(Member.id, Member.name).where(Member.id.in_({r.owner_id for r in rows}))).all())
     batch_ids = {r.batch_id for r in rows if r.batch_id is not None}
     batches = {b.id: b for b in session.scalars(select(AnchorBatch).where(AnchorBatch.id.in_(batch_ids)))}
+    captures = {
+        j.id: j for j in session.scalars(select(CaptureJob).where(CaptureJob.id.in_({r.capture_id for r in rows})))
+    }
     views = []
     for row in rows:
         view = event_view(
@@ -203,6 +224,7 @@ def render_events(
             owner_name=names.get(row.owner_id, ""),
             batch=batches.get(row.batch_id) if row.batch_id is not None else None,
             where=where,
+            capture=captures.get(row.capture_id),
         )
         if view is not None:
             views.append(view)

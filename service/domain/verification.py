@@ -84,17 +84,23 @@ def verify_event(*, session: Session, chain: Chain | None, row: EpcisEvent) -> V
     signed_ok: bool | None = None
     signed_detail = "the chain is unreachable: the signed message (bound to its contract) cannot be rebuilt"
     verdict.chain_unavailable = chain is None
-    if chain is not None:
-        typed = capture_message(chain=chain, constellation=job.constellation, hashes=job.event_hashes)
+    if not job.signature or job.capture_root is None or job.record_count is None or row.capture_proof is None:
+        signed_ok, signed_detail = False, "the capture root is not signed by its member (yet)"
+    elif chain is not None:
+        capture_root = bytes.fromhex(job.capture_root[2:])
+        typed = capture_message(chain=chain, constellation=job.constellation, root=capture_root, count=job.record_count)
         try:
             signer = to_checksum_address(typed_data.recover(typed, bytes.fromhex(job.signature[2:])))
         except (ValueError, TypeError) as exc:
             signer, signed_detail = "", f"the capture signature does not recover: {exc}"
-        in_list = row.event_hash in job.event_hashes
-        signed_ok = signer == row.signer and in_list
+        in_capture = verify_proof(
+            capture_root, bytes.fromhex(row.leaf[2:]), [bytes.fromhex(p[2:]) for p in row.capture_proof]
+        )
+        signed_ok = signer == row.signer and in_capture
         if signer:
-            signed_detail = f"EIP-712 Capture signature over {len(job.event_hashes)} event hashes recovers {signer}" + (
-                "" if in_list else "; this event is not among them"
+            signed_detail = (
+                f"EIP-712 Capture signature over the root of {job.record_count} record leaves recovers {signer}"
+                + ("" if in_capture else "; this record's leaf does not prove into it")
             )
     verdict.add("signature", signed_ok, signed_detail)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from service.domain.commitments import FIELDS_FIELD, HASH_FIELD, RecordCommitment
+from service.domain.commitments import FIELDS_FIELD, HASH_FIELD, RecordCommitment, derived_salts, utf16_order
 from service.epcis.event_hash import DEFAULT_CONTEXT, HashContext, event_digest
 from service.epcis.identifiers import canonical_id
 
@@ -46,6 +46,8 @@ _QUANTITY_FIELDS = (
     ("outputQuantityList", "output_quantity"),
 )
 _PARTY_FIELDS = (("sourceList", "source", "source"), ("destinationList", "destination", "destination"))
+ITEM_ROLES = frozenset({"parent", *(role for _, role in _ID_FIELDS + _QUANTITY_FIELDS)})
+"""The roles in which an event names an item (not a party): what an item's record chain follows."""
 ROLE_FIELDS: dict[str, str] = {
     "parent": "parentID",
     **{role: name for name, role in _ID_FIELDS + _QUANTITY_FIELDS},
@@ -115,29 +117,35 @@ def _without(value: Any, names: frozenset[str], context: HashContext) -> Any:
 
 def committed_fields(payload: dict[str, Any], digest: str) -> dict[str, Any]:
     """What an event's record root commits to: every top-level field (its @context too), the
-    event's CBV 2.0 hash (hex) as `#eventHash`, and the sorted list of its field names as
-    `#fields`."""
+    event's CBV 2.0 hash (hex) as `#eventHash`, and the list of its field names (in UTF-16
+    order, docs/proof-format.md §3) as `#fields`."""
     fields = dict(payload)
-    fields[FIELDS_FIELD] = sorted(fields)
+    fields[FIELDS_FIELD] = utf16_order(fields)
     fields[HASH_FIELD] = digest
     return fields
 
 
-def commit_event(payload: dict[str, Any], digest: str) -> RecordCommitment:
+def commit_event(payload: dict[str, Any], digest: str, seed: bytes | None = None) -> RecordCommitment:
     """The salted commitment of an event: one leaf per field, so any subset of fields can be
-    disclosed and checked against the anchored root without revealing the others."""
-    return RecordCommitment.commit(committed_fields(payload, digest))
+    disclosed and checked against the anchored root without revealing the others. With a
+    capture's `seed` the salts are derived from it (docs/proof-format.md §4), else drawn."""
+    fields = committed_fields(payload, digest)
+    salts = derived_salts(seed, bytes.fromhex(digest), fields) if seed is not None else None
+    return RecordCommitment.commit(fields, salts)
 
 
 def analyse(
-    events: Sequence[dict[str, Any]], context: HashContext, document_context: Sequence[Any] = ()
+    events: Sequence[dict[str, Any]],
+    context: HashContext,
+    document_context: Sequence[Any] = (),
+    seed: bytes | None = None,
 ) -> list[AnalysedEvent]:
-    """Hashes each event and commits it as it will be stored (with its document's namespaces);
-    a pure function: it runs in the pool's workers."""
+    """Hashes each event and commits it as it will be stored (with its document's namespaces,
+    salts from the capture's `seed`); a pure function: it runs in the pool's workers."""
     analysed = []
     for event in events:
         digest = event_digest(event, context)
-        commitment = commit_event(stored_payload(event, document_context, context), digest)
+        commitment = commit_event(stored_payload(event, document_context, context), digest, seed)
         analysed.append(
             AnalysedEvent(
                 digest, commitment.root, {p: s.hex() for p, s in commitment.salts.items()}, identifiers_of(event)
@@ -166,18 +174,18 @@ def pool(*, replace_broken: bool = False) -> ProcessPoolExecutor:
 
 
 def analyse_all(
-    events: list[dict[str, Any]], context: HashContext, document_context: Sequence[Any] = ()
+    events: list[dict[str, Any]], context: HashContext, document_context: Sequence[Any] = (), seed: bytes | None = None
 ) -> list[AnalysedEvent]:
     """`analyse` over every event, in slices across the pool for large documents."""
     if len(events) < PARALLEL_FROM:
-        return analyse(events, context, document_context)
+        return analyse(events, context, document_context, seed)
     for attempt in range(2):
         executor = pool(replace_broken=attempt > 0)
         slices = max(2, executor._max_workers)  # type: ignore[attr-defined]
         size = -(-len(events) // slices)
         try:
             futures = [
-                executor.submit(analyse, events[start : start + size], context, document_context)
+                executor.submit(analyse, events[start : start + size], context, document_context, seed)
                 for start in range(0, len(events), size)
             ]
             return [item for future in futures for item in future.result()]

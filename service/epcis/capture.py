@@ -1,27 +1,33 @@
-"""EPCIS capture: a document is validated, hashed (CBV 2.0 event hash IDs), authorised (the
-signer's roles permit every event), signed (EIP-712 over the event hashes: the member's own
-signature, or its managed key's) and stored whole — or rejected whole, storing nothing.
+"""EPCIS capture: a document is validated, hashed (CBV 2.0 event hash IDs), committed (salted
+per-field record roots, salts derived from the capture's seed), authorised (the signer's roles
+permit every event), signed (EIP-712 over the capture root — the Merkle root of the record
+leaves, docs/proof-format.md §4: the member's own signature, or its managed key's) and stored
+whole — or rejected whole, storing nothing.
 
-Each stored event carries its salted per-field commitment root and its leaf, ready for the
-anchorer; re-capturing an event (same hash) is idempotent."""
+Each stored event carries its record root, its leaf and its proof into the signed capture root,
+ready for the anchorer; re-capturing an event (same hash) is idempotent."""
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from eth_utils import to_checksum_address
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from service.chain import typed_data
 from service.chain.deployment import Chain
 from service.db.models import CaptureJob, Constellation, EpcisEvent, EventIdentifier, Member
-from service.domain.commitments import HASH_FIELD, event_leaf
+from service.domain.commitments import HASH_FIELD, SEED_BYTES, capture_tree, event_leaf
 from service.domain.constellations import current_roles, get_constellation
 from service.domain.keys import KeyVault
+from service.domain.members import managed_signer
+from service.domain.merkle import MerkleTree
 from service.domain.signing import authorise
 from service.epcis import policy
 from service.epcis.analysis import AnalysedEvent, analyse_all, context_list, stored_payload
@@ -45,6 +51,11 @@ class PreparedCapture:
     analysed: list[AnalysedEvent]
     hash_context: HashContext
     document_context: list[Any]
+    seed: bytes
+    leaves: list[bytes]
+    """Each event's record leaf, in document order."""
+    tree: MerkleTree
+    """The capture tree over `leaves`: its root is what the member signs."""
     typed: dict[str, Any]
 
     @property
@@ -53,11 +64,27 @@ class PreparedCapture:
         return [a.hash_hex for a in self.analysed]
 
 
+def parse_seed(value: str) -> bytes:
+    """A capture seed as a request carries it: 0x and 32 bytes of hex."""
+    raw = value.removeprefix("0x")
+    if len(raw) != SEED_BYTES * 2 or any(c not in "0123456789abcdefABCDEF" for c in raw):
+        raise MalformedInput(f"the capture seed is 0x and {SEED_BYTES} bytes of hex (what /epcis/capture/prepare gave)")
+    return bytes.fromhex(raw)
+
+
 def prepare(
-    *, session: Session, chain: Chain, signer: Member, slug: str, document: Any, max_events: int
+    *,
+    session: Session,
+    chain: Chain,
+    signer: Member,
+    slug: str,
+    document: Any,
+    max_events: int,
+    seed: bytes | None = None,
 ) -> PreparedCapture:
     """Everything about a capture that can be checked before signing: schema and vocabularies,
-    hashes, the constellation and the signer's roles for every event."""
+    hashes, the constellation and the signer's roles for every event; and what is signed — the
+    record roots (salts from `seed`, a fresh one if none) and their capture root."""
     if not isinstance(document, dict):
         raise MalformedInput("an EPCIS payload is a JSON object (an EPCISDocument, an EPCISQueryDocument or an event)")
     try:
@@ -72,7 +99,8 @@ def prepare(
     document_context = context_list(document.get("@context")) if "epcisBody" in document else []
     try:
         context = HashContext.from_document(document)
-        analysed = analyse_all(events, context, document_context)
+        seed = seed if seed is not None else secrets.token_bytes(SEED_BYTES)
+        analysed = analyse_all(events, context, document_context, seed)
     except ValueError as exc:
         raise MalformedInput(f"cannot compute the event hash: {exc}") from exc
     try:
@@ -87,15 +115,33 @@ def prepare(
         reason = policy.denial(event, held, context.expand_curie)
         if reason is not None:
             raise PolicyDenied(f"event #{index}: {reason}")
-    typed = capture_message(chain=chain, constellation=constellation.id, hashes=[a.hash_hex for a in analysed])
-    return PreparedCapture(constellation, events, analysed, context, document_context, typed)
+    leaves = record_leaves(analysed, signer.address, constellation.id)
+    tree = capture_tree(leaves)
+    typed = capture_message(chain=chain, constellation=constellation.id, root=tree.root, count=len(leaves))
+    return PreparedCapture(constellation, events, analysed, context, document_context, seed, leaves, tree, typed)
 
 
-def capture_message(*, chain: Chain, constellation: str, hashes: list[str]) -> dict[str, Any]:
-    """The EIP-712 `Capture` message a member signs: the constellation and its events' hashes."""
+def record_leaves(analysed: list[AnalysedEvent], signer: str, constellation: str) -> list[bytes]:
+    return [event_leaf(a.record_root, signer, constellation) for a in analysed]
+
+
+def signing_tree(document: dict[str, Any], *, seed: bytes, signer: str, constellation: str) -> MerkleTree:
+    """The capture tree of `document` as a self-custody member computes it before it signs — no
+    service, no chain: the events' hashes, their record roots salted from `seed`, their leaves.
+    Its root and leaf count are what the `Capture` message holds (what prepare answers too)."""
+    events = iter_events(document)
+    context = HashContext.from_document(document)
+    document_context = context_list(document.get("@context")) if "epcisBody" in document else []
+    analysed = analyse_all(events, context, document_context, seed)
+    return capture_tree(record_leaves(analysed, signer, constellation))
+
+
+def capture_message(*, chain: Chain, constellation: str, root: bytes, count: int) -> dict[str, Any]:
+    """The EIP-712 `Capture` message a member signs: the constellation, the capture root (the
+    Merkle root of the capture's record leaves in document order) and how many records it holds."""
     return typed_data.typed_message(
         "Capture",
-        {"constellation": bytes.fromhex(constellation[2:]), "eventHashes": [bytes.fromhex(h) for h in hashes]},
+        {"constellation": bytes.fromhex(constellation[2:]), "captureRoot": root, "recordCount": count},
         chain_id=chain.chain_id,
         contract=chain.address_of("ProvenanceAnchor"),
     )
@@ -154,9 +200,17 @@ def capture(
     document: Any,
     signature: str | None,
     max_events: int,
+    seed: bytes | None = None,
 ) -> CaptureJob:
-    """Stores a whole document's new events, signed by `member`; returns the finished job."""
-    prepared = prepare(session=session, chain=chain, signer=member, slug=slug, document=document, max_events=max_events)
+    """Stores a whole document's new events, signed by `member`; returns the finished job. A
+    self-custody member's `signature` is over the capture root its `seed` gives."""
+    if signature is not None and seed is None:
+        raise MalformedInput(
+            "a signed capture names its seed (Constellate-Capture-Seed): the record roots you signed are salted from it"
+        )
+    prepared = prepare(
+        session=session, chain=chain, signer=member, slug=slug, document=document, max_events=max_events, seed=seed
+    )
     signed = authorise(session=session, vault=vault, member=member, typed=prepared.typed, signature=signature)
     now = datetime.now(UTC)
     job = CaptureJob(
@@ -165,6 +219,9 @@ def capture(
         constellation=prepared.constellation.id,
         signer=member.address,
         signature="0x" + signed.hex(),
+        signed_by="self" if signature is not None else "service",
+        capture_root="0x" + prepared.tree.root.hex(),
+        record_count=len(prepared.leaves),
         event_count=len(prepared.events),
         event_hashes=prepared.hashes,
         hash_context={
@@ -218,7 +275,8 @@ def capture(
                 "payload": stored_payload(event, prepared.document_context, prepared.hash_context),
                 "record_root": "0x" + item.record_root.hex(),
                 "salts": item.salts,
-                "leaf": "0x" + event_leaf(item.record_root, member.address, prepared.constellation.id).hex(),
+                "leaf": "0x" + prepared.leaves[position].hex(),
+                "capture_proof": ["0x" + p.hex() for p in prepared.tree.proof(position)],
             }
         )
         id_rows.extend({"record_id": record, "role": role, "identifier": value} for role, value in item.identifiers)
@@ -230,3 +288,34 @@ def capture(
     job.finished_at = datetime.now(UTC)
     session.flush()
     return job
+
+
+def sign_migrated_captures(*, session: Session, chain: Chain, vault: KeyVault | None) -> int:
+    """Signs, with each managed member's own key, the capture roots migration 0012 computed
+    anew (their signature is ""): the service signs for managed members as it did at capture.
+    A self-custody member's capture waits for its own signature; one whose managed key has
+    changed address since (a rotation) cannot be signed by it and stays unsigned. Returns how
+    many captures it signed."""
+    if vault is None:
+        return 0
+    signed = 0
+    pending = session.execute(
+        select(CaptureJob, Member)
+        .join(Member, Member.id == CaptureJob.member_id)
+        .where(CaptureJob.signature == "", CaptureJob.capture_root.is_not(None), Member.custody == "managed")
+    ).all()
+    for job, member in pending:
+        account = managed_signer(session=session, vault=vault, member=member)
+        if to_checksum_address(account.address) != to_checksum_address(job.signer):
+            continue
+        assert job.capture_root is not None and job.record_count is not None
+        typed = capture_message(
+            chain=chain,
+            constellation=job.constellation,
+            root=bytes.fromhex(job.capture_root[2:]),
+            count=job.record_count,
+        )
+        job.signature = "0x" + typed_data.sign(bytes(account.key), typed).hex()
+        job.signed_by = "service"
+        signed += 1
+    return signed

@@ -16,6 +16,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from service.domain.gs1 import check_digit
+from service.epcis.capture import signing_tree
 from service.epcis.event_hash import hash_ids
 
 from .conftest import Api
@@ -238,7 +239,9 @@ def test_the_signers_roles_must_permit_every_event(coffee: Coffee) -> None:
     assert coffee.events() == []
 
 
-def test_a_self_custody_member_signs_the_event_hashes(coffee: Coffee, api: Api) -> None:
+def test_a_self_custody_member_signs_its_capture_root(coffee: Coffee, api: Api) -> None:
+    """The member signs the root of its records' leaves (docs/proof-format.md §4), which it can
+    compute itself from its seed; a capture signed without the seed, or by another key, is refused."""
     document = json.loads((FIXTURES / "examples" / "Example_9.6.1-ObjectEvent.jsonld").read_bytes())
     unsigned = coffee.capture(document, headers=coffee.coop_h)
     assert unsigned.status_code == 422 and "holds its own key" in unsigned.json()["detail"]
@@ -249,14 +252,37 @@ def test_a_self_custody_member_signs_the_event_hashes(coffee: Coffee, api: Api) 
     ).json()
     assert prepared["event_hashes"] == hash_ids(document)
     typed = prepared["messages"][0]
-    assert typed["message"]["eventHashes"] == ["0x" + h.split(";")[1].split("?")[0] for h in hash_ids(document)]
+    member = Account.from_key(SELF_KEY).address
+    mine = signing_tree(
+        document,
+        seed=bytes.fromhex(prepared["seed"][2:]),
+        signer=member,
+        constellation=typed["message"]["constellation"],
+    )  # what the member computes without the service
+    assert typed["message"]["captureRoot"] == prepared["capture_root"] == "0x" + mine.root.hex()
+    assert typed["message"]["recordCount"] == len(mine) == len(prepared["record_leaves"])
 
     def sign(key: str) -> str:
         return "0x" + bytes(Account.sign_message(encode_typed_data(full_message=typed), key).signature).hex()
 
-    forged = coffee.capture(document, headers=coffee.coop_h, **{"Constellate-Signature": sign("0x" + "33" * 32)})
+    seed = {"Constellate-Capture-Seed": prepared["seed"]}
+    forged = coffee.capture(
+        document, headers=coffee.coop_h, **{"Constellate-Signature": sign("0x" + "33" * 32)}, **seed
+    )
     assert forged.status_code == 422 and "not by Self Custody Coop" in forged.json()["detail"]
-    signed = coffee.capture(document, headers=coffee.coop_h, **{"Constellate-Signature": sign(SELF_KEY)})
+    seedless = coffee.capture(document, headers=coffee.coop_h, **{"Constellate-Signature": sign(SELF_KEY)})
+    assert seedless.status_code == 400 and "Constellate-Capture-Seed" in seedless.json()["detail"]
+    other_seed = coffee.capture(
+        document,
+        headers=coffee.coop_h,
+        **{"Constellate-Signature": sign(SELF_KEY), "Constellate-Capture-Seed": "0x" + "77" * 32},
+    )
+    assert other_seed.status_code == 422  # other salts, other roots: the signature does not cover them
+    bad_seed = coffee.capture(
+        document, headers=coffee.coop_h, **{"Constellate-Signature": sign(SELF_KEY), "Constellate-Capture-Seed": "0x12"}
+    )
+    assert bad_seed.status_code == 400 and "seed" in bad_seed.json()["detail"]
+    signed = coffee.capture(document, headers=coffee.coop_h, **{"Constellate-Signature": sign(SELF_KEY)}, **seed)
     assert signed.status_code == 202, signed.text
     assert signed.json()["signer"] == Account.from_key(SELF_KEY).address
 

@@ -408,7 +408,9 @@ def test_verified_says_whose_key_signed_the_steps(shop: Shop) -> None:
     typed = prepared.json()["messages"][0]
     signature = "0x" + bytes(Account.sign_message(encode_typed_data(full_message=typed), SELF_KEY).signature).hex()
     captured = shop.api.client.post(
-        "/epcis/capture", content=document, headers={**headers, "Constellate-Signature": signature}
+        "/epcis/capture",
+        content=document,
+        headers={**headers, "Constellate-Signature": signature, "Constellate-Capture-Seed": prepared.json()["seed"]},
     )
     assert captured.status_code == 202, captured.text
     mine = shop.page(ROAST_PATH, {**JSON, **coop_h}).json()  # the coop reads its own step
