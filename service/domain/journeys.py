@@ -25,6 +25,7 @@ from service.db.models import EpcisEvent, EventIdentifier, Product
 from service.domain import attestations, disclosure, journey_claims, provenance
 from service.domain.claim_status import DISPUTE_SCHEMA, ClaimStatus, claim_statuses
 from service.domain.company_prefixes import brand_of
+from service.domain.completeness import Completeness, completeness_of
 from service.domain.disclosure import AnchorRef, EventView
 from service.domain.footprints import (
     FOOTPRINT_SCHEMA,
@@ -125,6 +126,8 @@ class Journey:
     """For a product class: the lots and units of it the reader may see."""
     truncated: bool
     built_at: datetime
+    completeness: Completeness
+    """The latest anchored record chains of the journey's items (docs/proof-format.md §7)."""
 
     @property
     def withheld(self) -> dict[str, dict[str, Any]]:
@@ -468,6 +471,13 @@ def build(
         ),
         truncated=truncated,
         built_at=now,
+        completeness=completeness_of(
+            session=session,
+            items=set(lineage) | set(containers),
+            constellations=set(speakers.constellations) | {v.row.constellation for v in steps},
+            shown={v.row.leaf for v in steps},
+            where=where,
+        ),
     )
 
 
