@@ -504,3 +504,18 @@ def test_the_resolver_refuses_the_link_capture_refuses_in_the_same_words(coffee:
         resolved = coffee.api.client.get(path, headers={"Accept": "application/json"})
         assert resolved.status_code == 400 and words in resolved.json()["detail"], resolved.text
     assert coffee.events() == []
+
+
+@pytest.mark.parametrize("size", [1, 600])
+def test_a_number_no_other_language_reads_exactly_is_400_in_any_capture(coffee: Coffee, size: int) -> None:
+    """Values are committed in RFC 8785 canonical JSON, which a JavaScript or Go verifier
+    reproduces only for integers within ±(2^53 - 1): a larger one is refused whole, in the
+    calling process and in the analysis pool alike; 12.0 and 12 commit alike."""
+    document = _large_document(size)
+    event = document["epcisBody"]["eventList"][size - 1]
+    event["quantityList"] = [{"epcClass": "urn:epc:class:lgtin:0614141.107346.LOT", "quantity": 2**53 + 1}]
+    refused = coffee.capture(document)
+    assert refused.status_code == 400 and "2^53" in refused.json()["detail"], refused.text
+    assert coffee.events() == []
+    event["quantityList"][0]["quantity"] = 12.0
+    assert coffee.capture(document).status_code == 202
