@@ -35,7 +35,7 @@ from service.epcis.event_hash import HashContext, hash_id, iter_events
 from service.epcis.identifiers import canonical_id
 from service.epcis.validation import CONTEXT as VALIDATION_CONTEXT
 from service.epcis.validation import validate_document
-from service.errors import InvalidField, MalformedInput, PayloadTooLarge, PolicyDenied, ValidationFailed
+from service.errors import Conflict, InvalidField, MalformedInput, PayloadTooLarge, PolicyDenied, ValidationFailed
 
 
 def record_id(constellation: str, owner_id: str, hex_digest: str) -> str:
@@ -319,3 +319,30 @@ def sign_migrated_captures(*, session: Session, chain: Chain, vault: KeyVault | 
         job.signed_by = "service"
         signed += 1
     return signed
+
+
+def unsigned_capture_message(*, chain: Chain, job: CaptureJob) -> dict[str, Any]:
+    """The `Capture` message of a capture migration 0012 committed anew and nobody signed yet."""
+    if job.signature:
+        raise Conflict(f"capture {job.id} is signed already")
+    if job.capture_root is None or job.record_count is None:
+        raise Conflict(f"capture {job.id} stored no record: there is nothing to sign")
+    return capture_message(
+        chain=chain, constellation=job.constellation, root=bytes.fromhex(job.capture_root[2:]), count=job.record_count
+    )
+
+
+def sign_again(*, session: Session, chain: Chain, job: CaptureJob, member: Member, signature: str) -> CaptureJob:
+    """Stores a self-custody member's signature over its migrated capture's new root, checked
+    to recover the address its records name."""
+    typed = unsigned_capture_message(chain=chain, job=job)
+    if to_checksum_address(member.address) != to_checksum_address(job.signer):
+        raise Conflict(
+            f"capture {job.id} was signed by {job.signer}, which is no longer {member.name}'s address: "
+            "only that key can sign its records"
+        )
+    signed = authorise(session=session, vault=None, member=member, typed=typed, signature=signature)
+    job.signature = "0x" + signed.hex()
+    job.signed_by = "self"
+    session.flush()
+    return job
