@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -280,6 +281,49 @@ def read_capture_job(capture_id: str, session: SessionDep, principal: CurrentPri
     if job is None or (job.member_id != principal.member.id and "admin" not in principal.scopes):
         raise NotFound(f"no capture job {capture_id}")
     return JSONResponse(content=_job_document(job), headers=EPCIS_HEADERS)
+
+
+class CaptureSignature(BaseModel):
+    signature: str
+    """The member's EIP-712 signature (0x and 65 bytes) of the message GET …/signature gave."""
+
+
+def _own_job(session: Session, principal: Principal, capture_id: str) -> CaptureJob:
+    job = session.get(CaptureJob, capture_id)
+    if job is None or job.member_id != principal.member.id:
+        raise NotFound(f"no capture job {capture_id} of yours")
+    return job
+
+
+@router.get(
+    "/capture/{capture_id}/signature",
+    response_model=TypedDataToSign,
+    summary="The capture root to sign again, for a capture committed anew by the v2 proof format",
+    responses=problems(401, 403, 404, 409, 503),
+)
+def capture_to_sign(
+    capture_id: str, session: SessionDep, runtime: RuntimeDep, principal: CurrentPrincipal
+) -> TypedDataToSign:
+    principal.require("events")
+    job = _own_job(session, principal, capture_id)
+    typed = capturing.unsigned_capture_message(chain=runtime.chain, job=job)
+    return TypedDataToSign(deadline=0, messages=[typed_data.to_json(typed)])
+
+
+@router.put(
+    "/capture/{capture_id}/signature",
+    summary="Sign a migrated capture's root again (self-custody): its records' authorship verifies again",
+    responses=problems(400, 401, 403, 404, 409, 422, 503),
+)
+def sign_capture_again(
+    capture_id: str, body: CaptureSignature, runtime: RuntimeDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    principal.require("events")
+    with runtime.sessions() as session, session.begin():
+        job = _own_job(session, principal, capture_id)
+        member = members.get_member(session=session, member_id=principal.member.id)
+        capturing.sign_again(session=session, chain=runtime.chain, job=job, member=member, signature=body.signature)
+        return {**_job_document(job), "signedBy": job.signed_by}
 
 
 def _views(
