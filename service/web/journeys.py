@@ -21,15 +21,25 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.db.models import Member, SharingGrant
-from service.domain import attestations, disclosure, journey_claims, journeys
+from service.db.models import AttestationSchema, Member, SharingGrant
+from service.domain import attestations, credentials, disclosure, journey_claims, journeys
 from service.domain.claim_status import STATES
-from service.domain.gs1 import ItemKey, item_of
-from service.domain.journeys import Journey, named_items
+from service.domain.gs1 import ItemKey, item_of, lot_of
+from service.domain.journey_proofs import journey_problems, step_summary, summary_mismatches
+from service.domain.journeys import Journey
 from service.domain.places import route_of
-from service.epcis import policy as epcis_policy
-from service.epcis.identifiers import canonical_id
 
+TRUST_PINS = (
+    "chainId",
+    "provenanceAnchor",
+    "constellationRegistry",
+    "attestationRegistry",
+    "sharingLedger",
+    "anchorer",
+    "rpcUrl",
+)
+"""What a journey's `verify` block names (docs/proof-format.md §1): a verifier compares them with
+its own pins and fails `pins` when they differ."""
 RECALL_STATUS = "gs1:recallStatus"
 """The GS1 link type of an item's recall status (its resolver URL with ?linkType=gs1:recallStatus)."""
 PUBLIC_LOG_SECONDS = 60.0
@@ -39,10 +49,6 @@ many customers scan is one disclosure to the public, not thousands."""
 
 def _stamp(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
-def _label(term: str | None) -> str | None:
-    return term.replace("_", " ").capitalize() if term else None
 
 
 def _places(session: Session, named: dict[str, set[str]]) -> dict[str, str]:
@@ -69,79 +75,6 @@ def _identifier(identifier: str) -> dict[str, Any]:
     return entry
 
 
-def step_summary(event: dict[str, Any]) -> dict[str, Any]:
-    """What a step says, from its event view alone (so a verifier recomputes it)."""
-    block = event[disclosure.RECORD_KEY]
-    location = (event.get("bizLocation") or {}).get("id") or (event.get("readPoint") or {}).get("id")
-    items = [
-        *(event.get("epcList") or ()),
-        *([event["parentID"]] if event.get("parentID") else []),
-        *(event.get("childEPCs") or ()),
-        *(event.get("inputEPCList") or ()),
-        *(event.get("outputEPCList") or ()),
-    ]
-    quantities = [
-        {"item": q.get("epcClass"), "quantity": q.get("quantity"), "uom": q.get("uom"), "list": name}
-        for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
-        for q in event.get(name) or ()
-    ]
-    anchor = block.get("anchor")
-    biz_step = epcis_policy.biz_step_term(event.get("bizStep"))
-    return {
-        "ref": block["ref"],
-        "eventType": event["type"],
-        "eventTime": event.get("eventTime"),
-        "action": event.get("action"),
-        "bizStep": biz_step,
-        "bizStepLabel": _label(biz_step),
-        "disposition": epcis_policy.disposition_term(event.get("disposition")),
-        "who": {"id": block["owner"]["id"], "name": block["owner"]["name"]},
-        "where": {"id": location},
-        "items": items,
-        "quantities": quantities,
-        "withheld": block["withheld"],
-        "hashID": event.get("eventID") if disclosure.is_hash_id(event.get("eventID")) else None,
-        "anchored": anchor is not None,
-        "anchor": anchor,
-    }
-
-
-def summary_mismatches(step: dict[str, Any]) -> list[str]:
-    """The summary fields of a journey step that do not say what its event view says (a place's
-    display name is the service's label, not a committed field)."""
-    expected = step_summary(step["event"])
-    found = []
-    for name, value in expected.items():
-        actual = step.get(name)
-        if name == "where":
-            actual = {"id": (actual or {}).get("id")}
-        if name == "who":  # the signer's key custody is the service's to say, not the event's
-            actual = {k: (actual or {}).get(k) for k in ("id", "name")}
-        if actual != value:
-            found.append(name)
-    return found
-
-
-def journey_problems(journey: dict[str, Any]) -> list[str]:
-    """What makes a journey document not a journey of its item, whatever its steps prove: no
-    steps, a step twice, a step naming nothing of the item, its lineage or its containers."""
-    steps = journey.get("steps")
-    if not isinstance(steps, list) or not steps:
-        return ["the journey has no steps to verify"]
-    item = canonical_id(str((journey.get("item") or {}).get("digitalLink", "")))
-    related = {item} | {canonical_id(str(n.get("id", ""))) for n in journey.get("lineage") or () if isinstance(n, dict)}
-    related |= {canonical_id(str(c.get("id", ""))) for c in journey.get("containers") or () if isinstance(c, dict)}
-    problems = []
-    refs = [step.get("ref") if isinstance(step, dict) else None for step in steps]
-    if len(set(refs)) != len(refs):
-        problems.append("a step appears twice")
-    for number, step in enumerate(steps, start=1):
-        event = step.get("event") if isinstance(step, dict) else None
-        if not isinstance(event, dict) or not named_items(event) & related:
-            problems.append(f"step {number} names neither the item, its lineage nor a container it travelled in")
-    return problems
-
-
 def _step(view: disclosure.EventView, places: dict[str, str], custody: dict[str, str]) -> dict[str, Any]:
     summary = step_summary(view.document)
     location = summary["where"]["id"]
@@ -166,6 +99,7 @@ def _claim(
     names: dict[str, str],
     tx_url: str | None,
     dispute: attestations.Readable | None,
+    credential: dict[str, Any] | None,
 ) -> dict[str, Any]:
     row = claim.row
     shown = claim.shown
@@ -173,6 +107,7 @@ def _claim(
     return {
         "uid": row.uid,
         "schema": claim.schema_name,
+        "schemaUid": row.schema_uid,
         "kind": facts.kind,
         "title": facts.title,
         "status": status.state,
@@ -191,9 +126,59 @@ def _claim(
         "expiresAt": _stamp(datetime.fromtimestamp(row.expires_at, UTC)) if row.expires_at else None,
         "txHash": row.anchored_tx,
         "revokedTx": row.revoked_tx,
-        "proof": f"/attestations/{row.uid}",
+        "proof": f"/attestations/{row.uid}/credential",
+        "credential": credential,
         "explorer": tx_url.format(tx=row.anchored_tx) if tx_url and row.anchored_tx else None,
     }
+
+
+def _credentials(
+    session: Session,
+    claims: list[attestations.Readable],
+    names: dict[str, str],
+    *,
+    trust: dict[str, Any],
+    base: str,
+) -> dict[str, dict[str, Any]]:
+    """Per claim, the credential GET /attestations/{uid}/credential answers this reader (the same
+    fields shown, evidence included where shown): what a verifier checks the claim by. None
+    while the service names no registry (no deployment)."""
+    chain_id, registry = trust.get("chainId"), trust.get("attestationRegistry")
+    if not claims or not isinstance(chain_id, int) or not isinstance(registry, str):
+        return {}
+    uids = {c.row.schema_uid for c in claims}
+    schemas = {s.uid: s for s in session.scalars(select(AttestationSchema).where(AttestationSchema.uid.in_(uids)))}
+    return {
+        c.row.uid: credentials.credential_of(
+            row=c.row,
+            shown=c.shown,
+            schema=schemas[c.row.schema_uid],
+            issuer_name=names.get(c.row.issuer_id, ""),
+            chain_id=chain_id,
+            registry=registry,
+            base_url=base,
+        )
+        for c in claims
+    }
+
+
+def _footprint_proof(journey: Journey) -> dict[str, Any]:
+    """What a verifier recomputes a rolled-up headline from (docs/proof-format.md §8): the step
+    that made the item (or its lot) and the net contents the amounts use (master data)."""
+    footprint = journey.footprint
+    if footprint.source != "rolled up":
+        return {"madeBy": None, "netContent": {}}
+    steps = {v.document[disclosure.RECORD_KEY]["ref"] for v in journey.steps}
+    made = sorted((e for e in journey.edges if e.relation == "made_from"), key=lambda e: e.ref)
+    made_by = None
+    for item in (journey.identifier, lot_of(journey.identifier)):
+        made_by = made_by or next((e.ref for e in made if e.source == item and e.ref in steps), None)
+    net = {
+        ItemKey(p.gtin).digital_link(): {"value": p.net_content, "unit": p.net_content_unit}
+        for p in journey.products.values()
+        if p.net_content and p.net_content_unit
+    }
+    return {"madeBy": made_by, "netContent": dict(sorted(net.items()))}
 
 
 def _pledge(pledge: journey_claims.Pledge, facts: journey_claims.ClaimFacts, names: dict[str, str]) -> dict[str, Any]:
@@ -279,10 +264,11 @@ def document(
         else {}
     )
     facts = journey.claim_facts
+    shown_claims = [c for c in journey.claims if facts[c.row.uid].kind != "pledge"]
+    proofs = _credentials(session, shown_claims, names, trust=trust, base=base)
     claims = [
-        _claim(c, facts[c.row.uid], names, tx_url, journey.disputes.get(c.row.uid))
-        for c in journey.claims
-        if facts[c.row.uid].kind != "pledge"
+        _claim(c, facts[c.row.uid], names, tx_url, journey.disputes.get(c.row.uid), proofs.get(c.row.uid))
+        for c in shown_claims
     ]
     pledges = [_pledge(p, facts[p.claim.row.uid], names) for p in journey.pledges]
     by_subject: dict[str, list[str]] = {}
@@ -297,6 +283,7 @@ def document(
         journey.footprint, product.net_content if product else None, product.net_content_unit if product else None
     )
     footprint["kgCO2ePerUnit"] = round(unit, 6) if unit is not None else None
+    footprint |= _footprint_proof(journey)
     roots: dict[str, dict[str, Any]] = {}
     for view in journey.steps:
         anchor = view.document[disclosure.RECORD_KEY].get("anchor")
@@ -309,6 +296,7 @@ def document(
     key = journey.key
     path = key.digital_link("")
     statuses = [c["status"] for c in claims]
+    completeness = journey.completeness
     status = journey.status
     return {
         "item": {
@@ -360,6 +348,7 @@ def document(
             ],
             "pledges": len(pledges),
             "withheldFields": sum(e["fields"] for e in withheld.values()),
+            "recordsNotShown": completeness.records_not_shown,
             "anchored": sum(1 for v in journey.steps if v.document[disclosure.RECORD_KEY].get("anchor")),
         },
         "steps": [_step(v, places, custody) for v in journey.steps],
@@ -382,12 +371,13 @@ def document(
         "withheld": [
             {"owner": owner, **entry} for owner, entry in sorted(withheld.items(), key=lambda kv: kv[1]["name"])
         ],
+        "completeness": completeness.entries,
         "verify": {
-            **trust,
+            **{name: trust.get(name) for name in TRUST_PINS},
             "roots": list(roots.values()),
             "command": (
                 f"constellate verify journey {base.rstrip('/')}{path} --rpc-url {trust.get('rpcUrl') or 'RPC_URL'}"
-                f" --contract {trust.get('provenanceAnchor') or 'PROVENANCE_ANCHOR'} --anchorer {trust.get('anchorer') or 'ANCHORER'}"
+                f" --trust {base.rstrip('/')}/verify/trust"
             ),
         },
         "truncated": journey.truncated,
@@ -553,3 +543,17 @@ def next_grant_change(session: Session, now: datetime) -> datetime | None:
         )
     ).one()
     return min((m for m in moments if m is not None), default=None)
+
+
+__all__ = [  # journey_problems and summary_mismatches are the domain's: named here for old callers
+    "RECALL_STATUS",
+    "TRUST_PINS",
+    "Entry",
+    "JourneyCache",
+    "document",
+    "journey_problems",
+    "linkset",
+    "next_grant_change",
+    "step_summary",
+    "summary_mismatches",
+]
