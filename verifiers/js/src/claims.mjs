@@ -169,7 +169,7 @@ export function attestationUid(request, issuer) {
   );
 }
 
-export function checkUid(parsed) {
+export function attestationUidCheck(parsed) {
   const ok = attestationUid(parsed.request, parsed.issuer) === parsed.uid && parsed.id === `urn:constellate:attestation:${parsed.uid}`;
   return ok
     ? [true, "the uid is keccak256(abi.encode(request, issuer)) of the signed request"]

@@ -33,6 +33,11 @@ function hexList(value, size, name) {
   return value.map((entry, i) => hexOf(entry, size, `${name}[${i}]`));
 }
 
+function count(value, name) {
+  if (!Number.isSafeInteger(value) || value < 1 || value > 2 ** 32 - 1) throw new MalformedDocument(`${name} is not an integer from 1 to ${2 ** 32 - 1}`);
+  return value;
+}
+
 function blockNumber(value, name) {
   if (value === null || value === undefined) return null;
   if (!Number.isSafeInteger(value) || value < 0) throw new MalformedDocument(`${name} is not a block number`);
@@ -62,24 +67,30 @@ export function parseRecordView(view) {
   if (!isObject(block.owner) || !isObject(block.constellation)) throw new MalformedDocument("owner or constellation is missing");
   let anchor = null;
   if (block.anchor) {
-    if (!isObject(block.anchor)) throw new MalformedDocument("anchor is not an object");
+    if (!isObject(block.anchor) || !Array.isArray(block.anchor.proof)) throw new MalformedDocument("anchor is not an object with a proof list");
+    const leafCount = block.anchor.leafCount ?? null;
     anchor = {
       root: hexOf(block.anchor.root, 32, "anchor.root"),
       proof: hexList(block.anchor.proof, 32, "anchor.proof"),
       blockNumber: blockNumber(block.anchor.blockNumber, "anchor.blockNumber"),
-      leafCount: block.anchor.leafCount ?? null,
+      leafCount: leafCount === null ? null : count(leafCount, "anchor.leafCount"),
       chainId: block.anchor.chainId ?? null,
+      contract: block.anchor.contract ?? null,
     };
   }
   let capture = null;
-  if (block.capture) {
+  if (block.capture !== undefined && block.capture !== null) {
     if (!isObject(block.capture)) throw new MalformedDocument("capture is not an object");
+    const signature = block.capture.signature ?? null;
+    if (signature !== null && !isHex(signature, 65)) throw new MalformedDocument("capture.signature is not 0x and 65 bytes of hex");
+    const signedBy = own(block.capture, "signedBy") ? block.capture.signedBy : "self";
+    if (signedBy !== "self" && signedBy !== "service") throw new MalformedDocument("capture.signedBy is neither 'self' nor 'service'");
     capture = {
       root: hexOf(block.capture.root, 32, "capture.root"),
-      count: block.capture.count,
+      count: count(block.capture.count, "capture.count"),
       proof: hexList(block.capture.proof, 32, "capture.proof"),
-      signature: block.capture.signature ?? null,
-      signedBy: block.capture.signedBy ?? null,
+      signature,
+      signedBy,
     };
   }
   return {
@@ -147,69 +158,74 @@ export function localChecks(view, parsed, trust) {
 
 function authorship(parsed, leaf, trust) {
   const capture = parsed.capture;
-  if (capture === null || !isHex(capture.signature, 65)) {
-    return [false, "the record carries no signature of its member over a capture root"];
-  }
+  if (capture === null) return [false, "the view has no capture block: nothing shows its signer signed this record"];
   if (!verifyProof(capture.root, leaf, capture.proof)) {
-    return [false, `the record leaf does not prove into the signed capture root ${capture.root}`];
+    return [false, `the record's leaf does not prove into the signed capture root ${capture.root}`];
   }
-  if (!Number.isSafeInteger(capture.count) || capture.count < 1 || capture.count >= 2 ** 32) {
-    return [false, "capture.count is not a record count"];
-  }
+  if (capture.signature === null) return [false, `nobody signed the capture root ${capture.root}: the view carries no signature`];
   const domain = { name: "ProvenanceAnchor", version: "1", chainId: Number(trust.chainId), verifyingContract: trust.provenanceAnchor };
   const message = { constellation: parsed.constellation, captureRoot: capture.root, recordCount: capture.count };
   let signer;
   try {
     signer = getAddress(verifyTypedData(domain, CAPTURE_TYPES, message, capture.signature));
   } catch (error) {
-    return [false, `the capture signature does not recover: ${error.shortMessage || error.message}`];
+    return [false, `the capture signature is not valid: ${error.shortMessage || error.message}`];
   }
   if (signer !== parsed.signer) {
-    return [false, `the capture root is signed by ${signer}, not by the record's signer ${parsed.signer}`];
+    return [false, `the Capture signature over root ${capture.root} (${capture.count} records) recovers ${signer}, not the record's signer ${parsed.signer}`];
   }
   const by = capture.signedBy === "service" ? " (signed for the member by the service, with the member's own key)" : "";
-  return [true, `${capture.count} records signed as one capture by ${signer}${by}`];
+  return [true, `${signer} signed Capture(constellation, root ${capture.root}, ${capture.count} records) under ProvenanceAnchor ${trust.provenanceAnchor} on chain ${trust.chainId}${by}; the record's leaf proves into that root`];
 }
 
 /** The checks that read the chain: anchored and signer_role (null: not anchored yet or unreadable). */
 export async function chainChecks(parsed, local, reader) {
   const anchor = parsed.anchor;
   if (anchor === null) {
-    return { anchored: [null, "not anchored yet"], signer_role: [null, "not anchored yet"], block: null };
+    return { anchored: [null, "not anchored yet"], signer_role: [null, "not anchored yet: the role is read at the anchoring block"], block: null };
   }
+  const notRead = (why) => [null, `not read: ${why}`];
   try {
-    const [chainId, onChain, log] = await Promise.all([
-      reader.chainId(),
-      reader.anchor(anchor.root),
-      reader.anchoredLog(anchor.root, anchor.blockNumber),
-    ]);
-    const pinned = Number(reader.trust.chainId);
+    const trust = reader.trust;
+    const [chainId, onChain, log] = await Promise.all([reader.chainId(), reader.anchor(anchor.root), reader.anchoredLog(anchor.root, anchor.blockNumber)]);
+    const pinned = Number(trust.chainId);
     if (chainId !== pinned) {
       throw new ChainUnavailable(`the endpoint answers chain ${chainId}, not the pinned chain ${pinned}`);
     }
     if (anchor.chainId !== null && anchor.chainId !== pinned) {
-      const no = [false, `the view names chain ${anchor.chainId}; the pinned chain is ${pinned}`];
-      return { anchored: no, signer_role: [null, "the root is not on the pinned chain"], block: null };
+      const why = `the view names chain ${anchor.chainId}; you pin chain ${pinned}`;
+      return { anchored: [false, why], signer_role: notRead(why), block: null };
+    }
+    if (typeof anchor.contract === "string" && anchor.contract.toLowerCase() !== trust.provenanceAnchor.toLowerCase()) {
+      const why = `the view names ProvenanceAnchor ${anchor.contract}; you pin ${trust.provenanceAnchor}`;
+      return { anchored: [false, why], signer_role: notRead(why), block: null };
     }
     if (!onChain.anchoredAt) {
-      return { anchored: [null, `root ${anchor.root} is not on chain ${chainId} yet`], signer_role: [null, "not anchored yet"], block: null };
+      return { anchored: [null, `root ${anchor.root} is not on the pinned ProvenanceAnchor on chain ${chainId} (yet)`], signer_role: [null, "not anchored yet: the role is read at the anchoring block"], block: null };
+    }
+    if (log === null) {
+      const why = `root ${anchor.root} is on chain but the endpoint returns no RootAnchored log of it`;
+      return { anchored: [null, why], signer_role: notRead(why), block: null, unavailable: true };
     }
     const problems = [];
-    const trusted = [getAddress(reader.trust.anchorer), parsed.signer];
-    if (!local.leafOk || !trusted.includes(onChain.by)) problems.push(`anchored by ${onChain.by}, neither the pinned anchorer nor the signer`);
-    if (anchor.leafCount !== null && anchor.leafCount !== onChain.leafCount) problems.push(`the chain says ${onChain.leafCount} leaves, the view ${anchor.leafCount}`);
-    if (log === null) problems.push("no RootAnchored log of the root");
-    else if (log.constellation !== parsed.constellation) problems.push(`anchored for constellation ${log.constellation}, not the record's`);
-    if (!verifyProof(anchor.root, local.leaf, anchor.proof)) problems.push("the leaf does not prove into the root");
-    const when = new Date(onChain.anchoredAt * 1000).toISOString();
-    const anchored = problems.length
-      ? [false, `root ${short(anchor.root)}: ${problems.join("; ")}`]
-      : [true, `root ${anchor.root} of ${onChain.leafCount} leaves anchored at ${when} by ${onChain.by} in block ${log.blockNumber} for the record's constellation`];
-    if (log === null) return { anchored, signer_role: [null, "no anchoring block to read the role at"], block: null };
-    const role = await reader.hasWritingRole(parsed.constellation, parsed.signer, log.blockNumber);
-    const signerRole = role
-      ? [true, `${parsed.signer} held a writing role in the constellation at block ${log.blockNumber}`]
-      : [false, `${parsed.signer} held no writing role in the constellation at block ${log.blockNumber}, where the root was anchored`];
+    if (!verifyProof(anchor.root, local.leaf, anchor.proof)) problems.push("the leaf's proof does not prove it into the root");
+    if (!local.leafOk || ![getAddress(trust.anchorer), parsed.signer].includes(onChain.by)) {
+      problems.push(`the anchoring account ${onChain.by} is neither the pinned anchorer nor the signer`);
+    }
+    if (log.constellation !== parsed.constellation) problems.push(`anchored for constellation ${log.constellation}, not the record's`);
+    if (anchor.leafCount !== onChain.leafCount) problems.push(`the view says ${anchor.leafCount} leaves, the chain ${onChain.leafCount}`);
+    const moved = anchor.blockNumber !== null && anchor.blockNumber !== log.blockNumber ? ` (the view names block ${anchor.blockNumber})` : "";
+    const when = new Date(onChain.anchoredAt * 1000).toISOString().replace(".000Z", "Z");
+    const anchored = [
+      problems.length === 0,
+      `root ${anchor.root} of ${onChain.leafCount} leaves anchored at ${when} by ${onChain.by} for constellation ${log.constellation} in block ${log.blockNumber}${moved}` +
+        problems.map((p) => `; ${p}`).join(""),
+    ];
+    const held = await reader.hasWritingRole(parsed.constellation, parsed.signer, log.blockNumber);
+    const signerRole = [
+      held,
+      `${parsed.signer} ${held ? "held" : "held no"} writing role (any of 0xbf) in the record's constellation at block ${log.blockNumber}, which anchored the root`,
+    ];
     return { anchored, signer_role: signerRole, block: log.blockNumber };
   } catch (error) {
     if (!(error instanceof ChainUnavailable)) throw error;
