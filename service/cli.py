@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -18,6 +19,7 @@ from service.errors import ConstellateError
 from service.settings import PROJECT_ROOT, Settings
 
 if TYPE_CHECKING:
+    from service.chain.proof_reader import TrustPins
     from service.demo import Demo
 
 app = typer.Typer(help="Constellate: blockchain-backed data sharing and traceability.", no_args_is_help=True)
@@ -168,38 +170,148 @@ def relay(
         runtime.close()
 
 
+TrustSource = Annotated[
+    str | None,
+    typer.Option(
+        "--trust",
+        help="Your pins as GET /verify/trust writes them: a JSON file or URL, taken from a source you trust "
+        "(the options below override it).",
+    ),
+]
+ContractPin = Annotated[
+    str | None,
+    typer.Option("--contract", "--provenance-anchor", help="The ProvenanceAnchor address you trust."),
+]
+AnchorerPin = Annotated[
+    str | None,
+    typer.Option("--anchorer", help="The account you trust to anchor (the service's; a signer may anchor its own)."),
+]
+RegistryPin = Annotated[
+    str | None,
+    typer.Option(
+        "--registry", "--constellation-registry", help="The ConstellationRegistry address you trust (members' roles)."
+    ),
+]
+AttestationRegistryPin = Annotated[
+    str | None, typer.Option("--attestation-registry", help="The AttestationRegistry address you trust (claims).")
+]
+ChainIdPin = Annotated[
+    int | None, typer.Option("--chain-id", min=1, help="The chain id you trust (default: the endpoint's).")
+]
+VerdictJson = Annotated[bool, typer.Option("--json", help="Print the verdict JSON (docs/proof-format.md §9a).")]
+
+
+def _bad_pins(message: str) -> NoReturn:
+    """Pins the command cannot use: exit 2, nothing checked."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+def _trust_pins(
+    trust: str | None,
+    *,
+    contract: str | None,
+    anchorer: str | None,
+    registry: str | None,
+    attestation_registry: str | None,
+    chain_id: int | None,
+    required: tuple[tuple[str, str], ...] = (),
+) -> TrustPins:
+    """The pins of --trust, each option given overriding its value; exit 2 naming a missing or
+    malformed one (the ProvenanceAnchor, the anchorer and the `required` (pin, option) pairs
+    must be there)."""
+    from service.chain.proof_reader import TrustPins
+
+    named: dict[str, Any] = {}
+    if trust is not None:
+        try:
+            loaded = _load_json(trust)
+        except (OSError, ValueError) as exc:
+            _bad_pins(f"--trust {trust}: {exc}")
+        if not isinstance(loaded, dict):
+            _bad_pins(f"--trust {trust} is not a JSON object of pins (as GET /verify/trust answers)")
+        named.update(loaded)
+    given = {
+        "provenanceAnchor": contract,
+        "anchorer": anchorer,
+        "constellationRegistry": registry,
+        "attestationRegistry": attestation_registry,
+        "chainId": chain_id,
+    }
+    named.update({name: value for name, value in given.items() if value is not None})
+    for name, option in (("provenanceAnchor", "--contract"), ("anchorer", "--anchorer"), *required):
+        if named.get(name) is None:
+            _bad_pins(f"no {name} to trust: give {option} or --trust")
+    try:
+        return TrustPins.from_json(named)
+    except ValueError as exc:
+        _bad_pins(f"the pins cannot be used: {exc}")
+
+
+def _echo_verdict_json(verdicts: list[tuple[str, dict[str, Any]]]) -> None:
+    """One verdict as itself; several as a list, each with the source it checked."""
+    if len(verdicts) == 1:
+        typer.echo(json.dumps(verdicts[0][1], indent=2, ensure_ascii=False))
+    else:
+        typer.echo(json.dumps([{"source": s, **v} for s, v in verdicts], indent=2, ensure_ascii=False))
+
+
 @verify_app.command("record")
 def verify_record(
     files: Annotated[
         list[Path], typer.Argument(help="Event views as the API returns them (or '-' for standard input).")
     ],
-    rpc_url: Annotated[str, typer.Option("--rpc-url", help="A JSON-RPC endpoint of the chain the view names.")],
-    contract: Annotated[str, typer.Option(help="The ProvenanceAnchor address you trust (the service publishes it).")],
-    anchorer: Annotated[
-        str, typer.Option(help="The account you trust to anchor (the service's; a signer may anchor its own).")
-    ],
+    rpc_url: Annotated[str, typer.Option("--rpc-url", help="A JSON-RPC endpoint of the chain you pin.")],
+    contract: ContractPin = None,
+    anchorer: AnchorerPin = None,
+    registry: RegistryPin = None,
+    attestation_registry: AttestationRegistryPin = None,
+    chain_id: ChainIdPin = None,
+    trust: TrustSource = None,
+    as_json: VerdictJson = False,
 ) -> None:
-    """Checks each view — full or redacted — field by field against its record root, its
-    withheld list against the committed field list, its leaf and Merkle proof, and the root on
-    chain, anchored by the trusted account for the record's constellation. Prints every
-    check; exit 1 unless every view verifies. A view cannot vouch for itself: the contract and
-    the anchoring account are yours to pin."""
-    from service.chain.rpc import connect
-    from service.domain.proofs import AnchorReader, MalformedView, verify_event_view
+    """Checks each view — full or redacted — with only the chain (docs/proof-format.md):
+    each shown field against its record root, its withheld list against the committed field
+    list, its leaf, its authorship (the capture root its signer signed), the signer's writing
+    role when the root was anchored, its Merkle proof, and the root on the pinned
+    ProvenanceAnchor, anchored by the trusted account for the record's constellation. Prints
+    every check; exit 1 unless every view verifies. A view cannot vouch for itself: the pins are
+    yours (--trust or the options)."""
+    from service.chain.proof_reader import ChainProofReader
+    from service.domain.proofs import MalformedView, prefetch_views, verify_event_view
+    from service.errors import ChainUnavailable
 
-    try:
-        reader = AnchorReader(connect(rpc_url), contract, anchorer)
-    except ValueError as exc:
-        _fail(exc)
-    failed = False
+    pins = _trust_pins(
+        trust,
+        contract=contract,
+        anchorer=anchorer,
+        registry=registry,
+        attestation_registry=attestation_registry,
+        chain_id=chain_id,
+        required=(("constellationRegistry", "--registry"),),
+    )
+    reader = ChainProofReader.connect(rpc_url, pins)
+    views = []
     for path in files:
         try:
-            view = json.loads(sys.stdin.read() if str(path) == "-" else path.read_text())
-            verdict = verify_event_view(view, reader)
-        except (OSError, ValueError, MalformedView) as exc:
+            views.append(json.loads(sys.stdin.read() if str(path) == "-" else path.read_text()))
+        except (OSError, ValueError) as exc:
             _fail(exc)
-        _print_verdict(str(path), verdict)
+    with contextlib.suppress(ChainUnavailable):  # each verdict says what it could not read
+        prefetch_views(reader, views)
+    failed = False
+    verdicts = []
+    for path, view in zip(files, views, strict=True):
+        try:
+            verdict = verify_event_view(view, reader)
+        except MalformedView as exc:
+            _fail(exc)
+        verdicts.append((str(path), verdict.as_json()))
+        if not as_json:
+            _print_verdict(str(path), verdict)
         failed = failed or verdict.status != "verified"
+    if as_json:
+        _echo_verdict_json(verdicts)
     if failed:
         raise typer.Exit(code=1)
 
@@ -231,48 +343,76 @@ def _load_json(source: str) -> Any:
 @verify_app.command("journey")
 def verify_journey(
     source: Annotated[str, typer.Argument(help="A journey: its URL (JSON is asked for), a JSON file, or '-'.")],
-    rpc_url: Annotated[str, typer.Option("--rpc-url", help="A JSON-RPC endpoint of the chain the journey names.")],
-    contract: Annotated[str, typer.Option(help="The ProvenanceAnchor address you trust (the service publishes it).")],
-    anchorer: Annotated[
-        str, typer.Option(help="The account you trust to anchor (the service's; a signer may anchor its own).")
-    ],
+    rpc_url: Annotated[str, typer.Option("--rpc-url", help="A JSON-RPC endpoint of the chain you pin.")],
+    contract: ContractPin = None,
+    anchorer: AnchorerPin = None,
+    registry: RegistryPin = None,
+    attestation_registry: AttestationRegistryPin = None,
+    chain_id: ChainIdPin = None,
+    trust: TrustSource = None,
+    as_json: VerdictJson = False,
 ) -> None:
     """Checks every step of a journey with only the chain: each step's event view as
     `verify record` does, and that the step's summary (who, when, what, where, withheld) says
-    exactly what its proven view says. Prints every check; exit 1 unless every step verifies."""
-    from service.chain.rpc import connect
-    from service.domain.proofs import AnchorReader, MalformedView, verify_event_view
+    exactly what its proven view says. Every root is read once, in batched requests. Prints
+    every check; exit 1 unless every step verifies."""
+    from service.chain.proof_reader import ChainProofReader
+    from service.domain.proofs import MalformedView, prefetch_views, verify_event_view
+    from service.errors import ChainUnavailable
     from service.web.journeys import journey_problems, summary_mismatches
 
+    pins = _trust_pins(
+        trust,
+        contract=contract,
+        anchorer=anchorer,
+        registry=registry,
+        attestation_registry=attestation_registry,
+        chain_id=chain_id,
+        required=(("constellationRegistry", "--registry"),),
+    )
+    reader = ChainProofReader.connect(rpc_url, pins)
     try:
-        reader = AnchorReader(connect(rpc_url), contract, anchorer)
         journey = _load_json(source)
         steps = journey["steps"]
         if not isinstance(steps, list):
             raise ValueError("steps is not a list")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         _fail(exc)
+    with contextlib.suppress(ChainUnavailable):  # each step's verdict says what it could not read
+        prefetch_views(reader, [step.get("event") if isinstance(step, dict) else None for step in steps])
     problems = journey_problems(journey)
+    checks: list[dict[str, Any]] = [{"name": "structure", "ok": False, "detail": problem} for problem in problems]
     for problem in problems:
-        typer.echo(f"FAIL journey: {problem}")
+        if not as_json:
+            typer.echo(f"FAIL journey: {problem}")
     failed = bool(problems)
+    statuses = []
     for number, step in enumerate(steps, start=1):
         try:
             verdict = verify_event_view(step["event"], reader)
         except (ValueError, KeyError, TypeError, MalformedView) as exc:
-            typer.echo(f"step {number}: failed (the view cannot be read: {exc})")
+            if not as_json:
+                typer.echo(f"step {number}: failed (the view cannot be read: {exc})")
+            checks.append({"name": "disclosed_fields", "ok": False, "detail": f"the view cannot be read: {exc}"})
             failed = True
             continue
-        _print_verdict(f"step {number} ({step.get('bizStep') or step.get('eventType')})", verdict)
         mismatches = summary_mismatches(step)
-        mark = "FAIL" if mismatches else "ok  "
         detail = "differs from the proven view in " + ", ".join(mismatches) if mismatches else "matches the proven view"
-        typer.echo(f"  {mark} summary: {detail}")
+        checks += [{**c.as_json(), "step": number} for c in verdict.checks]
+        checks.append({"name": "summary", "ok": not mismatches, "detail": detail, "step": number})
+        statuses.append(verdict.status)
+        if not as_json:
+            _print_verdict(f"step {number} ({step.get('bizStep') or step.get('eventType')})", verdict)
+            typer.echo(f"  {'FAIL' if mismatches else 'ok  '} summary: {detail}")
         failed = failed or verdict.status != "verified" or bool(mismatches)
-    typer.echo(f"{len(steps)} steps: {'FAILED' if failed else 'all verified'}")
-    typer.echo(
-        "note: claims, the footprint and place names are not checked here (GET /attestations/{uid} proves a claim)"
-    )
+    if as_json:
+        worst = next((s for s in ("unavailable", "pending") if s in statuses), "verified")
+        typer.echo(json.dumps({"status": "failed" if failed else worst, "checks": checks}, indent=2))
+    else:
+        typer.echo(f"{len(steps)} steps: {'FAILED' if failed else 'all verified'}")
+        typer.echo(
+            "note: claims, the footprint and place names are not checked here (GET /attestations/{uid} proves a claim)"
+        )
     if failed:
         raise typer.Exit(code=1)
 
@@ -284,8 +424,15 @@ def verify_credential(
     ],
     rpc_url: Annotated[str, typer.Option("--rpc-url", help="A JSON-RPC endpoint of the chain the credential names.")],
     registry: Annotated[
-        str, typer.Option(help="The AttestationRegistry address you trust (the service publishes it).")
-    ],
+        str | None,
+        typer.Option(
+            "--registry",
+            "--attestation-registry",
+            help="The AttestationRegistry address you trust (the service publishes it).",
+        ),
+    ] = None,
+    trust: TrustSource = None,
+    as_json: VerdictJson = False,
 ) -> None:
     """Checks each credential (GET /attestations/{uid}/credential) with only the chain: the
     issuer's EIP-712 signature over the Attest message rebuilt from the credential, its uid,
@@ -295,18 +442,31 @@ def verify_credential(
     from service.domain.credentials import MalformedCredential, RegistryReader
     from service.domain.credentials import verify_credential as check
 
+    if registry is None and trust is not None:
+        try:
+            loaded = _load_json(trust)
+        except (OSError, ValueError) as exc:
+            _bad_pins(f"--trust {trust}: {exc}")
+        registry = loaded.get("attestationRegistry") if isinstance(loaded, dict) else None
+    if registry is None:
+        _bad_pins("no AttestationRegistry to trust: give --attestation-registry or --trust")
     try:
         reader = RegistryReader(connect(rpc_url), registry)
     except ValueError as exc:
-        _fail(exc)
+        _bad_pins(f"the AttestationRegistry pin cannot be used: {exc}")
     failed = False
+    verdicts = []
     for source in sources:
         try:
             verdict = check(_load_json(source), reader)
         except (OSError, ValueError, MalformedCredential) as exc:
             _fail(exc)
-        _print_verdict(source, verdict)
+        verdicts.append((source, verdict.as_json()))
+        if not as_json:
+            _print_verdict(source, verdict)
         failed = failed or verdict.status != "verified"
+    if as_json:
+        _echo_verdict_json(verdicts)
     if failed:
         raise typer.Exit(code=1)
 

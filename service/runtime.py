@@ -103,14 +103,22 @@ class Runtime:
         return Account.from_key(key.get_secret_value()).address if key is not None else None
 
     def trust(self) -> dict[str, Any]:
-        """What an outside verifier pins — the chain, the ProvenanceAnchor, the anchoring
-        account, the AttestationRegistry — from the manifest and the relayer key, with no chain call."""
+        """What an outside verifier pins (docs/proof-format.md §1) — the chain, the four
+        contracts, the anchoring account — from the manifest and the relayer key, with no chain
+        call. All None without a deployment manifest."""
         where = self.anchor_ref()
+        contracts = DeploymentManifest.load(self.settings.manifest_path).contracts if where else {}
+
+        def address(name: str) -> str | None:
+            return contracts[name].address if name in contracts else None
+
         return {
             "chainId": where.chain_id if where else None,
             "provenanceAnchor": where.contract if where else None,
+            "constellationRegistry": address("ConstellationRegistry"),
+            "attestationRegistry": address("AttestationRegistry"),
+            "sharingLedger": address("SharingLedger"),
             "anchorer": self.anchorer_address() if where else None,
-            "attestationRegistry": self._attestation_registry if where else None,
         }
 
     def reachable_chain(self) -> Chain | None:

@@ -22,6 +22,7 @@ from service.api.deps import CurrentPrincipal, ReaderAccess, RuntimeDep, Session
 from service.api.schemas import OPTIONAL_KEY, TypedDataToSign, problems
 from service.chain import typed_data
 from service.chain.deployment import Chain
+from service.chain.proof_reader import ChainProofReader, TrustPins
 from service.db.models import CaptureJob, EpcisEvent
 from service.domain import disclosure, members, proofs, provenance, verification
 from service.domain.disclosure import EventView
@@ -391,10 +392,18 @@ def _verdict(session: Session, runtime: Runtime, view: EventView, chain: Chain |
             "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in verdict.checks],
             "anchor": verdict.anchor,
         }
-    reader = (
-        proofs.AnchorReader(chain.w3, chain.address_of("ProvenanceAnchor"), chain.sender.address) if chain else None
-    )
-    return proofs.verify_event_view(view.document, reader).as_json()
+    pins, reader = _pinned_reader(runtime, chain)
+    return proofs.verify_event_view(view.document, reader, pins=pins).as_json()
+
+
+def _pinned_reader(runtime: Runtime, chain: Chain | None) -> tuple[TrustPins | None, ChainProofReader | None]:
+    """This service's own pins (its deployment manifest and anchoring account) and a reader of
+    its chain pinned to them (None while the chain is unreachable)."""
+    try:
+        pins = TrustPins.from_json(runtime.trust())
+    except ValueError:  # no deployment manifest, or no anchoring account: nothing to pin
+        return None, None
+    return pins, ChainProofReader(chain.w3, pins) if chain is not None else None
 
 
 @verify_router.get(
@@ -408,11 +417,28 @@ def verify_event(event_id: str, session: SessionDep, runtime: RuntimeDep, access
     return _verdict(session, runtime, view, runtime.reachable_chain())
 
 
-@verify_router.get("/trust", summary="What a verifier pins: the chain, the ProvenanceAnchor and the anchoring account")
+@verify_router.get("/trust", summary="What a verifier pins: the chain, the four contracts and the anchoring account")
 def verify_trust(runtime: RuntimeDep) -> dict[str, Any]:
+    pins = runtime.trust()
+    options = " ".join(
+        f"{option} {pins[name] if pins[name] is not None else name.upper()}"
+        for option, name in (
+            ("--chain-id", "chainId"),
+            ("--contract", "provenanceAnchor"),
+            ("--registry", "constellationRegistry"),
+            ("--attestation-registry", "attestationRegistry"),
+            ("--anchorer", "anchorer"),
+        )
+    )
     return {
-        **runtime.trust(),
-        "command": "constellate verify record VIEW.json --rpc-url URL --contract <provenanceAnchor> --anchorer <anchorer>",
+        **pins,
+        "command": f"constellate verify record VIEW.json --rpc-url RPC_URL {options}",
+        "commands": {
+            "record": f"constellate verify record VIEW.json --rpc-url RPC_URL {options}",
+            "journey": f"constellate verify journey JOURNEY_URL --rpc-url RPC_URL {options}",
+            "credential": "constellate verify credential CREDENTIAL.json --rpc-url RPC_URL "
+            f"--attestation-registry {pins['attestationRegistry'] or 'ATTESTATIONREGISTRY'}",
+        },
     }
 
 
@@ -429,14 +455,15 @@ def verify_trust(runtime: RuntimeDep) -> dict[str, Any]:
 )
 async def verify_record(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     view = await _document(request, runtime)
-    chain = runtime.reachable_chain()
-    ref = runtime.anchor_ref()
-    reader = proofs.AnchorReader(chain.w3, ref.contract, chain.sender.address) if chain and ref else None
-    try:
-        verdict = await run_in_threadpool(proofs.verify_event_view, view, reader)
-    except proofs.MalformedView as exc:
-        raise MalformedInput(str(exc)) from None
-    return verdict.as_json()
+
+    def run() -> dict[str, Any]:
+        pins, reader = _pinned_reader(runtime, runtime.reachable_chain())
+        try:
+            return proofs.verify_event_view(view, reader, pins=pins).as_json()
+        except proofs.MalformedView as exc:
+            raise MalformedInput(str(exc)) from None
+
+    return await run_in_threadpool(run)
 
 
 trace_router = APIRouter(prefix="/trace", tags=["provenance"])

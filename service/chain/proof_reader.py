@@ -1,0 +1,458 @@
+"""What a proof verifier reads from the chain, with nothing but a JSON-RPC endpoint and the
+addresses it pins: the chain id, anchored roots (state and `RootAnchored` log), members' roles
+at a block, attestations. Reads go out as JSON-RPC batches (one HTTP round trip for many
+reads) and each value is read once per reader, so a journey of hundreds of steps costs two or
+three round trips. `service.domain.proofs.ProofReader` is the interface the domain sees.
+
+Any failed read — unreachable endpoint, an error answer, bytes no pinned contract returns —
+raises ChainUnavailable: a verifier then says what it could not check, never that it passed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import decode, encode
+from eth_abi.exceptions import DecodingError
+from eth_utils import is_address, to_checksum_address
+from web3 import Web3
+from web3.exceptions import Web3Exception
+from web3.providers.base import JSONBaseProvider
+from web3.types import RPCEndpoint
+
+from service.chain.contracts import AttestationRecord, Role
+from service.chain.rpc import TRANSIENT_ERRORS, connect, endpoint
+from service.errors import ChainUnavailable
+from service.hashing import keccak256_text
+
+WRITERS = Role.ALL & ~Role.COORDINATOR
+"""0xbf: every role that writes records (a coordinator alone does not)."""
+
+ROOT_ANCHORED = "0x" + keccak256_text("RootAnchored(bytes32,bytes32,address,uint32,bytes32)").hex()
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def _selector(signature: str) -> bytes:
+    return keccak256_text(signature)[:4]
+
+
+GET_ANCHOR = _selector("getAnchor(bytes32)")
+HAS_ANY_ROLE = _selector("hasAnyRole(bytes32,address,uint256)")
+GET_ATTESTATION = _selector("getAttestation(bytes32)")
+ANCHOR_TYPE = "(address,uint64,uint32)"
+ATTESTATION_TYPE = "(bytes32,bytes32,bytes32,bytes32,bytes32,bytes32,address,uint64,uint64,uint64,bool)"
+
+READ_ERRORS: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, Web3Exception, OSError, ValueError)
+
+
+def _address(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not is_address(value) or len(value) != 42:
+        raise ValueError(f"{name} is not an address (0x and 20 bytes of hex): {value!r}")
+    return to_checksum_address(value)
+
+
+@dataclass(frozen=True)
+class TrustPins:
+    """What a verifier trusts, from its own configuration (docs/proof-format.md §1); never
+    from the document under check. `chain_id` None: whatever chain the endpoint is."""
+
+    provenance_anchor: str
+    anchorer: str
+    chain_id: int | None = None
+    constellation_registry: str | None = None
+    attestation_registry: str | None = None
+    sharing_ledger: str | None = None
+
+    NAMES = (
+        ("chainId", "chain_id"),
+        ("provenanceAnchor", "provenance_anchor"),
+        ("constellationRegistry", "constellation_registry"),
+        ("attestationRegistry", "attestation_registry"),
+        ("sharingLedger", "sharing_ledger"),
+        ("anchorer", "anchorer"),
+    )
+    """The pins' JSON names (as /verify/trust and a journey's `verify` block write them)."""
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        provenance_anchor: str,
+        anchorer: str,
+        chain_id: int | None = None,
+        constellation_registry: str | None = None,
+        attestation_registry: str | None = None,
+        sharing_ledger: str | None = None,
+    ) -> TrustPins:
+        """Pins from addresses as typed: each checked (ValueError naming the pin), checksummed."""
+        if chain_id is not None and (isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id <= 0):
+            raise ValueError(f"chainId is not a positive integer: {chain_id!r}")
+
+        def optional(value: str | None, name: str) -> str | None:
+            return None if value is None else _address(value, name)
+
+        return cls(
+            provenance_anchor=_address(provenance_anchor, "provenanceAnchor"),
+            anchorer=_address(anchorer, "anchorer"),
+            chain_id=chain_id,
+            constellation_registry=optional(constellation_registry, "constellationRegistry"),
+            attestation_registry=optional(attestation_registry, "attestationRegistry"),
+            sharing_ledger=optional(sharing_ledger, "sharingLedger"),
+        )
+
+    @classmethod
+    def from_json(cls, data: Any) -> TrustPins:
+        """Pins from the JSON `/verify/trust` answers (other members are ignored); ValueError
+        naming the pin that is missing or not what it must be."""
+        if not isinstance(data, Mapping):
+            raise ValueError("the pins are a JSON object (as GET /verify/trust answers)")
+        for required in ("provenanceAnchor", "anchorer"):
+            if data.get(required) is None:
+                raise ValueError(f"the pins name no {required}")
+        return cls.of(
+            provenance_anchor=data["provenanceAnchor"],
+            anchorer=data["anchorer"],
+            chain_id=data.get("chainId"),
+            constellation_registry=data.get("constellationRegistry"),
+            attestation_registry=data.get("attestationRegistry"),
+            sharing_ledger=data.get("sharingLedger"),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {name: getattr(self, attribute) for name, attribute in self.NAMES}
+
+    def differences(self, named: Mapping[str, Any]) -> list[str]:
+        """The pins `named` (a journey's `verify` block) states otherwise than these: each as
+        `name` (addresses compared case-insensitively; a pin not stated is not a difference,
+        one of these that is None is not compared)."""
+
+        def same(mine: Any, theirs: Any) -> bool:
+            if isinstance(mine, str) and isinstance(theirs, str):
+                return mine.lower() == theirs.lower()
+            return bool(mine == theirs)
+
+        return [
+            name
+            for name, attribute in self.NAMES
+            if name in named
+            and getattr(self, attribute) is not None
+            and not same(getattr(self, attribute), named[name])
+        ]
+
+
+@dataclass(frozen=True)
+class AnchorState:
+    """`ProvenanceAnchor.getAnchor(root)` at the latest block: `by` is the zero address for a
+    root that is not on chain."""
+
+    by: str
+    anchored_at: int
+    leaf_count: int
+
+    @property
+    def on_chain(self) -> bool:
+        return self.by != ZERO_ADDRESS and self.anchored_at > 0
+
+
+@dataclass(frozen=True)
+class AnchorLog:
+    """The `RootAnchored` log of a root: the constellation it names (0x-hex, lower case), the
+    block it is in now (after a reorg, perhaps not the block a view names), who anchored it."""
+
+    constellation: str
+    block_number: int
+    by: str
+    leaf_count: int
+
+
+@dataclass
+class _Call:
+    method: str
+    params: list[Any]
+    what: str
+    take: Callable[[Any], None]
+    tolerate: Callable[[], None] | None = None
+    """What an error answer means instead of a failed read, if it may happen (a block past the
+    head after a reorg: the log is then looked for anywhere)."""
+
+
+class ChainProofReader:
+    """Reads for verifiers over one JSON-RPC endpoint, pinned to `pins`, caching every answer.
+
+    Satisfies `service.domain.proofs.ProofReader` and, for claims,
+    `service.domain.credentials.AttestationReader` (`address` is the pinned AttestationRegistry)."""
+
+    def __init__(self, w3: Web3, pins: TrustPins, *, max_batch: int = 200) -> None:
+        self.w3 = w3
+        self.pins = pins
+        self.max_batch = max_batch
+        self.round_trips = 0
+        """HTTP requests made (each a JSON-RPC batch): what prefetching saves."""
+        self._chain_id: int | None = None
+        self._anchors: dict[bytes, AnchorState] = {}
+        self._logs: dict[bytes, AnchorLog] = {}
+        self._searched_at: set[tuple[bytes, int]] = set()
+        self._searched_anywhere: set[bytes] = set()
+        self._roles: dict[tuple[str, str, int], bool] = {}
+        self._attestations: dict[bytes, AttestationRecord] = {}
+        self._unreachable: ChainUnavailable | None = None
+
+    @classmethod
+    def connect(cls, rpc_url: str, pins: TrustPins, *, timeout: float = 30.0) -> ChainProofReader:
+        return cls(connect(rpc_url, timeout=timeout), pins)
+
+    # --- the interface ----------------------------------------------------------------------
+
+    @property
+    def chain_id(self) -> int:
+        """The endpoint's chain id (eth_chainId), read once."""
+        if self._chain_id is None:
+            self._round([self._chain_id_call()])
+        assert self._chain_id is not None
+        return self._chain_id
+
+    @property
+    def address(self) -> str:
+        """The pinned AttestationRegistry (the name `AttestationReader` gives it)."""
+        if self.pins.attestation_registry is None:
+            raise ChainUnavailable("no AttestationRegistry is pinned: claims cannot be read")
+        return self.pins.attestation_registry
+
+    def anchor(self, root: bytes) -> AnchorState:
+        if root not in self._anchors:
+            self._round([self._anchor_call(root)])
+        return self._anchors[root]
+
+    def anchoring(self, root: bytes, block: int | None = None) -> AnchorLog | None:
+        """The root's `RootAnchored` log: looked for in `block` (the one a view names) first,
+        then anywhere (from block 0); None if there is none."""
+        if root not in self._logs and block is not None and (root, block) not in self._searched_at:
+            self._round(self._logs_at_calls({block: [root]}))
+        if root not in self._logs and root not in self._searched_anywhere:
+            self._round(self._logs_anywhere_calls([root]))
+        return self._logs.get(root)
+
+    def writer_at(self, constellation: str, account: str, block: int) -> bool:
+        """`ConstellationRegistry.hasAnyRole(constellation, account, WRITERS)` at `block`."""
+        key = (constellation.lower(), to_checksum_address(account), block)
+        if key not in self._roles:
+            self._round([self._role_call(key)])
+        return self._roles[key]
+
+    def get_attestation(self, uid: bytes) -> AttestationRecord:
+        if uid not in self._attestations:
+            self._round([self._attestation_call(uid)])
+        return self._attestations[uid]
+
+    def prefetch(
+        self,
+        *,
+        roots: Iterable[tuple[bytes, int | None]] = (),
+        uids: Iterable[bytes] = (),
+        roles: Iterable[tuple[bytes, str, str]] = (),
+    ) -> None:
+        """Reads in as few round trips as it can (two, unless a root's log is not in the block
+        its view names): the chain id, `getAnchor` and the `RootAnchored` log of each root (at
+        the block named, else anywhere), each attestation, and for each `(root, constellation,
+        account)` the account's writing role at the block that anchored the root."""
+        named: dict[bytes, int | None] = {}
+        for root, block in roots:
+            if named.get(root) is None:
+                named[root] = block
+        wanted_roles = {
+            (root, constellation.lower(), str(to_checksum_address(account))) for root, constellation, account in roles
+        }
+        for root, _constellation, _account in wanted_roles:
+            named.setdefault(root, None)
+        calls: list[_Call] = [] if self._chain_id is not None else [self._chain_id_call()]
+        calls += [self._anchor_call(root) for root in named if root not in self._anchors]
+        at: dict[int, list[bytes]] = {}
+        anywhere = []
+        for root, block in named.items():
+            if root in self._logs:
+                continue
+            if block is not None and (root, block) not in self._searched_at:
+                at.setdefault(block, []).append(root)
+            elif block is None and root not in self._searched_anywhere:
+                anywhere.append(root)
+        calls += self._logs_at_calls(at) + self._logs_anywhere_calls(anywhere)
+        calls += [self._attestation_call(uid) for uid in dict.fromkeys(uids) if uid not in self._attestations]
+        self._round(calls)
+        missing = [
+            root
+            for root in named
+            if root not in self._logs and root not in self._searched_anywhere and self._anchors[root].on_chain
+        ]
+        self._round(self._logs_anywhere_calls(missing) + self._role_calls(wanted_roles))
+        self._round(self._role_calls(wanted_roles))  # those whose log was found anywhere just now
+
+    # --- the calls --------------------------------------------------------------------------
+
+    def _chain_id_call(self) -> _Call:
+        def take(result: Any) -> None:
+            self._chain_id = int(result, 16)
+
+        return _Call("eth_chainId", [], "eth_chainId", take)
+
+    def _eth_call(
+        self, to: str | None, data: bytes, block: int | None, what: str, take: Callable[[bytes], None]
+    ) -> _Call:
+        if to is None:
+            raise ChainUnavailable(f"{what}: its contract is not pinned")
+        tag = hex(block) if block is not None else "latest"
+
+        def decoded(result: Any) -> None:
+            if not isinstance(result, str) or len(result) <= 2:
+                raise ValueError(f"no contract at {to} answers {what.split('(')[0]}")
+            take(bytes.fromhex(result.removeprefix("0x")))
+
+        return _Call("eth_call", [{"to": to, "data": "0x" + data.hex()}, tag], what, decoded)
+
+    def _anchor_call(self, root: bytes) -> _Call:
+        def take(raw: bytes) -> None:
+            ((by, at, count),) = decode([ANCHOR_TYPE], raw)
+            self._anchors[root] = AnchorState(to_checksum_address(by), int(at), int(count))
+
+        data = GET_ANCHOR + encode(["bytes32"], [root])
+        return self._eth_call(
+            self.pins.provenance_anchor, data, None, f"ProvenanceAnchor.getAnchor(0x{root.hex()})", take
+        )
+
+    def _role_call(self, key: tuple[str, str, int]) -> _Call:
+        constellation, account, block = key
+
+        def take(raw: bytes) -> None:
+            (held,) = decode(["bool"], raw)
+            self._roles[key] = bool(held)
+
+        data = HAS_ANY_ROLE + encode(
+            ["bytes32", "address", "uint256"], [bytes.fromhex(constellation.removeprefix("0x")), account, WRITERS]
+        )
+        what = f"ConstellationRegistry.hasAnyRole({constellation}, {account}) at block {block}"
+        return self._eth_call(self.pins.constellation_registry, data, block, what, take)
+
+    def _role_calls(self, wanted: set[tuple[bytes, str, str]]) -> list[_Call]:
+        if self.pins.constellation_registry is None:
+            return []  # writer_at says why, if asked
+        keys = {
+            (constellation, account, self._logs[root].block_number)
+            for root, constellation, account in wanted
+            if root in self._logs
+        }
+        return [self._role_call(key) for key in sorted(keys) if key not in self._roles]
+
+    def _attestation_call(self, uid: bytes) -> _Call:
+        def take(raw: bytes) -> None:
+            (fields,) = decode([ATTESTATION_TYPE], raw)
+            values: list[Any] = [bytes(f) if isinstance(f, bytes | bytearray) else f for f in fields]
+            values[6] = to_checksum_address(values[6])
+            self._attestations[uid] = AttestationRecord(*values)
+
+        data = GET_ATTESTATION + encode(["bytes32"], [uid])
+        return self._eth_call(
+            self.pins.attestation_registry, data, None, f"AttestationRegistry.getAttestation(0x{uid.hex()})", take
+        )
+
+    def _logs_call(
+        self, roots: list[bytes], where: dict[str, str], searched: Callable[[bytes], None], *, tolerant: bool = False
+    ) -> _Call:
+        def take(result: Any) -> None:
+            if not isinstance(result, list):
+                raise ValueError("eth_getLogs answered no list")
+            for log in sorted(result, key=lambda entry: int(entry["blockNumber"], 16)):
+                topics = log.get("topics") or []
+                if log.get("removed") or len(topics) != 4 or topics[0].lower() != ROOT_ANCHORED:
+                    continue
+                root = bytes.fromhex(topics[2].removeprefix("0x"))
+                if root in self._logs or root not in wanted:
+                    continue
+                leaves, _metadata = decode(["uint32", "bytes32"], bytes.fromhex(log["data"].removeprefix("0x")))
+                self._logs[root] = AnchorLog(
+                    constellation=topics[1].lower(),
+                    block_number=int(log["blockNumber"], 16),
+                    by=to_checksum_address("0x" + topics[3][-40:]),
+                    leaf_count=int(leaves),
+                )
+            for root in roots:
+                searched(root)
+
+        wanted = set(roots)
+        topics = [ROOT_ANCHORED, None, ["0x" + root.hex() for root in roots]]
+        params = [{"address": self.pins.provenance_anchor, "topics": topics, **where}]
+
+        def not_there() -> None:
+            for root in roots:
+                searched(root)
+
+        what = f"eth_getLogs(RootAnchored of {len(roots)} roots)"
+        return _Call("eth_getLogs", params, what, take, not_there if tolerant else None)
+
+    def _logs_at_calls(self, at: dict[int, list[bytes]]) -> list[_Call]:
+        def searched_in(block: int) -> Callable[[bytes], None]:
+            return lambda root: self._searched_at.add((root, block))
+
+        return [
+            self._logs_call(roots, {"fromBlock": hex(block), "toBlock": hex(block)}, searched_in(block), tolerant=True)
+            for block, roots in sorted(at.items())
+        ]
+
+    def _logs_anywhere_calls(self, roots: list[bytes]) -> list[_Call]:
+        if not roots:
+            return []
+        return [self._logs_call(roots, {"fromBlock": "0x0", "toBlock": "latest"}, self._searched_anywhere.add)]
+
+    # --- the round trip ---------------------------------------------------------------------
+
+    @property
+    def _provider(self) -> JSONBaseProvider:
+        provider = self.w3.provider
+        if not isinstance(provider, JSONBaseProvider):
+            raise ChainUnavailable(f"{endpoint(self.w3)} takes no JSON-RPC batches")
+        return provider
+
+    def _round(self, calls: list[_Call]) -> None:
+        """Sends `calls` as JSON-RPC batches of at most `max_batch`, hands each result to its
+        call; ChainUnavailable naming the endpoint and the read that failed."""
+        for start in range(0, len(calls), self.max_batch):
+            chunk = calls[start : start + self.max_batch]
+            what = chunk[0].what if len(chunk) == 1 else f"a batch of {len(chunk)} reads"
+            if self._unreachable is not None:  # once unreachable, not waited on again for each read
+                raise self._unreachable
+            try:
+                self.round_trips += 1
+                answers = self._provider.make_batch_request([(RPCEndpoint(c.method), c.params) for c in chunk])
+            except READ_ERRORS as exc:
+                self._unreachable = ChainUnavailable(f"{what} on {endpoint(self.w3)} failed: {exc}")
+                raise self._unreachable from exc
+            if not isinstance(answers, list):  # the endpoint refused the batch as a whole
+                raise ChainUnavailable(f"{what} on {endpoint(self.w3)} failed: {_error_of(answers)}")
+            if len(answers) != len(chunk):
+                raise ChainUnavailable(f"{endpoint(self.w3)} answered {len(answers)} of a batch of {len(chunk)} reads")
+            for call, answer in zip(chunk, answers, strict=True):
+                if not isinstance(answer, Mapping) or "result" not in answer or answer.get("error"):
+                    if call.tolerate is not None and isinstance(answer, Mapping) and answer.get("error"):
+                        call.tolerate()
+                        continue
+                    raise ChainUnavailable(f"{call.what} on {endpoint(self.w3)} failed: {_error_of(answer)}")
+                try:
+                    call.take(answer["result"])
+                except (ValueError, TypeError, KeyError, DecodingError) as exc:
+                    raise ChainUnavailable(f"{call.what} on {endpoint(self.w3)}: unreadable answer ({exc})") from exc
+
+
+def _error_of(answer: Any) -> str:
+    error = answer.get("error") if isinstance(answer, Mapping) else None
+    if isinstance(error, Mapping):
+        return f"{error.get('message', 'error')} (code {error.get('code')})"
+    return f"unexpected answer {str(answer)[:200]}"
+
+
+__all__ = [
+    "ROOT_ANCHORED",
+    "WRITERS",
+    "AnchorLog",
+    "AnchorState",
+    "ChainProofReader",
+    "TrustPins",
+]
