@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import signal
@@ -352,14 +353,16 @@ def verify_journey(
     trust: TrustSource = None,
     as_json: VerdictJson = False,
 ) -> None:
-    """Checks every step of a journey with only the chain: each step's event view as
-    `verify record` does, and that the step's summary (who, when, what, where, withheld) says
-    exactly what its proven view says. Every root is read once, in batched requests. Prints
-    every check; exit 1 unless every step verifies."""
+    """Checks a journey with only the chain and your pins (docs/proof-format.md): that the page
+    names your pins, its structure, every step as `verify record` checks a view plus its summary,
+    the order of the steps, the completeness of each item's records up to an anchored point
+    (records you are not shown are counted), every claim by its credential, and the footprint
+    headline recomputed from verified figures. Every root and attestation is read once, in
+    batched requests. Prints every check; exit 1 unless the journey verifies."""
     from service.chain.proof_reader import ChainProofReader
-    from service.domain.proofs import MalformedView, prefetch_views, verify_event_view
+    from service.domain.journey_proofs import MalformedJourney
+    from service.domain.journey_proofs import verify_journey as check
     from service.errors import ChainUnavailable
-    from service.web.journeys import journey_problems, summary_mismatches
 
     pins = _trust_pins(
         trust,
@@ -368,53 +371,57 @@ def verify_journey(
         registry=registry,
         attestation_registry=attestation_registry,
         chain_id=chain_id,
-        required=(("constellationRegistry", "--registry"),),
+        required=(("constellationRegistry", "--registry"), ("attestationRegistry", "--attestation-registry")),
     )
     reader = ChainProofReader.connect(rpc_url, pins)
+    if pins.chain_id is None:  # not pinned: the endpoint's, which the page must name
+        with contextlib.suppress(ChainUnavailable):  # else every chain check says it could not read
+            pins = dataclasses.replace(pins, chain_id=reader.chain_id)
+            reader.pins = pins
     try:
         journey = _load_json(source)
-        steps = journey["steps"]
-        if not isinstance(steps, list):
-            raise ValueError("steps is not a list")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError) as exc:
         _fail(exc)
-    with contextlib.suppress(ChainUnavailable):  # each step's verdict says what it could not read
-        prefetch_views(reader, [step.get("event") if isinstance(step, dict) else None for step in steps])
-    problems = journey_problems(journey)
-    checks: list[dict[str, Any]] = [{"name": "structure", "ok": False, "detail": problem} for problem in problems]
-    for problem in problems:
-        if not as_json:
-            typer.echo(f"FAIL journey: {problem}")
-    failed = bool(problems)
-    statuses = []
-    for number, step in enumerate(steps, start=1):
-        try:
-            verdict = verify_event_view(step["event"], reader)
-        except (ValueError, KeyError, TypeError, MalformedView) as exc:
-            if not as_json:
-                typer.echo(f"step {number}: failed (the view cannot be read: {exc})")
-            checks.append({"name": "disclosed_fields", "ok": False, "detail": f"the view cannot be read: {exc}"})
-            failed = True
-            continue
-        mismatches = summary_mismatches(step)
-        detail = "differs from the proven view in " + ", ".join(mismatches) if mismatches else "matches the proven view"
-        checks += [{**c.as_json(), "step": number} for c in verdict.checks]
-        checks.append({"name": "summary", "ok": not mismatches, "detail": detail, "step": number})
-        statuses.append(verdict.status)
-        if not as_json:
-            _print_verdict(f"step {number} ({step.get('bizStep') or step.get('eventType')})", verdict)
-            typer.echo(f"  {'FAIL' if mismatches else 'ok  '} summary: {detail}")
-        failed = failed or verdict.status != "verified" or bool(mismatches)
+    try:
+        verdict = check(journey, reader, pins)
+    except MalformedJourney as exc:
+        _fail(exc)
+    steps = journey.get("steps") if isinstance(journey.get("steps"), list) else []
     if as_json:
-        worst = next((s for s in ("unavailable", "pending") if s in statuses), "verified")
-        typer.echo(json.dumps({"status": "failed" if failed else worst, "checks": checks}, indent=2))
+        typer.echo(json.dumps(verdict.as_json(), indent=2, ensure_ascii=False))
     else:
-        typer.echo(f"{len(steps)} steps: {'FAILED' if failed else 'all verified'}")
-        typer.echo(
-            "note: claims, the footprint and place names are not checked here (GET /attestations/{uid} proves a claim)"
-        )
-    if failed:
+        _print_journey(verdict, steps)
+    if verdict.status != "verified":
         raise typer.Exit(code=1)
+
+
+def _print_journey(verdict: Any, steps: list[Any]) -> None:
+    """The checks grouped as a reader goes through them: the journey's own, each step's, each
+    claim's; then one line saying how it ended."""
+    marks = {True: "ok  ", False: "FAIL", None: "----"}
+    claims = list(dict.fromkeys(c.claim for c in verdict.checks if c.claim is not None))
+    typer.echo(f"journey: {verdict.status}")
+    for check in verdict.checks:
+        if check.step is None and check.claim is None:
+            typer.echo(f"  {marks[check.ok]} {check.name}: {check.detail}")
+    for number, step in enumerate(steps, start=1):
+        label = step.get("bizStep") or step.get("eventType") if isinstance(step, dict) else None
+        typer.echo(f"step {number} ({label or 'unreadable'}):")
+        for check in verdict.checks:
+            if check.step == number:
+                typer.echo(f"  {marks[check.ok]} {check.name}: {check.detail}")
+    for uid in claims:
+        typer.echo(f"claim {uid}:")
+        for check in verdict.checks:
+            if check.claim == uid and check.step is None:
+                typer.echo(f"  {marks[check.ok]} {check.name}: {check.detail}")
+    failing = [c for c in verdict.checks if c.ok is False]
+    typer.echo(
+        f"{len(steps)} steps: {'all verified' if verdict.status == 'verified' else verdict.status.upper()}"
+        f" ({len(claims)} claims; {verdict.records_not_shown} records of these items not shown to you"
+        + (f"; {len(failing)} checks failed" if failing else "")
+        + ")"
+    )
 
 
 @verify_app.command("credential")

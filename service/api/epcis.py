@@ -24,7 +24,7 @@ from service.chain import typed_data
 from service.chain.deployment import Chain
 from service.chain.proof_reader import ChainProofReader, TrustPins
 from service.db.models import CaptureJob, EpcisEvent
-from service.domain import disclosure, members, proofs, provenance, verification
+from service.domain import disclosure, journey_proofs, members, proofs, provenance, verification
 from service.domain.disclosure import EventView
 from service.domain.members import Principal
 from service.domain.policy import Access
@@ -33,7 +33,7 @@ from service.epcis import policy as epcis_policy
 from service.epcis import query as querying
 from service.epcis.event_hash import hash_id
 from service.epcis.identifiers import canonical_id
-from service.errors import Conflict, MalformedInput, NotFound, PayloadTooLarge
+from service.errors import ChainUnavailable, Conflict, MalformedInput, NotFound, PayloadTooLarge
 from service.runtime import Runtime
 
 router = APIRouter(prefix="/epcis", tags=["epcis"])
@@ -462,6 +462,31 @@ async def verify_record(request: Request, runtime: RuntimeDep) -> dict[str, Any]
             return proofs.verify_event_view(view, reader, pins=pins).as_json()
         except proofs.MalformedView as exc:
             raise MalformedInput(str(exc)) from None
+
+    return await run_in_threadpool(run)
+
+
+@verify_router.post(
+    "/journey",
+    summary="Verify a journey (GET /01/… as JSON) against the chain and this service's pins: no account needed",
+    responses=problems(413, 503, described={400: "Not a journey (what is wrong named)"}),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "object", "description": "A journey as its page's JSON"}}
+            },
+        }
+    },
+)
+async def verify_journey(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    document = await _document(request, runtime)
+
+    def run() -> dict[str, Any]:
+        pins, reader = _pinned_reader(runtime, runtime.reachable_chain())
+        if pins is None:
+            raise ChainUnavailable("this service has no deployment to pin: nothing to verify a journey against")
+        return journey_proofs.verify_journey(document, reader, pins).as_json()  # MalformedJourney: 400
 
     return await run_in_threadpool(run)
 

@@ -383,3 +383,44 @@ def test_the_domain_verifier_reads_the_chain_in_two_round_trips_for_many_views(w
     assert reader.round_trips == 2
     assert all(verify_event_view(v, reader).status == "verified" for v in views)
     assert reader.round_trips == 2, "every check of every view came from what was read ahead"
+
+
+# --- the journey route and command (the checks themselves: test_journey_proofs.py) -------------
+
+
+def test_a_journey_verifies_through_the_route_and_the_command(api: Api, tmp_path: Path) -> None:
+    from .test_journeys import JSON, ROAST_PATH, Shop
+
+    shop = Shop(api)
+    body = shop.page(ROAST_PATH, JSON).json()
+    verdict = api.client.post("/verify/journey", json=body)
+    assert verdict.status_code == 200, verdict.text
+    assert verdict.json()["status"] == "verified", [c for c in verdict.json()["checks"] if c["ok"] is not True]
+    assert {"pins", "structure", "completeness", "footprint"} <= {c["name"] for c in verdict.json()["checks"]}
+    moved = deepcopy(body)
+    moved["verify"]["constellationRegistry"] = "0x" + "44" * 20  # the page names another registry
+    failed = api.client.post("/verify/journey", json=moved).json()
+    assert failed["status"] == "failed" and _failed(failed) == ["pins"]
+    for malformed in ([body], {"steps": []}, {**body, "item": "a string"}):
+        response = api.client.post("/verify/journey", json=malformed)
+        assert response.status_code == 400 and "journey" in response.json()["detail"], response.text
+
+    trust = tmp_path / "trust.json"
+    trust.write_text(json.dumps(api.client.get("/verify/trust").json()))
+    saved = tmp_path / "journey.json"
+    saved.write_text(json.dumps(body))
+    rpc = ["--rpc-url", shop.runtime.settings.rpc_url]
+    ran = _cli("verify", "journey", str(saved), *rpc, "--trust", str(trust))
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr
+    assert f"{len(body['steps'])} steps: all verified" in ran.stdout and "ok   completeness" in ran.stdout
+    ran = _cli("verify", "journey", str(saved), *rpc, "--trust", str(trust), "--json")
+    assert ran.returncode == 0 and json.loads(ran.stdout)["status"] == "verified"
+    moved_file = tmp_path / "moved.json"
+    moved_file.write_text(json.dumps(moved))
+    ran = _cli("verify", "journey", str(moved_file), *rpc, "--trust", str(trust), "--json")
+    assert ran.returncode == 1 and _failed(json.loads(ran.stdout)) == ["pins"]
+    pins = json.loads(trust.read_text())
+    ran = _cli(
+        "verify", "journey", str(saved), *rpc, "--contract", pins["provenanceAnchor"], "--anchorer", pins["anchorer"]
+    )
+    assert ran.returncode == 2 and "no constellationRegistry to trust: give --registry" in ran.stderr
