@@ -9,6 +9,7 @@ raises ChainUnavailable: a verifier then says what it could not check, never tha
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -176,6 +177,11 @@ class _Call:
     """What an error answer means instead of a failed read, if it may happen (a block past the
     head after a reorg: the log is then looked for anywhere)."""
 
+    @property
+    def kind(self) -> str:
+        """The method, or for eth_call the contract function: `getAnchor`, `eth_getLogs`."""
+        return self.what.split(".", 1)[1].split("(", 1)[0] if self.method == "eth_call" else self.method
+
 
 class ChainProofReader:
     """Reads for verifiers over one JSON-RPC endpoint, pinned to `pins`, caching every answer.
@@ -189,6 +195,8 @@ class ChainProofReader:
         self.max_batch = max_batch
         self.round_trips = 0
         """HTTP requests made (each a JSON-RPC batch): what prefetching saves."""
+        self.reads: Counter[str] = Counter()
+        """JSON-RPC calls made, by kind (`getAnchor`, `hasAnyRole`, `eth_getLogs`, …): each value once."""
         self._chain_id: int | None = None
         self._anchors: dict[bytes, AnchorState] = {}
         self._logs: dict[bytes, AnchorLog] = {}
@@ -417,6 +425,7 @@ class ChainProofReader:
         for start in range(0, len(calls), self.max_batch):
             chunk = calls[start : start + self.max_batch]
             what = chunk[0].what if len(chunk) == 1 else f"a batch of {len(chunk)} reads"
+            self.reads.update(c.kind for c in chunk)
             if self._unreachable is not None:  # once unreachable, not waited on again for each read
                 raise self._unreachable
             try:
