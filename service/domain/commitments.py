@@ -35,7 +35,7 @@ def canonical_json(value: Any) -> bytes:
         ) from None
     except rfc8785.FloatDomainError:
         raise MalformedInput("a value is not JSON (NaN and Infinity have no JSON form)") from None
-    except rfc8785.CanonicalizationError as exc:
+    except (rfc8785.CanonicalizationError, UnicodeEncodeError) as exc:  # e.g. a lone surrogate in a key
         raise MalformedInput(f"a value is not JSON: {exc}") from None
 
 
