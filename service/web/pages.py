@@ -1,6 +1,7 @@
 """The pages: the GS1 Digital Link resolver (journey pages, JSON, linkset), QR codes and labels,
 partner sign-in, the brand's recall report and the coordinator's view. Server-rendered with
-Jinja2, no script, no external font or CDN: they work on a closed network.
+Jinja2, no external font or CDN: they work on a closed network; no script but a journey page's
+optional "check it on this phone" (service/web/static.py), which the page works without.
 
 Pages read as the API does, through the policy engine: the public by default; a member signed
 in with an API key (the `Authorization` or `X-API-Key` header, or the HttpOnly cookie the sign-in
@@ -42,7 +43,7 @@ from service.domain.members import Principal
 from service.domain.policy import write_log
 from service.errors import ConstellateError, MalformedInput, NotAuthenticated, NotFound, ValidationFailed
 from service.runtime import Runtime
-from service.web import csrf, i18n, journey_view
+from service.web import csrf, i18n, journey_view, static
 from service.web import journeys as documents
 from service.web.journey_map import journey_map
 from service.web.vocabulary import N_
@@ -71,6 +72,10 @@ CSP = (
 """No script at all, no inline style but the templates' own: even markup that escaped escaping
 could not run, restyle the page or send it anywhere; no framing (the sign-in form)."""
 PAGE_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
+JOURNEY_CSP = f"{CSP}; script-src 'self'; connect-src 'self' https: http:"
+"""A journey page also runs this site's own script files (no inline script, no eval): the
+"check it on this phone" module (service/web/static.py), which reads the chain at the JSON-RPC
+endpoint the reader chooses (any https endpoint; http only where the page itself is http)."""
 
 
 def item_label(identifier: str | None) -> str:
@@ -107,7 +112,7 @@ def _environment(language: str) -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     environment.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
-    environment.globals.update(lang=language, languages=i18n.LANGUAGES, words=words)
+    environment.globals.update(lang=language, languages=i18n.LANGUAGES, words=words, static_url=static.url)
     environment.filters.update(item=item_label, day=words.date, number=words.number)
     return environment
 
@@ -328,6 +333,7 @@ VARY = {
     "Vary": "Accept, Accept-Encoding, Accept-Language, Authorization, Cookie",
     "Cache-Control": "no-cache",
     **PAGE_HEADERS,
+    "Content-Security-Policy": JOURNEY_CSP,
 }
 PRIVATE = {**VARY, "Cache-Control": "private, no-cache"}
 """A journey built for a member (signed in, or by key): no shared cache keeps it."""
@@ -671,3 +677,4 @@ def install(app: Any) -> None:
     """The journey cache and the resolver (the other pages are `router`)."""
     app.state.journeys = documents.JourneyCache(app.state.settings.journey_cache_entries)
     app.include_router(api_router)
+    app.include_router(static.router)

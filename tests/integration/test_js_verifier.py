@@ -21,6 +21,7 @@ from service.chain.proof_reader import ChainProofReader, TrustPins
 from service.domain.journey_proofs import verify_journey
 from service.settings import PROJECT_ROOT
 
+from .flaky_proxy import FlakyProxy
 from .test_journeys import JSON, ROAST_PATH, Shop
 
 sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -76,7 +77,9 @@ class Verifiers:
     def js(self, document: Any, command: str = "journey", *, rpc_url: str | None = None) -> tuple[int, dict[str, Any]]:
         path = self.folder / f"{command}.json"
         path.write_text(json.dumps(document))
-        run = _node(str(CLI), command, str(path), "--rpc-url", rpc_url or self.rpc_url, "--trust", str(self.trust), "--json")
+        run = _node(
+            str(CLI), command, str(path), "--rpc-url", rpc_url or self.rpc_url, "--trust", str(self.trust), "--json"
+        )
         assert run.returncode in (0, 1), run.stderr
         return run.returncode, json.loads(run.stdout)
 
@@ -127,7 +130,9 @@ def _step(body: dict[str, Any], owner: str) -> int:
 def _tamper_quantity(body: dict[str, Any]) -> None:
     step = next(s for s in body["steps"] if s["eventType"] == "TransformationEvent")
     step["event"]["outputQuantityList"][0]["quantity"] = 2000
-    step["quantities"] = [q | ({"quantity": 2000} if q["list"] == "outputQuantityList" else {}) for q in step["quantities"]]
+    step["quantities"] = [
+        q | ({"quantity": 2000} if q["list"] == "outputQuantityList" else {}) for q in step["quantities"]
+    ]
 
 
 def _reattribute(body: dict[str, Any]) -> None:
@@ -182,6 +187,18 @@ def test_a_tampered_journey_fails_with_the_check_named_as_python_fails_it(both: 
 
 @needs_node
 @sqlite
+def test_the_journey_costs_two_json_rpc_round_trips(both: Verifiers) -> None:
+    """Every root, log and attestation in one batch, every signer's role in a second: each root
+    read once, however many steps it anchors."""
+    body = both.shop.page(ROAST_PATH, JSON).json()
+    with FlakyProxy(both.rpc_url, drop_first=0) as proxy:
+        code, verdict = both.js(body, rpc_url=proxy.url)
+    assert (code, verdict["status"]) == (0, "verified")
+    assert proxy.forwarded == 2
+
+
+@needs_node
+@sqlite
 def test_a_record_view_verifies_and_a_changed_salt_fails(both: Verifiers) -> None:
     body = both.shop.page(ROAST_PATH, JSON).json()
     view = body["steps"][0]["event"]
@@ -212,9 +229,13 @@ def test_an_unreachable_chain_is_unavailable_never_verified(both: Verifiers) -> 
 @sqlite
 def test_unreadable_input_exits_2_naming_it(both: Verifiers, tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text("{not json")
-    run = _node(str(CLI), "journey", str(tmp_path / "broken.json"), "--rpc-url", both.rpc_url, "--trust", str(both.trust))
+    run = _node(
+        str(CLI), "journey", str(tmp_path / "broken.json"), "--rpc-url", both.rpc_url, "--trust", str(both.trust)
+    )
     assert run.returncode == 2 and "is not JSON" in run.stderr
-    run = _node(str(CLI), "journey", str(tmp_path / "missing.json"), "--rpc-url", both.rpc_url, "--trust", str(both.trust))
+    run = _node(
+        str(CLI), "journey", str(tmp_path / "missing.json"), "--rpc-url", both.rpc_url, "--trust", str(both.trust)
+    )
     assert run.returncode == 2 and "cannot read" in run.stderr
     run = _node(str(CLI), "journey", "-", "--rpc-url", both.rpc_url, "--trust", str(both.trust), stdin='{"steps": []}')
     assert run.returncode == 2 and "a journey is a JSON object with an item" in run.stderr

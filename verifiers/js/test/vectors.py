@@ -23,12 +23,38 @@ CONSTELLATION = "0x" + keccak256(b"coffee").hex()
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
 VALUES: list[Any] = [
-    0, -0.0, 12.0, 1e21, 1e-7, 0.1, 0.30000000000000004, 5e-324, 1.7976931348623157e308, 9007199254740991,
-    -9007199254740991, 123456789.125, 600, 0.000001, 1e20, 4.5e-7, 333333333.3333333,
-    "", "a\u0000b", "\u20ac", "é", "\U0001f600", "line\nbreak\t\"quoted\" \\ /", "\u007f\u0080\u2028\u2029",
-    True, False, None, [], {}, [1, [2, [3]]],
+    0,
+    -0.0,
+    12.0,
+    1e21,
+    1e-7,
+    0.1,
+    0.30000000000000004,
+    5e-324,
+    1.7976931348623157e308,
+    9007199254740991,
+    -9007199254740991,
+    123456789.125,
+    600,
+    0.000001,
+    1e20,
+    4.5e-7,
+    333333333.3333333,
+    "",
+    "a\u0000b",
+    "\u20ac",
+    "é",
+    "\U0001f600",
+    'line\nbreak\t"quoted" \\ /',
+    "\u007f\u0080\u2028\u2029",
+    True,
+    False,
+    None,
+    [],
+    {},
+    [1, [2, [3]]],
     {"b": 1, "a": 2, "\u20ac": 3, "\U0001f600": 4, "\ufb33": 5, "1": 6, "10": 7, "A": 8, "é": 9},
-    {"numbers": [333333333.33333329, 1e30, 4.5, 2e-3, 0.000001, -1.5e-9], "string": "\u20ac$\u000f\nA'B\"\\\\\"/"},
+    {"numbers": [333333333.33333329, 1e30, 4.5, 2e-3, 0.000001, -1.5e-9], "string": '\u20ac$\u000f\nA\'B"\\\\"/'},
     {"quantity": 600, "uom": "KGM", "epcClass": "https://id.gs1.org/01/09506000134352/10/FARM1-2026"},
 ]
 
@@ -67,9 +93,15 @@ IDENTIFIERS = [
 ]
 
 TERMS = [
-    "shipping", "https://ref.gs1.org/cbv/BizStep-receiving", "http://gs1.org/voc/BizStep-packing",
-    "cbv:BizStep-commissioning", "gs1:Disp-recalled", "https://ref.gs1.org/cbv/Disp-in_transit",
-    "urn:epcglobal:cbv:bizstep:shipping", "https://example.com/steps/roasting", "cbv:Disp-active",
+    "shipping",
+    "https://ref.gs1.org/cbv/BizStep-receiving",
+    "http://gs1.org/voc/BizStep-packing",
+    "cbv:BizStep-commissioning",
+    "gs1:Disp-recalled",
+    "https://ref.gs1.org/cbv/Disp-in_transit",
+    "urn:epcglobal:cbv:bizstep:shipping",
+    "https://example.com/steps/roasting",
+    "cbv:Disp-active",
 ]
 
 
@@ -86,9 +118,22 @@ def main() -> None:
     out["jcs"] = [{"value": v, "text": commitments.canonical_json(v).decode()} for v in VALUES]
     out["fieldLeaves"] = [
         {"path": p, "value": v, "salt": hx(salt(i)), "leaf": hx(commitments.field_leaf(p, v, salt(i)))}
-        for i, (p, v) in enumerate([("eventTime", "2026-05-10T08:00:00Z"), ("quantityList", VALUES[-1]), *[(f"f{i}", v) for i, v in enumerate(VALUES)]])
+        for i, (p, v) in enumerate(
+            [
+                ("eventTime", "2026-05-10T08:00:00Z"),
+                ("quantityList", VALUES[-1]),
+                *[(f"f{i}", v) for i, v in enumerate(VALUES)],
+            ]
+        )
     ]
-    fields = {"type": "ObjectEvent", "Zeta": 1, "eventTime": "2026-05-10T08:00:00Z", "\U0001f600": 2.0, "\ufb33": [0.1], "@context": ["x"]}
+    fields = {
+        "type": "ObjectEvent",
+        "Zeta": 1,
+        "eventTime": "2026-05-10T08:00:00Z",
+        "\U0001f600": 2.0,
+        "\ufb33": [0.1],
+        "@context": ["x"],
+    }
     fields["#fields"] = commitments.utf16_order(fields)
     fields["#eventHash"] = "ab" * 32
     salts = {p: salt(i) for i, p in enumerate(sorted(fields))}
@@ -111,7 +156,13 @@ def main() -> None:
     for n in range(1, 10):
         leaves = [keccak256(bytes([n, i])) for i in range(n)]
         tree = MerkleTree(leaves)
-        trees.append({"leaves": [hx(x) for x in leaves], "root": hx(tree.root), "proofs": [[hx(p) for p in tree.proof(i)] for i in range(n)]})
+        trees.append(
+            {
+                "leaves": [hx(x) for x in leaves],
+                "root": hx(tree.root),
+                "proofs": [[hx(p) for p in tree.proof(i)] for i in range(n)],
+            }
+        )
     out["merkle"] = trees
     records = [keccak256(bytes([9, i])) for i in range(3)]
     head = commitments.chain_head(records)
@@ -126,12 +177,39 @@ def main() -> None:
     }
     capture_root = MerkleTree([bytes.fromhex(record.root.hex()), keccak256(b"other")]).root
     typed = typed_data.typed_message(
-        "Capture", {"constellation": CONSTELLATION, "captureRoot": capture_root, "recordCount": 2}, chain_id=31337, contract=CONTRACT
+        "Capture",
+        {"constellation": CONSTELLATION, "captureRoot": capture_root, "recordCount": 2},
+        chain_id=31337,
+        contract=CONTRACT,
     )
-    out["capture"] = {"chainId": 31337, "contract": CONTRACT, "constellation": CONSTELLATION, "captureRoot": hx(capture_root), "recordCount": 2, "signature": hx(typed_data.sign(KEY, typed)), "signer": ADDRESS}
-    request = AttestationRequest(keccak256(b"schema"), bytes.fromhex(CONSTELLATION[2:]), keccak256(item.encode()), keccak256(b"data"), 1900000000, bytes(32), True)
+    out["capture"] = {
+        "chainId": 31337,
+        "contract": CONTRACT,
+        "constellation": CONSTELLATION,
+        "captureRoot": hx(capture_root),
+        "recordCount": 2,
+        "signature": hx(typed_data.sign(KEY, typed)),
+        "signer": ADDRESS,
+    }
+    request = AttestationRequest(
+        keccak256(b"schema"),
+        bytes.fromhex(CONSTELLATION[2:]),
+        keccak256(item.encode()),
+        keccak256(b"data"),
+        1900000000,
+        bytes(32),
+        True,
+    )
     out["attestation"] = {
-        "request": {"schema": hx(request.schema), "constellation": CONSTELLATION, "subject": hx(request.subject), "dataHash": hx(request.data_hash), "expiresAt": request.expires_at, "refUID": hx(request.ref_uid), "revocable": True},
+        "request": {
+            "schema": hx(request.schema),
+            "constellation": CONSTELLATION,
+            "subject": hx(request.subject),
+            "dataHash": hx(request.data_hash),
+            "expiresAt": request.expires_at,
+            "refUID": hx(request.ref_uid),
+            "revocable": True,
+        },
         "subjectId": item,
         "issuer": ADDRESS,
         "uid": hx(request.uid(ADDRESS)),
