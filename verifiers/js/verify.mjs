@@ -20,20 +20,12 @@ import { parseTrust, verifyJourney, verifyRecord } from "./src/journey.mjs";
 export async function checkJourney(document, { rpcUrl, trust, nowMs, timeoutMs } = {}) {
   const pins = parseTrust(trust);
   const reader = rpcUrl ? new ChainReader({ rpcUrl, trust: pins, timeoutMs }) : null;
-  try {
-    return (await verifyJourney(document, { reader, trust: pins, nowMs })).toJSON();
-  } finally {
-    reader?.destroy();
-  }
+  return (await verifyJourney(document, { reader, trust: pins, nowMs })).toJSON();
 }
 
 /** Verifies one record view against the chain at `rpcUrl`: the §9a verdict as JSON. */
 export async function checkRecord(view, { rpcUrl, trust, timeoutMs } = {}) {
   const pins = parseTrust(trust);
   const reader = rpcUrl ? new ChainReader({ rpcUrl, trust: pins, timeoutMs }) : null;
-  try {
-    return (await verifyRecord(view, { reader, trust: pins })).toJSON();
-  } finally {
-    reader?.destroy();
-  }
+  return (await verifyRecord(view, { reader, trust: pins })).toJSON();
 }

@@ -23,12 +23,8 @@ export async function checkOnThisPhone({ journeyUrl, trustUrl, rpcUrl, lang = "e
   const [journey, trust] = await Promise.all([json(journeyUrl, "the journey"), json(trustUrl, "the pins")]);
   const pins = parseTrust(trust);
   const reader = new ChainReader({ rpcUrl, trust: pins, timeoutMs });
-  try {
-    const verdict = (await verifyJourney(journey, { reader, trust: pins })).toJSON();
-    return { ...explain(verdict, journey, { lang, titles, rpcUrl }), verdict, pins };
-  } finally {
-    reader.destroy();
-  }
+  const verdict = (await verifyJourney(journey, { reader, trust: pins })).toJSON();
+  return { ...explain(verdict, journey, { lang, titles, rpcUrl }), verdict, pins };
 }
 
 export { explain };

@@ -1,8 +1,10 @@
 /** Reads the chain with nothing but a JSON-RPC endpoint and the pinned addresses. Reads made in
- * the same tick go out as one JSON-RPC batch (ethers' JsonRpcProvider), and each is asked once:
- * a root read for ten steps is one getAnchor, one log search. */
+ * the same tick go out as one JSON-RPC batch (rpc.mjs), and each is asked once: a root read for
+ * ten steps is one getAnchor, one log search. */
 
-import { FetchRequest, getAddress, id, Interface, JsonRpcProvider, Network } from "ethers";
+import { getAddress, id, Interface } from "ethers";
+
+import { JsonRpcBatcher } from "./rpc.mjs";
 
 export const WRITERS = 0xbf;
 export const ROOT_ANCHORED = id("RootAnchored(bytes32,bytes32,address,uint32,bytes32)");
@@ -33,23 +35,18 @@ function reason(error) {
 const hexBlock = (number) => "0x" + number.toString(16);
 
 export class ChainReader {
-  /** `rpcUrl` the endpoint; `trust` the pins (docs/proof-format.md §1); `provider` a seam for tests. */
+  /** `rpcUrl` the endpoint; `trust` the pins (docs/proof-format.md §1); `provider` a seam for
+   * tests (anything with `send(method, params)`). */
   constructor({ rpcUrl, trust, timeoutMs = 20000, provider = null }) {
     this.trust = trust;
     this.rpcUrl = rpcUrl;
-    if (provider) {
-      this.provider = provider;
-    } else {
-      const request = new FetchRequest(rpcUrl);
-      request.timeout = timeoutMs;
-      const network = Network.from(Number(trust.chainId) || 1);
-      this.provider = new JsonRpcProvider(request, network, { staticNetwork: network, batchMaxCount: 100 });
-    }
+    this.provider = provider ?? new JsonRpcBatcher(rpcUrl, { timeoutMs });
     this.memo = new Map();
   }
 
-  destroy() {
-    this.provider.destroy?.();
+  /** How many HTTP requests the reads took. */
+  get posts() {
+    return this.provider.posts;
   }
 
   once(key, read) {

@@ -205,9 +205,10 @@ async function rootOnChain(reader, entry) {
     const problems = [];
     if (state.by.toLowerCase() !== reader.trust.anchorer.toLowerCase()) problems.push(`its root was anchored by ${state.by}, not the pinned anchorer`);
     if (state.leafCount !== entry.leafCount) problems.push(`its root has ${state.leafCount} leaves, not ${JSON.stringify(entry.leafCount)}`);
-    const anchoredFor = log ? log.constellation : null;
-    if (anchoredFor !== entry.constellation) problems.push(`its root was anchored for constellation ${anchoredFor}, not ${entry.constellation}`);
-    return problems.length ? [false, problems.join("; ")] : [true, "anchored"];
+    if (log !== null && log.constellation !== entry.constellation) problems.push(`its root was anchored for constellation ${log.constellation}, not ${entry.constellation}`);
+    if (problems.length) return [false, problems.join("; ")];
+    if (log === null) return [null, `root ${entry.root} is on chain but the endpoint returns no RootAnchored log of it`, true];
+    return [true, "anchored"];
   } catch (error) {
     if (!(error instanceof ChainUnavailable)) throw error;
     return [null, error.message, true];
