@@ -727,31 +727,73 @@ def _figure(claim: ClaimFacts | None, item: str, unit: str | None) -> tuple[floa
     return figure, ""
 
 
-def _rolled_up(
+@dataclass
+class _Recomputed:
+    """A footprint's intensity as verified figures give it, and what disagrees with the document."""
+
+    intensity: float | None = None
+    problems: list[str] = field(default_factory=list)
+    pending: bool = False
+    """It rests on a claim not on chain yet."""
+
+
+def _recompute(
     footprint: Mapping[str, Any],
     item: str,
     steps: Mapping[str, Mapping[str, Any]],
     claims: Mapping[str, ClaimFacts],
     net: Mapping[str, tuple[float, str]],
     depth: int = 0,
-) -> tuple[float | None, list[str]]:
-    """The intensity a roll-up's verified figures give (§8), and what disagrees with the document."""
+) -> _Recomputed:
+    """§8: an attested footprint's figure from its verified claim; a rolled-up one's from the step
+    that made the item, its inputs' verified figures (or their own footprints, recursively)."""
+    found = _Recomputed()
+    if canonical_id(str(footprint.get("identifier", ""))) != item:
+        found.problems.append(f"the footprint of {item} names another item")
+    source, unit = footprint.get("source"), footprint.get("declaredUnit")
+    if source == "attested":
+        uid = str(footprint.get("claimUid", "")).lower()
+        claim = claims.get(uid)
+        if claim is not None and claim.shown_status == "pending" and claim.ok is not False:
+            found.pending = True
+            return found
+        found.intensity, why = _figure(claim, item, unit if isinstance(unit, str) else None)
+        if found.intensity is None:
+            found.problems.append(f"the footprint of {item} {why}")
+    elif source == "rolled up":
+        _roll_up(footprint, item, steps, claims, net, depth, found)
+    else:
+        found.problems.append(f"the footprint of {item} is of source {source!r}: nothing to recompute it from")
+    return found
+
+
+def _roll_up(
+    footprint: Mapping[str, Any],
+    item: str,
+    steps: Mapping[str, Mapping[str, Any]],
+    claims: Mapping[str, ClaimFacts],
+    net: Mapping[str, tuple[float, str]],
+    depth: int,
+    found: _Recomputed,
+) -> None:
     if depth > 25:
-        return None, ["the roll-up nests deeper than 25 levels"]
+        found.problems.append("the roll-up nests deeper than 25 levels")
+        return
     made_by = steps.get(str(footprint.get("madeBy", "")).lower())
     if made_by is None:
-        return None, [f"the transformation that made {item} ({footprint.get('madeBy')!r}) is not a step of the journey"]
+        found.problems.append(f"the step that made {item} ({footprint.get('madeBy')!r}) is not a step of the journey")
+        return
     outputs = amounts(made_by, "outputEPCList", "outputQuantityList", net)
     inputs = amounts(made_by, "inputEPCList", "inputQuantityList", net)
-    mine = outputs.get(item)
+    made = item if item in outputs else lot_of(item)  # a unit carries its lot's footprint
+    mine = outputs.get(made) if made is not None else None
     if mine is None:
-        return None, [f"the step that made {item} does not say how much of it it made"]
+        found.problems.append(f"the step that made {item} does not say how much of it it made")
+        return
     total_out = sum(a[0] for a in outputs.values() if a is not None and a[1] == mine[1])
-    problems = []
     listed = _list(footprint.get("inputs"))
-    named = {str(i.get("identifier")) for i in listed if isinstance(i, Mapping)}
-    if named != set(inputs):
-        problems.append(f"the inputs listed for {item} are not the inputs of the step that made it")
+    if {str(i.get("identifier")) for i in listed if isinstance(i, Mapping)} != set(inputs):
+        found.problems.append(f"the inputs listed for {item} are not the inputs of the step that made it")
     emitted = 0.0
     for entry in listed:
         if not isinstance(entry, Mapping):
@@ -759,32 +801,43 @@ def _rolled_up(
         source = str(entry.get("identifier"))
         if not entry.get("counted"):
             if entry.get("kgCO2e") is not None:
-                problems.append(f"input {source} is not counted, yet adds {entry.get('kgCO2e')} kg")
+                found.problems.append(f"input {source} is not counted, yet adds {entry.get('kgCO2e')} kg")
             continue
         amount = inputs.get(source)
         if amount is None or not _close(amount[0], entry.get("amount")) or amount[1] != entry.get("unit"):
-            problems.append(f"the amount of input {source} is not what the step that made {item} says")
+            found.problems.append(f"the amount of input {source} is not what the step that made {item} says")
             continue
         nested = entry.get("footprint")
         if isinstance(nested, Mapping):
-            intensity, more = _rolled_up(nested, source, steps, claims, net, depth + 1)
-            problems += more
+            upstream = _recompute(nested, source, steps, claims, net, depth + 1)
+            found.problems += upstream.problems
+            found.pending |= upstream.pending
+            intensity = upstream.intensity
             if intensity is not None and not _close(round(intensity, 6), nested.get("kgCO2ePerDeclaredUnit")):
-                problems.append(f"the footprint of input {source} is not what its verified inputs add up to")
+                found.problems.append(f"the footprint of input {source} is not what its verified figures give")
+            if nested.get("declaredUnit") != amount[1]:
+                found.problems.append(f"the footprint of input {source} is not per {amount[1]}")
         else:
             uid = str(entry.get("claimUid", "")).lower()
-            intensity, why = _figure(claims.get(uid), source, amount[1])
+            claim = claims.get(uid)
+            if claim is not None and claim.shown_status == "pending" and claim.ok is not False:
+                found.pending = True
+                continue
+            intensity, why = _figure(claim, source, amount[1])
             if intensity is None:
-                problems.append(f"input {source} {why}")
+                found.problems.append(f"input {source} {why}")
         if intensity is None:
             continue
         kg = amount[0] * intensity
         if not _close(kg, entry.get("kgCO2e")):
-            problems.append(f"input {source} adds {entry.get('kgCO2e')} kg; its verified figures give {round(kg, 6)}")
+            found.problems.append(
+                f"input {source} adds {entry.get('kgCO2e')} kg; its verified figures give {round(kg, 6)}"
+            )
         emitted += kg
     if total_out <= 0:
-        return None, [*problems, f"the step that made {item} names no amount made"]
-    return emitted / total_out, problems
+        found.problems.append(f"the step that made {item} names no amount made")
+        return
+    found.intensity = emitted / total_out
 
 
 def _check_footprint(document: Mapping[str, Any], claims: Mapping[str, ClaimFacts], verdict: JourneyVerdict) -> None:
@@ -794,48 +847,34 @@ def _check_footprint(document: Mapping[str, Any], claims: Mapping[str, ClaimFact
     if not isinstance(footprint, Mapping) or headline is None:
         verdict.add("footprint", True, "the journey states no carbon headline")
         return
-    item = canonical_id(str((document.get("item") or {}).get("digitalLink", "")))
-    source = footprint.get("source")
-    problems: list[str] = []
-    if canonical_id(str(footprint.get("identifier", ""))) != item:
-        problems.append("the footprint is not the journey item's")
+    item = canonical_id(str(_obj(document.get("item")).get("digitalLink", "")))
+    steps = {
+        _event_ref(s).lower(): s["event"]
+        for s in _list(document.get("steps"))
+        if isinstance(s, Mapping) and isinstance(s.get("event"), Mapping) and isinstance(_event_ref(s), str)
+    }
+    found = _recompute(footprint, item, steps, claims, _net_contents(footprint.get("netContent")))
+    problems = found.problems
     unit = footprint.get("declaredUnit")
-    expected: float | None = None
-    if source == "attested":
-        uid = str(footprint.get("claimUid", "")).lower()
-        claim = claims.get(uid)
-        expected, why = _figure(claim, item, unit if isinstance(unit, str) else None)
-        if expected is None and claim is not None and claim.shown_status == "pending" and claim.ok is not False:
-            expected, why = None, ""
-            verdict.add("footprint", None, f"the headline rests on claim {uid}, not on chain yet")
-            return
-        if expected is None:
-            problems.append(f"the headline {why}")
-    elif source == "rolled up":
-        steps = {
-            _event_ref(s).lower(): s["event"]
-            for s in document.get("steps") or ()
-            if isinstance(s, Mapping) and isinstance(s.get("event"), Mapping) and isinstance(_event_ref(s), str)
-        }
-        expected, more = _rolled_up(footprint, item, steps, claims, _net_contents(footprint.get("netContent")))
-        problems += more
-    else:
-        problems.append(f"a headline of source {source!r} cannot be recomputed")
-    if expected is not None and not _close(round(expected, 6), headline):
-        problems.append(f"the headline {headline} is not the {round(expected, 6)} verified figures give")
+    if found.intensity is not None and not _close(round(found.intensity, 6), headline):
+        problems.append(f"the headline {headline} is not the {round(found.intensity, 6)} verified figures give")
     product = _obj(document.get("product"))
     per_unit = footprint.get("kgCO2ePerUnit")
     if per_unit is not None:
         net, net_unit = product.get("netContent"), product.get("netContentUnit")
-        if not (net_unit == unit and _close(net, net) and _close(per_unit, headline * net)):
+        figure, net_figure = _number(headline), _number(net)
+        if net_unit != unit or figure is None or net_figure is None or not _close(per_unit, figure * net_figure):
             problems.append("the figure per unit is not the headline times the product's net content")
-    verdict.add(
-        "footprint",
-        not problems,
-        f"the headline {headline} kg CO2e per {unit} follows from verified figures ({source})"
-        if not problems
-        else "; ".join(problems),
-    )
+    if problems:
+        verdict.add("footprint", False, "; ".join(problems))
+    elif found.pending:
+        verdict.add("footprint", None, "the headline rests on a claim not on chain yet")
+    else:
+        verdict.add(
+            "footprint",
+            True,
+            f"the headline {headline} kg CO2e per {unit} follows from verified figures ({footprint.get('source')})",
+        )
 
 
 # --- the journey --------------------------------------------------------------------------------

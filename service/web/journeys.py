@@ -162,23 +162,28 @@ def _credentials(
     }
 
 
-def _footprint_proof(journey: Journey) -> dict[str, Any]:
+def _footprint_proof(journey: Journey, footprint: dict[str, Any]) -> dict[str, Any]:
     """What a verifier recomputes a rolled-up headline from (docs/proof-format.md §8): the step
     that made the item (or its lot) and the net contents the amounts use (master data)."""
-    footprint = journey.footprint
-    if footprint.source != "rolled up":
+    if journey.footprint.source != "rolled up":
         return {"madeBy": None, "netContent": {}}
-    steps = {v.document[disclosure.RECORD_KEY]["ref"] for v in journey.steps}
-    made = sorted((e for e in journey.edges if e.relation == "made_from"), key=lambda e: e.ref)
-    made_by = None
-    for item in (journey.identifier, lot_of(journey.identifier)):
-        made_by = made_by or next((e.ref for e in made if e.source == item and e.ref in steps), None)
     net = {
         ItemKey(p.gtin).digital_link(): {"value": p.net_content, "unit": p.net_content_unit}
         for p in journey.products.values()
         if p.net_content and p.net_content_unit
     }
-    return {"madeBy": made_by, "netContent": dict(sorted(net.items()))}
+    return {"madeBy": footprint.get("madeBy") or _made_by(journey), "netContent": dict(sorted(net.items()))}
+
+
+def _made_by(journey: Journey) -> str | None:
+    """The step that made the item or its lot, as the roll-up takes it (the first by ref)."""
+    steps = {v.document[disclosure.RECORD_KEY]["ref"] for v in journey.steps}
+    made = sorted((e for e in journey.edges if e.relation == "made_from"), key=lambda e: e.ref)
+    for item in (journey.identifier, lot_of(journey.identifier)):
+        found = next((e.ref for e in made if e.source == item and e.ref in steps), None)
+        if found is not None:
+            return found
+    return None
 
 
 def _pledge(pledge: journey_claims.Pledge, facts: journey_claims.ClaimFacts, names: dict[str, str]) -> dict[str, Any]:
@@ -283,7 +288,7 @@ def document(
         journey.footprint, product.net_content if product else None, product.net_content_unit if product else None
     )
     footprint["kgCO2ePerUnit"] = round(unit, 6) if unit is not None else None
-    footprint |= _footprint_proof(journey)
+    footprint |= _footprint_proof(journey, footprint)
     roots: dict[str, dict[str, Any]] = {}
     for view in journey.steps:
         anchor = view.document[disclosure.RECORD_KEY].get("anchor")
