@@ -4,6 +4,7 @@ carry a self-custody member's signature; the documents themselves stay standard.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -375,9 +376,16 @@ def read_event(event_id: str, session: SessionDep, runtime: RuntimeDep, access: 
 verify_router = APIRouter(prefix="/verify", tags=["verification"])
 
 
-def _verdict(session: Session, runtime: Runtime, view: EventView, chain: Chain | None) -> dict[str, Any]:
+def _verdict(
+    session: Session,
+    runtime: Runtime,
+    view: EventView,
+    chain: Chain | None,
+    pinned: tuple[TrustPins | None, ChainProofReader | None] | None = None,
+) -> dict[str, Any]:
     """A full reader gets every check, the service's own included (hash, signature, role); a
-    redacted view is checked as its reader would check it, with only the chain."""
+    redacted view is checked as its reader would check it, with only the chain (`pinned`: the
+    pins and reader to share between views, else new ones)."""
     ref = view.document[disclosure.RECORD_KEY]["ref"]
     if view.full:
         verdict = verification.verify_event(session=session, chain=chain, row=view.row)
@@ -392,7 +400,7 @@ def _verdict(session: Session, runtime: Runtime, view: EventView, chain: Chain |
             "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in verdict.checks],
             "anchor": verdict.anchor,
         }
-    pins, reader = _pinned_reader(runtime, chain)
+    pins, reader = pinned or _pinned_reader(runtime, chain)
     return proofs.verify_event_view(view.document, reader, pins=pins).as_json()
 
 
@@ -668,7 +676,12 @@ def verify_trace(
     if not views:
         raise NotFound(f"no events you may read trace {direction} from {result.start}")
     chain = runtime.reachable_chain()
-    verdicts = [_verdict(session, runtime, view, chain) for view in views.values()]
+    pinned = _pinned_reader(runtime, chain)
+    redacted = [v.document for v in views.values() if not v.full]
+    if pinned[1] is not None and redacted:  # every redacted view's root and signer read in one go
+        with contextlib.suppress(ChainUnavailable):  # each verdict says what it could not read
+            proofs.prefetch_views(pinned[1], redacted)
+    verdicts = [_verdict(session, runtime, view, chain, pinned) for view in views.values()]
     statuses = [v["status"] for v in verdicts]
     return {
         "start": result.start,
