@@ -21,6 +21,7 @@ from service.chain.proof_reader import ChainProofReader, TrustPins
 from service.domain.journey_proofs import verify_journey
 from service.settings import PROJECT_ROOT
 
+from .browser import Served
 from .flaky_proxy import FlakyProxy
 from .test_journeys import JSON, ROAST_PATH, Shop
 
@@ -223,6 +224,18 @@ def test_an_unreachable_chain_is_unavailable_never_verified(both: Verifiers) -> 
     assert (code, verdict["status"]) == (1, "unavailable")
     assert not any(c["ok"] is False for c in verdict["checks"])
     assert any(c["name"] == "anchored" and c["ok"] is None for c in verdict["checks"])
+
+
+@needs_node
+@sqlite
+def test_a_journey_read_from_its_url_verifies_and_says_so_in_words(both: Verifiers) -> None:
+    with Served(both.shop.api.client.app) as base:
+        run = _node(str(CLI), "journey", base + ROAST_PATH, "--rpc-url", both.rpc_url, "--trust", str(both.trust))
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert run.stdout.splitlines()[0] == f"{base}{ROAST_PATH}: verified"
+        assert run.stdout.rstrip().endswith("checks: all verified")
+        bad = _node(str(CLI), "journey", base + "/01/12345", "--rpc-url", both.rpc_url, "--trust", str(both.trust))
+        assert bad.returncode == 2 and "answered 400" in bad.stderr, bad.stderr
 
 
 @needs_node
