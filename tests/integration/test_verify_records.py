@@ -419,6 +419,10 @@ def test_a_journey_verifies_through_the_route_and_the_command(api: Api, tmp_path
     moved_file.write_text(json.dumps(moved))
     ran = _cli("verify", "journey", str(moved_file), *rpc, "--trust", str(trust), "--json")
     assert ran.returncode == 1 and _failed(json.loads(ran.stdout)) == ["pins"]
+    credential = tmp_path / "credential.json"
+    credential.write_text(api.client.get(f"/attestations/{shop.certificate}/credential").text)
+    ran = _cli("verify", "credential", str(credential), *rpc, "--trust", str(trust), "--json")
+    assert ran.returncode == 0 and json.loads(ran.stdout)["status"] == "verified", ran.stdout + ran.stderr
     pins = json.loads(trust.read_text())
     ran = _cli(
         "verify", "journey", str(saved), *rpc, "--contract", pins["provenanceAnchor"], "--anchorer", pins["anchorer"]
