@@ -105,7 +105,8 @@ def main() -> None:
             base = stack.urls["api"]
             path = seed(base, admin_headers(stack), args.inputs, args.per_input, args.product_events).path
             assert stack.api is not None
-            stack.api.server.config.app.state.runtime.relay(flush=True)  # every event anchored, every claim sent
+            runtime = stack.api.server.config.app.state.runtime  # type: ignore[union-attr]
+            runtime.relay(flush=True)  # every event anchored, every claim sent
             journey = httpx.get(base + path, headers={"Accept": "application/json"}, timeout=120).raise_for_status()
             document = journey.json()
             trust = httpx.get(base + "/verify/trust", timeout=30).raise_for_status().json()
