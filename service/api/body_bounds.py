@@ -17,7 +17,9 @@ from service.errors import ConstellateError, MalformedInput, PayloadTooLarge
 from service.json_bounds import MAX_JSON_DEPTH, check_json_depth
 from service.settings import Settings
 
-BULK_ROUTES = frozenset({"/epcis/capture", "/epcis/capture/prepare", "/attestations/import", "/verify/record"})
+BULK_ROUTES = frozenset(
+    {"/epcis/capture", "/epcis/capture/prepare", "/attestations/import", "/verify/record", "/verify/journey"}
+)
 """The routes (POST) taking whole documents, up to CONSTELLATE_CAPTURE_MAX_BYTES; every other
 body is held to CONSTELLATE_REQUEST_MAX_BYTES, so an unauthenticated body to any other route
 costs little to read and scan."""
