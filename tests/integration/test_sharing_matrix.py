@@ -491,7 +491,7 @@ def test_a_redacted_view_verifies_anywhere_and_tampering_fails_naming_the_check(
     assert _failed(_post_verify(api, other_salt)) == ["disclosed_fields"]
     other_owner = deepcopy(view)
     other_owner["constellate:record"]["owner"]["address"] = "0x" + "22" * 20
-    assert _failed(_post_verify(api, other_owner)) == ["leaf", "merkle_proof", "anchored"]
+    assert _failed(_post_verify(api, other_owner)) == ["leaf", "authorship", "signer_role", "merkle_proof", "anchored"]
     fewer = deepcopy(view)  # passing a redacted view off as complete
     fewer["constellate:record"]["withheld"] = []
     assert _failed(_post_verify(api, fewer)) == ["field_list"]
@@ -518,13 +518,20 @@ def test_a_redacted_view_verifies_anywhere_and_tampering_fails_naming_the_check(
     ):
         assert api.client.post("/verify/record", json=malformed).status_code == 400, malformed
 
-    # The CLI does the same with only the chain, the contract and the anchorer pinned.
+    # The CLI does the same with only the chain and the pins: the contracts and the anchorer.
     good, bad = tmp_path / "good.json", tmp_path / "bad.json"
     good.write_text(json.dumps(view))
     bad.write_text(json.dumps(one_byte))
     trust = api.client.get("/verify/trust").json()
     assert trust["attestationRegistry"] == world.runtime.chain.attestations.address
-    pins = ["--rpc-url", world.runtime.settings.rpc_url, "--contract", trust["provenanceAnchor"]]
+    pins = [
+        "--rpc-url",
+        world.runtime.settings.rpc_url,
+        "--contract",
+        trust["provenanceAnchor"],
+        "--registry",
+        trust["constellationRegistry"],
+    ]
     ran = _cli("verify", "record", str(good), *pins, "--anchorer", trust["anchorer"])
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "verified (partial disclosure)" in ran.stdout and "ok   anchored" in ran.stdout
@@ -568,9 +575,9 @@ def test_a_root_anchored_by_anyone_else_does_not_verify(world: World, api: Api, 
         },
     }
     verdict = _post_verify(api, forged)
-    assert _failed(verdict) == ["anchored"], verdict
-    assert "neither the trusted anchorer" in verdict["checks"][-1]["detail"]
-    assert "another constellation" in verdict["checks"][-1]["detail"]
+    assert _failed(verdict) == ["authorship", "anchored"], verdict  # no member signed it; nor did we anchor it
+    anchored = next(c for c in verdict["checks"] if c["name"] == "anchored")
+    assert "neither the trusted anchorer" in anchored["detail"] and "another constellation" in anchored["detail"]
 
 
 def test_no_oracle_in_capture_or_page_tokens(world: World, api: Api) -> None:
