@@ -456,6 +456,8 @@ def _check_signature(parsed: _Parsed, chain_id: int, registry: str) -> tuple[boo
             False,
             f"the proof's EIP-712 domain is not that of the AttestationRegistry {registry} on chain {chain_id}",
         )
+    if len(parsed.signature) != 65:
+        return False, f"the proof's signature is {len(parsed.signature)} bytes, not 65"
     try:
         signer = to_checksum_address(typed_data.recover(typed, parsed.signature))
     except (ValueError, TypeError, OverflowError) as exc:

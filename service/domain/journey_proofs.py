@@ -10,6 +10,7 @@ verifier (verifiers/js/) follows the same text, and a shared tampering matrix
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,6 +36,7 @@ TOLERANCE = 1e-6
 """Footprint figures agree when |a - b| ≤ TOLERANCE · max(1, |a|, |b|) (the page rounds to 6 places)."""
 STEP_CHECKS = ("disclosed_fields", "field_list", "leaf", "authorship", "signer_role", "merkle_proof", "anchored")
 CLAIM_CHECKS = {"signature": "claim.signature", "uid": "claim.uid", "disclosed_fields": "claim.disclosed_fields"}
+QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
@@ -102,12 +104,24 @@ def summary_mismatches(step: dict[str, Any]) -> list[str]:
     return found
 
 
+def named(event: Mapping[str, Any]) -> set[str]:
+    """The items an event view names in its shown fields, canonical (journeys.named_items, on the
+    fields of the types it reads: a document under check may hold anything)."""
+    lists = ("epcList", "childEPCs", "inputEPCList", "outputEPCList", *QUANTITY_LISTS)
+    sane: dict[str, Any] = {name: event[name] for name in lists if isinstance(event.get(name), list)}
+    if isinstance(event.get("parentID"), str):
+        sane["parentID"] = event["parentID"]
+    return named_items(sane)
+
+
 def related_items(journey: Mapping[str, Any]) -> set[str]:
     """The item, its lineage and its containers, canonical: what a step must name (the walk that
     found them is the service's, §9)."""
-    item = canonical_id(str((journey.get("item") or {}).get("digitalLink", "")))
-    related = {item} | {canonical_id(str(n.get("id", ""))) for n in journey.get("lineage") or () if isinstance(n, dict)}
-    related |= {canonical_id(str(c.get("id", ""))) for c in journey.get("containers") or () if isinstance(c, dict)}
+    item = canonical_id(str(_obj(journey.get("item")).get("digitalLink", "")))
+    related = {item} | {
+        canonical_id(str(n.get("id", ""))) for n in _list(journey.get("lineage")) if isinstance(n, dict)
+    }
+    related |= {canonical_id(str(c.get("id", ""))) for c in _list(journey.get("containers")) if isinstance(c, dict)}
     return related
 
 
@@ -125,12 +139,12 @@ def journey_problems(journey: dict[str, Any]) -> list[str]:
         return ["the journey has neither steps nor claims to verify"]
     related = related_items(journey)
     problems = []
-    refs = [step.get("ref") if isinstance(step, dict) else None for step in steps]
+    refs = [json.dumps(step.get("ref") if isinstance(step, dict) else None, sort_keys=True) for step in steps]
     if len(set(refs)) != len(refs):
         problems.append("a step appears twice")
     for number, step in enumerate(steps, start=1):
         event = step.get("event") if isinstance(step, dict) else None
-        if not isinstance(event, dict) or not named_items(event) & related:
+        if not isinstance(event, dict) or not named(event) & related:
             problems.append(f"step {number} names neither the item, its lineage nor a container it travelled in")
     return problems
 
@@ -268,7 +282,7 @@ def _check_structure(document: Mapping[str, Any], verdict: JourneyVerdict) -> No
     if summary.get("anchored") != anchored:
         problems.append(f"the summary counts {summary.get('anchored')!r} anchored steps; {anchored} are")
     counted = _obj(summary.get("claims"))
-    statuses = [c.get("status") for c in claims if isinstance(c, Mapping)]
+    statuses = [str(c.get("status")) for c in claims if isinstance(c, Mapping)]
     wrong = sorted(str(s) for s in set(counted) | set(statuses) if counted.get(str(s), 0) != statuses.count(s))
     if wrong:
         problems.append(f"the summary's claim counts differ from the claims listed for {wrong}")
@@ -460,7 +474,7 @@ def _summary_agrees(
         "subject.id": ((claim.get("subject") or {}).get("id") if isinstance(claim.get("subject"), Mapping) else None,
                        subject.get("id")),
         "body": (claim.get("body"), subject.get("body", {})),
-        "withheld": (sorted(claim.get("withheld") or ()), sorted(block.get("withheld") or ())),
+        "withheld": (sorted(map(str, _list(claim.get("withheld")))), sorted(map(str, _list(block.get("withheld"))))),
         "expiresAt": (_moment(claim.get("expiresAt")), _moment(credential.get("validUntil"))),
     }  # fmt: skip
     if proven_body:
@@ -544,7 +558,7 @@ def _step_facts(steps: list[Any]) -> list[tuple[int, str, str, bool, set[str]]]:
                 str(block.get("ref", "")).lower(),
                 str(cid).lower(),
                 bool(block.get("anchor")),
-                named_items(dict(event)),
+                named(event),
             )
         )
     return found

@@ -6,6 +6,7 @@ journey costs a few JSON-RPC round trips however many steps it has."""
 from __future__ import annotations
 
 import json
+import random
 import time
 from copy import deepcopy
 from pathlib import Path
@@ -241,3 +242,42 @@ def test_the_demos_journeys_verify_as_the_public_and_as_their_brands(api: Any, w
             if (verdict.status, _failing(verdict)) != expected:
                 wrong[(path, reader)] = (verdict.status, _failing(verdict))
     assert not wrong, wrong
+
+
+JUNK: list[Any] = [None, 0, -1, 1.5, "", "x", "0x", [], {}, True, [None], {"a": None}, 1e308, "0x" + "1" * 64]
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path] if path else []
+    if isinstance(value, dict):
+        found += [p for key, inner in value.items() for p in _paths(inner, (*path, key))]
+    elif isinstance(value, list):
+        found += [p for index, inner in enumerate(value[:3]) for p in _paths(inner, (*path, index))]
+    return found
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_anything_anywhere_in_a_journey_gets_a_verdict_never_a_crash(shop: Shop) -> None:
+    """What /verify and the CLI answer for a document someone made up: a verdict naming what
+    fails, or MalformedJourney (a 400) for one that is no journey at all."""
+    body = shop.page(ROAST_PATH, JSON).json()
+    pins = _pins(shop)
+    places = _paths(body)
+    chance = random.Random(19)
+    for _ in range(800):
+        document = deepcopy(body)
+        for _ in range(chance.randint(1, 3)):
+            *outer, last = chance.choice(places)
+            try:
+                target = document
+                for key in outer:
+                    target = target[key]
+                target[last] = chance.choice(JUNK)
+            except (KeyError, IndexError, TypeError):
+                continue  # an earlier change removed the place
+        try:
+            verdict = verify_journey(document, None, pins)
+        except MalformedJourney:
+            continue
+        assert verdict.status in ("failed", "unavailable", "pending"), verdict.status
+        json.dumps(verdict.as_json())
