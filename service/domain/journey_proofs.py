@@ -906,7 +906,7 @@ def _verify_steps(steps: list[Any], reader: ProofReader | None, pins: TrustPins,
             verdict.add(check.name, check.ok, check.detail, step=number)
         verdict.chain_unavailable |= checked.chain_unavailable
         try:
-            mismatches = summary_mismatches(dict(step))  # type: ignore[arg-type]
+            mismatches = summary_mismatches(dict(step))
         except (KeyError, TypeError, AttributeError) as exc:
             mismatches = [f"(unreadable: {exc})"]
         verdict.add(
