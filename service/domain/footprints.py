@@ -113,6 +113,8 @@ class Footprint:
     boundary: str | None = None
     claim: Attested | None = None
     """The item's own footprint claim, if one is shown (counting or not)."""
+    made_by: str | None = None
+    """For a roll-up: the ref of the step that made the item (or its lot), whose quantities it allocates by."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -134,6 +136,7 @@ class Footprint:
             "claimStatus": self.claim.status if self.claim else None,
             "attestations": self.attestations,
             "inputs": self.inputs,
+            "madeBy": self.made_by,
             "note": self.note,
         }
 
@@ -252,8 +255,12 @@ class FootprintRollup:
                 boundaries.add(upstream.boundary)
                 covered += 1 if share >= 1.0 else 0
             claim = self.own(source)
+            part: dict[str, Any] = {}
+            if kg is not None and (upstream.source == "rolled up" or claim is None):
+                part["footprint"] = upstream.as_json()  # its figure is no claim of its own: how it was had
             parts.append(
-                {
+                part
+                | {
                     "identifier": source,
                     "amount": amount.value if amount else None,
                     "unit": amount.unit if amount else None,
@@ -276,6 +283,7 @@ class FootprintRollup:
             inputs_covered=covered,
             inputs_total=len(inputs),
             claim=own,
+            made_by=document[disclosure.RECORD_KEY]["ref"],
         )
         if not uids or mine is None or mine.value <= 0 or total_out <= 0:
             base.note = "no input has a footprint that counts, or the amount made is not known"

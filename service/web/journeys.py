@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from service.db.models import AttestationSchema, Member, SharingGrant
 from service.domain import attestations, credentials, disclosure, journey_claims, journeys
 from service.domain.claim_status import STATES
-from service.domain.gs1 import ItemKey, item_of, lot_of
+from service.domain.gs1 import ItemKey, item_of
 from service.domain.journey_proofs import journey_problems, step_summary, summary_mismatches
 from service.domain.journeys import Journey
 from service.domain.places import route_of
@@ -172,18 +172,7 @@ def _footprint_proof(journey: Journey, footprint: dict[str, Any]) -> dict[str, A
         for p in journey.products.values()
         if p.net_content and p.net_content_unit
     }
-    return {"madeBy": footprint.get("madeBy") or _made_by(journey), "netContent": dict(sorted(net.items()))}
-
-
-def _made_by(journey: Journey) -> str | None:
-    """The step that made the item or its lot, as the roll-up takes it (the first by ref)."""
-    steps = {v.document[disclosure.RECORD_KEY]["ref"] for v in journey.steps}
-    made = sorted((e for e in journey.edges if e.relation == "made_from"), key=lambda e: e.ref)
-    for item in (journey.identifier, lot_of(journey.identifier)):
-        found = next((e.ref for e in made if e.source == item and e.ref in steps), None)
-        if found is not None:
-            return found
-    return None
+    return {"madeBy": footprint.get("madeBy"), "netContent": dict(sorted(net.items()))}
 
 
 def _pledge(pledge: journey_claims.Pledge, facts: journey_claims.ClaimFacts, names: dict[str, str]) -> dict[str, Any]:
