@@ -13,7 +13,7 @@ from service.chain.contracts import Role
 from service.chain.deployment import Chain
 from service.db.models import ApiKey, AttestationSchema, Constellation, EvidenceDocument, Member
 from service.domain.attestations import Readable, body_path, committed_fields
-from service.domain.claim_status import ClaimStatus
+from service.domain.claim_status import ClaimStatus, dates_seen
 from service.domain.commitments import RecordCommitment
 from service.domain.constellations import Membership
 from service.domain.disclosure import field_disclosures
@@ -319,6 +319,9 @@ class AttestationPublic(BaseModel):
             except ChainUnavailable:
                 record = None
         assert issuer is not None and schema is not None
+        seen = dates_seen(
+            status, schema.name, row.body, lambda key: shown is None or body_path(key) in shown, row.expires_at or 0
+        )
         return cls(
             uid=row.uid,
             schema_name=schema.name,
@@ -342,9 +345,9 @@ class AttestationPublic(BaseModel):
             revocable=row.revocable,
             ref_uid=None if row.ref_uid == "0x" + "00" * 32 else row.ref_uid,
             status=status.state,
-            status_date=status.since,
-            valid_from=status.validity.valid_from,
-            valid_until=status.validity.valid_until,
+            status_date=seen.status_date,
+            valid_from=seen.valid_from,
+            valid_until=seen.valid_until,
             revocation_pending=row.revoke_signature is not None and row.revoked_tx is None,
             created_at=row.created_at,
             proof=AttestationProof(

@@ -25,7 +25,7 @@ whose period cannot be read is not one to rely on, which `expired` already tells
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
@@ -69,6 +69,27 @@ class ClaimStatus:
     validity: Validity
     changes_at: datetime | None = None
     """The next moment the state changes by itself (it begins or expires), or None."""
+
+
+@dataclass(frozen=True)
+class SeenDates:
+    """A claim's dates as one reader may know them."""
+
+    status_date: date | None
+    valid_from: date | None
+    valid_until: date | None
+
+
+def dates_seen(
+    status: ClaimStatus, schema_name: str, body: dict[str, Any], shown: Callable[[str], bool], expires_at: int
+) -> SeenDates:
+    """The dates of a claim as far as its reader may know them — from the body fields it is shown
+    (`shown(key)`) and the chain's expiry: a withheld validUntil is not given away by the dates
+    beside the status it decides (the status itself stands: a lapsed claim never reads as valid).
+    A revocation's or a dispute's day is the chain's or the disputer's, not the body's."""
+    visible = validity_of(schema_name, {k: v for k, v in body.items() if shown(k)}, expires_at)
+    dated = visible == status.validity or status.state in ("revoked", "disputed")
+    return SeenDates(status.since if dated else None, visible.valid_from, visible.valid_until)
 
 
 _RFC3339 = re.compile(

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from service.db.models import AttestationSchema, Member, SharingGrant
 from service.domain import attestations, credentials, disclosure, journey_claims, journeys
-from service.domain.claim_status import STATES
+from service.domain.claim_status import STATES, dates_seen
 from service.domain.gs1 import ItemKey, item_of
 from service.domain.journey_proofs import journey_problems, step_summary, summary_mismatches
 from service.domain.journeys import Journey
@@ -104,6 +104,9 @@ def _claim(
     row = claim.row
     shown = claim.shown
     status = facts.status
+    seen = dates_seen(
+        status, claim.schema_name, row.body, lambda key: journey_claims.shows(claim, key), row.expires_at or 0
+    )
     return {
         "uid": row.uid,
         "schema": claim.schema_name,
@@ -111,9 +114,9 @@ def _claim(
         "kind": facts.kind,
         "title": facts.title,
         "status": status.state,
-        "statusDate": _day(status.since),
-        "validFrom": _day(status.validity.valid_from),
-        "validUntil": _day(status.validity.valid_until),
+        "statusDate": _day(seen.status_date),
+        "validFrom": _day(seen.valid_from),
+        "validUntil": _day(seen.valid_until),
         "issuer": {"id": row.issuer_id, "name": names.get(row.issuer_id, ""), "address": row.issuer_address},
         "selfIssued": facts.self_issued,
         "disputedBy": (

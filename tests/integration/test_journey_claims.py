@@ -64,6 +64,27 @@ def test_a_certificate_lapsed_by_its_body_is_expired_with_its_date_everywhere(sh
     assert (read["status"], read["status_date"], read["valid_until"]) == ("expired", "2025-01-31", "2025-01-31")
 
 
+def test_a_withheld_validity_is_not_given_away_by_the_dates_beside_the_status(shop: Shop) -> None:
+    """A certifier shares its certificate's standard with the public, not its validUntil: the
+    public learns the certificate lapsed (a shopper must not read it as valid), not the day."""
+    auditor, auditor_h = shop.api.onboard("Discreet Audits")
+    joined = shop.api.client.put(
+        f"/constellations/coffee/members/{auditor['id']}", json={"roles": ["certifier"]}, headers=shop.brand_h
+    )
+    assert joined.status_code == 200, joined.text
+    shown = [f"attestation:certification/{name}" for name in ("standard", "certificateId", "issuingBody")]
+    shop.api.grant(auditor_h, "coffee", shown, audience={"kind": "public"})
+    lapsed = shop.attest(auditor_h, "certification", journey.LOT_1, {**CERTIFICATE, "validUntil": "2025-01-31"})
+    shop.runtime.relay(flush=True)
+    public = _claims(shop.page(ROAST_PATH, JSON).json())[lapsed]
+    assert public["status"] == "expired" and "validUntil" not in public["body"]
+    assert (public["statusDate"], public["validUntil"]) == (None, None), public
+    own = _claims(shop.page(ROAST_PATH, {**JSON, **auditor_h}).json())[lapsed]
+    assert (own["status"], own["statusDate"], own["validUntil"]) == ("expired", "2025-01-31", "2025-01-31")
+    read = shop.api.client.get(f"/attestations/{lapsed}").json()  # the API says as much as the page
+    assert (read["status"], read["status_date"], read["valid_until"]) == ("expired", None, None), read
+
+
 def test_a_footprint_is_valid_from_its_reference_periods_end_for_three_years(shop: Shop) -> None:
     future = shop.attest(
         shop.farm_h,
