@@ -3,6 +3,7 @@
 
 import { AbiCoder, concat, getBytes, keccak256, toUtf8Bytes } from "ethers";
 
+import { hash32Into } from "./hex.mjs";
 import { canonical, utf16Order } from "./jcs.mjs";
 import { merkleRoot } from "./merkle.mjs";
 
@@ -40,7 +41,12 @@ export function derivedSalt(seed, eventHash, path) {
 /** head₀ = 0x00×32, headₖ = keccak256(headₖ₋₁ ‖ recordLeafₖ). */
 export function chainHead(leaves) {
   let head = ZERO32;
-  for (const leaf of leaves) head = keccak256(concat([head, leaf]));
+  const pair = new Uint8Array(64);
+  for (const leaf of leaves) {
+    hash32Into(pair, 0, head);
+    hash32Into(pair, 32, leaf.toLowerCase());
+    head = keccak256(pair);
+  }
   return head;
 }
 

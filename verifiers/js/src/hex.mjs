@@ -25,3 +25,13 @@ export class MalformedDocument extends Error {
     this.name = "MalformedDocument";
   }
 }
+
+const NIBBLES = new Uint8Array(128);
+for (let i = 0; i < 10; i++) NIBBLES[48 + i] = i;
+for (let i = 0; i < 6; i++) NIBBLES[65 + i] = NIBBLES[97 + i] = 10 + i;
+
+/** Writes the 32 bytes of `hash` (0x and 64 hex digits, already checked) into `out` at `offset`:
+ * the hot path of every Merkle proof and chain, without a hex parser's checks and copies. */
+export function hash32Into(out, offset, hash) {
+  for (let i = 0, j = 2; i < 32; i++, j += 2) out[offset + i] = (NIBBLES[hash.charCodeAt(j)] << 4) | NIBBLES[hash.charCodeAt(j + 1)];
+}

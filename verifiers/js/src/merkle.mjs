@@ -2,13 +2,18 @@
  * sorted pair (OpenZeppelin's MerkleProof), an odd node is carried up unchanged, a one-leaf
  * tree's root is its leaf. A proof is the siblings from the leaf upwards. Hashes are 0x hex. */
 
-import { concat, keccak256 } from "ethers";
+import { keccak256 } from "ethers";
+
+import { hash32Into } from "./hex.mjs";
 
 /** keccak256(min(a, b) ‖ max(a, b)), the pair ordered as unsigned big-endian numbers. */
 export function hashPair(a, b) {
   const x = a.toLowerCase();
   const y = b.toLowerCase();
-  return x < y ? keccak256(concat([x, y])) : keccak256(concat([y, x]));
+  const pair = new Uint8Array(64);
+  hash32Into(pair, 0, x < y ? x : y);
+  hash32Into(pair, 32, x < y ? y : x);
+  return keccak256(pair);
 }
 
 /** The levels of the tree over `leaves`, leaves first and the root last. */

@@ -156,6 +156,19 @@ export function localChecks(view, parsed, trust) {
   return { leaf, leafOk, checks };
 }
 
+const recovered = new Map();
+
+/** The signer of a Capture message, recovered once per message and signature: the records of one
+ * capture share both (a journey's steps often come from a few captures). */
+function recoverCapture(domain, message, signature) {
+  const key = `${domain.chainId}:${domain.verifyingContract}:${message.constellation}:${message.captureRoot}:${message.recordCount}:${signature}`.toLowerCase();
+  if (!recovered.has(key)) {
+    if (recovered.size > 4096) recovered.clear();
+    recovered.set(key, getAddress(verifyTypedData(domain, CAPTURE_TYPES, message, signature)));
+  }
+  return recovered.get(key);
+}
+
 function authorship(parsed, leaf, trust) {
   const capture = parsed.capture;
   if (capture === null) return [false, "the view has no capture block: nothing shows its signer signed this record"];
@@ -167,7 +180,7 @@ function authorship(parsed, leaf, trust) {
   const message = { constellation: parsed.constellation, captureRoot: capture.root, recordCount: capture.count };
   let signer;
   try {
-    signer = getAddress(verifyTypedData(domain, CAPTURE_TYPES, message, capture.signature));
+    signer = recoverCapture(domain, message, capture.signature);
   } catch (error) {
     return [false, `the capture signature is not valid: ${error.shortMessage || error.message}`];
   }

@@ -13,13 +13,14 @@ import { fileURLToPath } from "node:url";
 import { getAddress, verifyTypedData } from "ethers";
 
 import { attestationUid } from "../src/claims.mjs";
-import { cbvTerms } from "./helpers.mjs";
+import { bizStepTerm, dispositionTerm } from "../src/cbv.mjs";
 import { chainHead, derivedSalt, fieldLeaf, ITEM_STATE, itemStateLeaf, recordLeaf, recordRoot, textHash } from "../src/commitments.mjs";
 import { canonicalId } from "../src/identifiers.mjs";
 import { jcs, utf16Order } from "../src/jcs.mjs";
 import { merkleProof, merkleRoot, verifyProof } from "../src/merkle.mjs";
 import { CAPTURE_TYPES } from "../src/record.mjs";
 
+const cbvTerms = (term) => [bizStepTerm(term), dispositionTerm(term)];
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 function load() {
