@@ -214,6 +214,7 @@ def test_the_check_speaks_german_on_a_german_page(shop: Shop, phone: Any) -> Non
             and t.endswith(" wurde von Bureau Veritas ausgestellt und ist nicht widerrufen.")
             for t in said
         ), said
+        _shoot(page, "phone-check-verified-de")
 
 
 def test_without_javascript_the_page_is_whole_and_offers_no_check(shop: Shop, phone: Any) -> None:
