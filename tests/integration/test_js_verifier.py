@@ -18,6 +18,7 @@ import pytest
 from web3 import Web3
 
 from service.chain.proof_reader import ChainProofReader, TrustPins
+from service.chain.rpc import endpoint
 from service.domain.journey_proofs import verify_journey
 from service.settings import PROJECT_ROOT
 
@@ -85,7 +86,7 @@ class Verifiers:
         return run.returncode, json.loads(run.stdout)
 
     def python(self, document: Any) -> dict[str, Any]:
-        reader = ChainProofReader(self.w3, TrustPins.from_json(self.pins))
+        reader = ChainProofReader(endpoint(self.w3), TrustPins.from_json(self.pins))
         return verify_journey(document, reader, self.pins).as_json()
 
 
@@ -254,3 +255,5 @@ def test_unreadable_input_exits_2_naming_it(both: Verifiers, tmp_path: Path) -> 
     assert run.returncode == 2 and "a journey is a JSON object with an item" in run.stderr
     run = _node(str(CLI), "journey", "-", "--trust", str(both.trust), stdin="{}")
     assert run.returncode == 2 and "usage" in run.stderr
+    run = _node(str(CLI), "journey", "-", "--rpc-url", "localhost:8545", "--trust", str(both.trust), stdin="{}")
+    assert run.returncode == 2 and "is not an http:// or https:// URL" in run.stderr

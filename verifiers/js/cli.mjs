@@ -78,6 +78,7 @@ async function main(argv) {
   const { "rpc-url": rpcUrl, trust: trustFile, json } = parsed.values;
   if (!["journey", "record"].includes(command) || !source || rest.length || !rpcUrl || !trustFile) throw new Unreadable(USAGE);
   if (command === "record" && /^https?:\/\//.test(source)) throw new Unreadable("record reads a FILE (or '-'), not a URL");
+  if (!URL.canParse(rpcUrl) || !/^https?:$/.test(new URL(rpcUrl).protocol)) throw new Unreadable(`--rpc-url ${rpcUrl} is not an http:// or https:// URL`);
   const trust = await readSource(trustFile);
   const document = await readSource(source);
   const check = command === "journey" ? checkJourney : checkRecord;
