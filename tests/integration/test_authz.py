@@ -61,6 +61,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/verify/journey"): (PUBLIC, "checks a journey the caller already holds against the chain"),
     ("GET", "/products/{gtin}"): (PUBLIC, "master data, public as the pack is"),
     ("GET", "/places/{gln}"): (PUBLIC, "location master data, public as a signpost is"),
+    ("GET", "/static/{name}"): (PUBLIC, "the journey page's own scripts (the phone check), public as the page is"),
     ("GET", "/company-prefixes"): (PUBLIC, "who brands which GTINs, public as GS1's GEPIR is"),
     ("GET", "/qr/{rest:path}"): (PUBLIC, "a QR code of a URL"),
     ("GET", "/label/{rest:path}"): (PUBLIC, "a printable label: the QR code and the product's public name"),
