@@ -291,7 +291,7 @@ def verify_record(
         chain_id=chain_id,
         required=(("constellationRegistry", "--registry"),),
     )
-    reader = ChainProofReader.connect(rpc_url, pins)
+    reader = ChainProofReader(rpc_url, pins)
     views = []
     for path in files:
         try:
@@ -373,7 +373,7 @@ def verify_journey(
         chain_id=chain_id,
         required=(("constellationRegistry", "--registry"), ("attestationRegistry", "--attestation-registry")),
     )
-    reader = ChainProofReader.connect(rpc_url, pins)
+    reader = ChainProofReader(rpc_url, pins)
     if pins.chain_id is None:  # not pinned: the endpoint's, which the page must name
         with contextlib.suppress(ChainUnavailable):  # else every chain check says it could not read
             pins = dataclasses.replace(pins, chain_id=reader.chain_id)
@@ -445,8 +445,8 @@ def verify_credential(
     issuer's EIP-712 signature over the Attest message rebuilt from the credential, its uid,
     each shown field against the signed data hash, the attestation on the pinned registry, and
     that it is neither revoked nor expired. Prints every check; exit 1 unless each verifies."""
-    from service.chain.rpc import connect
-    from service.domain.credentials import MalformedCredential, RegistryReader
+    from service.chain.proof_reader import RegistryReader
+    from service.domain.credentials import MalformedCredential
     from service.domain.credentials import verify_credential as check
 
     if registry is None and trust is not None:
@@ -458,7 +458,7 @@ def verify_credential(
     if registry is None:
         _bad_pins("no AttestationRegistry to trust: give --attestation-registry or --trust")
     try:
-        reader = RegistryReader(connect(rpc_url), registry)
+        reader = RegistryReader(rpc_url, registry)
     except ValueError as exc:
         _bad_pins(f"the AttestationRegistry pin cannot be used: {exc}")
     failed = False

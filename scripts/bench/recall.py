@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from harness import Figure, add_results_option, database_facts, percentile, report, workspace
 from sqlalchemy import insert
 
-from service.chain.contracts import Role
 from service.db.migrate import upgrade
 from service.db.models import CaptureJob, EpcisEvent, EventIdentifier, Member
 from service.db.session import make_engine, make_session_factory
 from service.domain import provenance
 from service.domain.policy import EVENT_CATEGORIES, Access, GrantTerms, Reader
+from service.roles import Role
 
 CID = "0x" + "ab" * 32
 ZERO = "0x" + "00" * 32

@@ -67,7 +67,7 @@ def in_process(
     trips = 0
     for _ in range(runs):
         began = time.perf_counter()
-        reader = ChainProofReader.connect(rpc_url, pins)
+        reader = ChainProofReader(rpc_url, pins)
         verdict = verify_journey(document, reader, pins)
         seconds.append(time.perf_counter() - began)
         if verdict.status != "verified":

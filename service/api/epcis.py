@@ -24,6 +24,7 @@ from service.api.schemas import OPTIONAL_KEY, TypedDataToSign, problems
 from service.chain import typed_data
 from service.chain.deployment import Chain
 from service.chain.proof_reader import ChainProofReader, TrustPins
+from service.chain.rpc import endpoint
 from service.db.models import CaptureJob, EpcisEvent
 from service.domain import disclosure, journey_proofs, members, proofs, provenance, verification
 from service.domain.disclosure import EventView
@@ -411,7 +412,9 @@ def _pinned_reader(runtime: Runtime, chain: Chain | None) -> tuple[TrustPins | N
         pins = TrustPins.from_json(runtime.trust())
     except ValueError:  # no deployment manifest, or no anchoring account: nothing to pin
         return None, None
-    return pins, ChainProofReader(chain.w3, pins) if chain is not None else None
+    if chain is None:
+        return pins, None
+    return pins, ChainProofReader(endpoint(chain.w3), pins, timeout=runtime.settings.rpc_timeout_seconds)
 
 
 @verify_router.get(

@@ -9,7 +9,6 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.chain.contracts import Role
 from service.chain.deployment import Chain
 from service.db.models import ApiKey, AttestationSchema, Constellation, EvidenceDocument, Member
 from service.domain.attestations import Readable, body_path, committed_fields
@@ -18,6 +17,7 @@ from service.domain.commitments import RecordCommitment
 from service.domain.constellations import Membership
 from service.domain.disclosure import field_disclosures
 from service.errors import ChainUnavailable
+from service.roles import Role
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 

@@ -3,11 +3,8 @@ raise the same decoded reverts. Ids are bytes32 values passed as 32-byte `bytes`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from eth_abi import encode as abi_encode
-from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
@@ -15,151 +12,19 @@ from web3.exceptions import ContractLogicError
 from service.chain.reverts import ErrorDecoder, revert_data
 from service.chain.rpc import TRANSIENT_ERRORS, endpoint
 from service.chain.sender import PendingTransaction, Receipt, TransactionSender
+from service.chain.structs import (
+    AnchorRecord,
+    AttestationRecord,
+    AttestationRequest,
+    ConstellationRecord,
+    GrantRecord,
+    SchemaRecord,
+    SignedAttestation,
+)
 from service.errors import ChainUnavailable, ContractReverted
 from service.observability import record_transaction
 
 Bytes32 = bytes
-
-
-class Role:
-    """Role bits, mirroring contracts/libraries/Roles.sol."""
-
-    SUPPLIER = 1 << 0
-    MANUFACTURER = 1 << 1
-    LOGISTICS = 1 << 2
-    BRAND = 1 << 3
-    RETAILER = 1 << 4
-    CERTIFIER = 1 << 5
-    COORDINATOR = 1 << 6
-    ANCHORER = 1 << 7
-    ALL = (1 << 8) - 1
-    NAMES: ClassVar[dict[str, int]] = {
-        "supplier": SUPPLIER,
-        "manufacturer": MANUFACTURER,
-        "logistics": LOGISTICS,
-        "brand": BRAND,
-        "retailer": RETAILER,
-        "certifier": CERTIFIER,
-        "coordinator": COORDINATOR,
-        "anchorer": ANCHORER,
-    }
-
-    @classmethod
-    def mask(cls, names: list[str] | tuple[str, ...]) -> int:
-        """The bit mask of role names; unknown names raise ValueError naming them."""
-        unknown = [n for n in names if n not in cls.NAMES]
-        if unknown:
-            raise ValueError(f"unknown roles {unknown}; known roles are {sorted(cls.NAMES)}")
-        mask = 0
-        for name in names:
-            mask |= cls.NAMES[name]
-        return mask
-
-    @classmethod
-    def names(cls, mask: int) -> list[str]:
-        return [name for name, bit in cls.NAMES.items() if mask & bit]
-
-
-@dataclass(frozen=True)
-class ConstellationRecord:
-    creator: str
-    created_at: int
-    member_count: int
-    coordinator_count: int
-
-
-@dataclass(frozen=True)
-class AnchorRecord:
-    by: str
-    anchored_at: int
-    leaf_count: int
-
-
-@dataclass(frozen=True)
-class SchemaRecord:
-    uid: bytes
-    registrant: str
-    revocable: bool
-    required_roles: int
-    definition: str
-
-
-@dataclass(frozen=True)
-class AttestationRequest:
-    schema: bytes
-    constellation: bytes
-    subject: bytes
-    data_hash: bytes
-    expires_at: int = 0
-    ref_uid: bytes = b"\x00" * 32
-    revocable: bool = True
-
-    def as_tuple(self) -> tuple[Any, ...]:
-        return (
-            self.schema,
-            self.constellation,
-            self.subject,
-            self.data_hash,
-            self.expires_at,
-            self.ref_uid,
-            self.revocable,
-        )
-
-    def uid(self, issuer: str) -> bytes:
-        """The uid the AttestationRegistry gives this request by `issuer` (keccak256(abi.encode(request, issuer)))."""
-        encoded = abi_encode(
-            ["(bytes32,bytes32,bytes32,bytes32,uint64,bytes32,bool)", "address"], [self.as_tuple(), issuer]
-        )
-        return bytes(keccak(encoded))
-
-    def typed_fields(self) -> dict[str, Any]:
-        """The fields of the EIP-712 Attest message, less the deadline."""
-        return {
-            "schema": self.schema,
-            "constellation": self.constellation,
-            "subject": self.subject,
-            "dataHash": self.data_hash,
-            "expiresAt": self.expires_at,
-            "refUID": self.ref_uid,
-            "revocable": self.revocable,
-        }
-
-
-@dataclass(frozen=True)
-class SignedAttestation:
-    request: AttestationRequest
-    issuer: str
-    deadline: int
-    signature: bytes
-
-    def as_tuple(self) -> tuple[Any, ...]:
-        return (self.request.as_tuple(), self.issuer, self.deadline, self.signature)
-
-
-@dataclass(frozen=True)
-class AttestationRecord:
-    uid: bytes
-    schema: bytes
-    constellation: bytes
-    subject: bytes
-    data_hash: bytes
-    ref_uid: bytes
-    issuer: str
-    issued_at: int
-    expires_at: int
-    revoked_at: int
-    revocable: bool
-
-
-@dataclass(frozen=True)
-class GrantRecord:
-    grantor: str
-    anchored_at: int
-    expires_at: int
-    revoked_at: int
-    constellation: bytes
-    audience_hash: bytes
-    terms_hash: bytes
 
 
 class ContractClient:

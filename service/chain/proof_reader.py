@@ -1,8 +1,11 @@
 """What a proof verifier reads from the chain, with nothing but a JSON-RPC endpoint and the
 addresses it pins: the chain id, anchored roots (state and `RootAnchored` log), members' roles
-at a block, attestations. Reads go out as JSON-RPC batches (one HTTP round trip for many
-reads) and each value is read once per reader, so a journey of hundreds of steps costs two or
-three round trips. `service.domain.proofs.ProofReader` is the interface the domain sees.
+at a block, attestations. Reads go out as JSON-RPC batches (one HTTP POST for many reads, over
+httpx: no web3 here, so a verifier starts fast) and each value is read once per reader, so a
+journey of hundreds of steps costs two or three round trips. `service.domain.proofs.ProofReader`
+and `service.domain.credentials.AttestationReader` are the interfaces the domain sees:
+ChainProofReader implements both, RegistryReader the second alone (a credential's verifier pins
+only the AttestationRegistry).
 
 Any failed read — unreachable endpoint, an error answer, bytes no pinned contract returns —
 raises ChainUnavailable: a verifier then says what it could not check, never that it passed."""
@@ -12,26 +15,23 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+import httpx
 from eth_abi import decode, encode
 from eth_abi.exceptions import DecodingError
 from eth_utils import is_address, to_checksum_address
-from web3 import Web3
-from web3.exceptions import Web3Exception
-from web3.providers.base import JSONBaseProvider
-from web3.types import RPCEndpoint
 
-from service.chain.contracts import AttestationRecord, Role
-from service.chain.rpc import TRANSIENT_ERRORS, connect, endpoint
+from service.chain.structs import AnchorRecord, AttestationRecord
 from service.errors import ChainUnavailable
 from service.hashing import keccak256_text
+from service.roles import Role
 
 WRITERS = Role.ALL & ~Role.COORDINATOR
 """0xbf: every role that writes records (a coordinator alone does not)."""
 
 ROOT_ANCHORED = "0x" + keccak256_text("RootAnchored(bytes32,bytes32,address,uint32,bytes32)").hex()
-ZERO_ADDRESS = "0x" + "00" * 20
 
 
 def _selector(signature: str) -> bytes:
@@ -44,7 +44,8 @@ GET_ATTESTATION = _selector("getAttestation(bytes32)")
 ANCHOR_TYPE = "(address,uint64,uint32)"
 ATTESTATION_TYPE = "(bytes32,bytes32,bytes32,bytes32,bytes32,bytes32,address,uint64,uint64,uint64,bool)"
 
-READ_ERRORS: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, Web3Exception, OSError, ValueError)
+READ_ERRORS: tuple[type[BaseException], ...] = (httpx.HTTPError, OSError, ValueError)
+"""A round trip that failed: the endpoint unreachable or timing out, or an answer that is no JSON."""
 
 
 def _address(value: Any, name: str) -> str:
@@ -143,20 +144,6 @@ class TrustPins:
 
 
 @dataclass(frozen=True)
-class AnchorState:
-    """`ProvenanceAnchor.getAnchor(root)` at the latest block: `by` is the zero address for a
-    root that is not on chain."""
-
-    by: str
-    anchored_at: int
-    leaf_count: int
-
-    @property
-    def on_chain(self) -> bool:
-        return self.by != ZERO_ADDRESS and self.anchored_at > 0
-
-
-@dataclass(frozen=True)
 class AnchorLog:
     """The `RootAnchored` log of a root: the constellation it names (0x-hex, lower case), the
     block it is in now (after a reorg, perhaps not the block a view names), who anchored it."""
@@ -183,34 +170,43 @@ class _Call:
         return self.what.split(".", 1)[1].split("(", 1)[0] if self.method == "eth_call" else self.method
 
 
-class ChainProofReader:
-    """Reads for verifiers over one JSON-RPC endpoint, pinned to `pins`, caching every answer.
+@cache
+def _shared_http() -> httpx.Client:
+    """One HTTP client (one connection pool, its TLS context made once) for the readers of a
+    process: a service makes a reader per request, and a new client costs about 20 ms."""
+    return httpx.Client()
 
-    Satisfies `service.domain.proofs.ProofReader` and, for claims,
-    `service.domain.credentials.AttestationReader` (`address` is the pinned AttestationRegistry)."""
 
-    def __init__(self, w3: Web3, pins: TrustPins, *, max_batch: int = 200) -> None:
-        self.w3 = w3
-        self.pins = pins
+class _JsonRpcReader:
+    """Reads over one JSON-RPC endpoint in batches (one HTTP POST each), caching every answer:
+    the chain id and the attestations of the AttestationRegistry at `registry`. `timeout`
+    bounds each round trip; `transport` is httpx's seam (the reader then has a client of its
+    own, else it shares the process's)."""
+
+    def __init__(
+        self,
+        rpc_url: str,
+        *,
+        timeout: float = 30.0,
+        max_batch: int = 200,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.rpc_url = rpc_url
         self.max_batch = max_batch
         self.round_trips = 0
         """HTTP requests made (each a JSON-RPC batch): what prefetching saves."""
         self.reads: Counter[str] = Counter()
         """JSON-RPC calls made, by kind (`getAnchor`, `hasAnyRole`, `eth_getLogs`, …): each value once."""
+        self.timeout = timeout
+        self._own_http = httpx.Client(transport=transport) if transport is not None else None
         self._chain_id: int | None = None
-        self._anchors: dict[bytes, AnchorState] = {}
-        self._logs: dict[bytes, AnchorLog] = {}
-        self._searched_at: set[tuple[bytes, int]] = set()
-        self._searched_anywhere: set[bytes] = set()
-        self._roles: dict[tuple[str, str, int], bool] = {}
         self._attestations: dict[bytes, AttestationRecord] = {}
         self._unreachable: ChainUnavailable | None = None
 
-    @classmethod
-    def connect(cls, rpc_url: str, pins: TrustPins, *, timeout: float = 30.0) -> ChainProofReader:
-        return cls(connect(rpc_url, timeout=timeout), pins)
-
-    # --- the interface ----------------------------------------------------------------------
+    @property
+    def registry(self) -> str | None:
+        """The AttestationRegistry it reads (None: not pinned)."""
+        raise NotImplementedError
 
     @property
     def chain_id(self) -> int:
@@ -223,11 +219,150 @@ class ChainProofReader:
     @property
     def address(self) -> str:
         """The pinned AttestationRegistry (the name `AttestationReader` gives it)."""
-        if self.pins.attestation_registry is None:
+        if self.registry is None:
             raise ChainUnavailable("no AttestationRegistry is pinned: claims cannot be read")
+        return self.registry
+
+    def get_attestation(self, uid: bytes) -> AttestationRecord:
+        """`AttestationRegistry.getAttestation(uid)` at the latest block (all zero: no such uid)."""
+        if uid not in self._attestations:
+            self._round([self._attestation_call(uid)])
+        return self._attestations[uid]
+
+    def close(self) -> None:
+        """Closes its own HTTP client, if it has one (the shared one stays open)."""
+        if self._own_http is not None:
+            self._own_http.close()
+
+    # --- the calls --------------------------------------------------------------------------
+
+    def _chain_id_call(self) -> _Call:
+        def take(result: Any) -> None:
+            self._chain_id = int(result, 16)
+
+        return _Call("eth_chainId", [], "eth_chainId", take)
+
+    def _eth_call(
+        self, to: str | None, data: bytes, block: int | None, what: str, take: Callable[[bytes], None]
+    ) -> _Call:
+        if to is None:
+            raise ChainUnavailable(f"{what}: its contract is not pinned")
+        tag = hex(block) if block is not None else "latest"
+
+        def decoded(result: Any) -> None:
+            if not isinstance(result, str) or len(result) <= 2:
+                raise ValueError(f"no contract at {to} answers {what.split('(')[0]}")
+            take(bytes.fromhex(result.removeprefix("0x")))
+
+        return _Call("eth_call", [{"to": to, "data": "0x" + data.hex()}, tag], what, decoded)
+
+    def _attestation_call(self, uid: bytes) -> _Call:
+        def take(raw: bytes) -> None:
+            (fields,) = decode([ATTESTATION_TYPE], raw)
+            values: list[Any] = [bytes(f) if isinstance(f, bytes | bytearray) else f for f in fields]
+            values[6] = to_checksum_address(values[6])
+            self._attestations[uid] = AttestationRecord(*values)
+
+        data = GET_ATTESTATION + encode(["bytes32"], [uid])
+        return self._eth_call(self.registry, data, None, f"AttestationRegistry.getAttestation(0x{uid.hex()})", take)
+
+    # --- the round trip ---------------------------------------------------------------------
+
+    def _post(self, batch: list[dict[str, Any]]) -> Any:
+        """One HTTP POST of a JSON-RPC batch; its answer as JSON (READ_ERRORS if it failed)."""
+        http = self._own_http or _shared_http()
+        response = http.post(self.rpc_url, json=batch, timeout=self.timeout)
+        if response.status_code != 200 and not response.content.startswith((b"[", b"{")):
+            raise ValueError(f"HTTP {response.status_code}: {response.text[:200]}")
+        return response.json()
+
+    def _round(self, calls: list[_Call]) -> None:
+        """Sends `calls` as JSON-RPC batches of at most `max_batch`, hands each result to its
+        call; ChainUnavailable naming the endpoint and the read that failed."""
+        for start in range(0, len(calls), self.max_batch):
+            chunk = calls[start : start + self.max_batch]
+            what = chunk[0].what if len(chunk) == 1 else f"a batch of {len(chunk)} reads"
+            self.reads.update(c.kind for c in chunk)
+            if self._unreachable is not None:  # once unreachable, not waited on again for each read
+                raise self._unreachable
+            batch = [{"jsonrpc": "2.0", "id": n, "method": c.method, "params": c.params} for n, c in enumerate(chunk)]
+            try:
+                self.round_trips += 1
+                answers = self._post(batch)
+            except READ_ERRORS as exc:
+                self._unreachable = ChainUnavailable(f"{what} on {self.rpc_url} failed: {exc}")
+                raise self._unreachable from exc
+            if not isinstance(answers, list):  # the endpoint refused the batch as a whole
+                raise ChainUnavailable(f"{what} on {self.rpc_url} failed: {_error_of(answers)}")
+            by_id = {a.get("id"): a for a in answers if isinstance(a, Mapping)}
+            if len(answers) != len(chunk) or set(by_id) != set(range(len(chunk))):
+                raise ChainUnavailable(f"{self.rpc_url} answered {len(answers)} of a batch of {len(chunk)} reads")
+            for n, call in enumerate(chunk):
+                answer = by_id[n]
+                if "result" not in answer or answer.get("error"):
+                    if call.tolerate is not None and answer.get("error"):
+                        call.tolerate()
+                        continue
+                    raise ChainUnavailable(f"{call.what} on {self.rpc_url} failed: {_error_of(answer)}")
+                try:
+                    call.take(answer["result"])
+                except (ValueError, TypeError, KeyError, DecodingError) as exc:
+                    raise ChainUnavailable(f"{call.what} on {self.rpc_url}: unreadable answer ({exc})") from exc
+
+
+class RegistryReader(_JsonRpcReader):
+    """Reads the AttestationRegistry with nothing but a JSON-RPC endpoint and its address —
+    the address the verifier pins, never one a credential names for itself (ValueError for
+    one that is no address). An `AttestationReader`."""
+
+    def __init__(
+        self,
+        rpc_url: str,
+        registry: str,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._registry = _address(registry, "attestationRegistry")
+        super().__init__(rpc_url, timeout=timeout, transport=transport)
+
+    @property
+    def registry(self) -> str:
+        return self._registry
+
+
+class ChainProofReader(_JsonRpcReader):
+    """Reads for verifiers over one JSON-RPC endpoint, pinned to `pins`, caching every answer.
+
+    Satisfies `service.domain.proofs.ProofReader` and, for claims,
+    `service.domain.credentials.AttestationReader` (`address` is the pinned
+    AttestationRegistry)."""
+
+    def __init__(
+        self,
+        rpc_url: str,
+        pins: TrustPins,
+        *,
+        timeout: float = 30.0,
+        max_batch: int = 200,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(rpc_url, timeout=timeout, max_batch=max_batch, transport=transport)
+        self.pins = pins
+        self._anchors: dict[bytes, AnchorRecord] = {}
+        self._logs: dict[bytes, AnchorLog] = {}
+        self._searched_at: set[tuple[bytes, int]] = set()
+        self._searched_anywhere: set[bytes] = set()
+        self._roles: dict[tuple[str, str, int], bool] = {}
+
+    @property
+    def registry(self) -> str | None:
         return self.pins.attestation_registry
 
-    def anchor(self, root: bytes) -> AnchorState:
+    # --- the interface ----------------------------------------------------------------------
+
+    def anchor(self, root: bytes) -> AnchorRecord:
+        """`ProvenanceAnchor.getAnchor(root)` at the latest block."""
         if root not in self._anchors:
             self._round([self._anchor_call(root)])
         return self._anchors[root]
@@ -247,11 +382,6 @@ class ChainProofReader:
         if key not in self._roles:
             self._round([self._role_call(key)])
         return self._roles[key]
-
-    def get_attestation(self, uid: bytes) -> AttestationRecord:
-        if uid not in self._attestations:
-            self._round([self._attestation_call(uid)])
-        return self._attestations[uid]
 
     def prefetch(
         self,
@@ -297,30 +427,10 @@ class ChainProofReader:
 
     # --- the calls --------------------------------------------------------------------------
 
-    def _chain_id_call(self) -> _Call:
-        def take(result: Any) -> None:
-            self._chain_id = int(result, 16)
-
-        return _Call("eth_chainId", [], "eth_chainId", take)
-
-    def _eth_call(
-        self, to: str | None, data: bytes, block: int | None, what: str, take: Callable[[bytes], None]
-    ) -> _Call:
-        if to is None:
-            raise ChainUnavailable(f"{what}: its contract is not pinned")
-        tag = hex(block) if block is not None else "latest"
-
-        def decoded(result: Any) -> None:
-            if not isinstance(result, str) or len(result) <= 2:
-                raise ValueError(f"no contract at {to} answers {what.split('(')[0]}")
-            take(bytes.fromhex(result.removeprefix("0x")))
-
-        return _Call("eth_call", [{"to": to, "data": "0x" + data.hex()}, tag], what, decoded)
-
     def _anchor_call(self, root: bytes) -> _Call:
         def take(raw: bytes) -> None:
             ((by, at, count),) = decode([ANCHOR_TYPE], raw)
-            self._anchors[root] = AnchorState(to_checksum_address(by), int(at), int(count))
+            self._anchors[root] = AnchorRecord(to_checksum_address(by), int(at), int(count))
 
         data = GET_ANCHOR + encode(["bytes32"], [root])
         return self._eth_call(
@@ -349,18 +459,6 @@ class ChainProofReader:
             if root in self._logs
         }
         return [self._role_call(key) for key in sorted(keys) if key not in self._roles]
-
-    def _attestation_call(self, uid: bytes) -> _Call:
-        def take(raw: bytes) -> None:
-            (fields,) = decode([ATTESTATION_TYPE], raw)
-            values: list[Any] = [bytes(f) if isinstance(f, bytes | bytearray) else f for f in fields]
-            values[6] = to_checksum_address(values[6])
-            self._attestations[uid] = AttestationRecord(*values)
-
-        data = GET_ATTESTATION + encode(["bytes32"], [uid])
-        return self._eth_call(
-            self.pins.attestation_registry, data, None, f"AttestationRegistry.getAttestation(0x{uid.hex()})", take
-        )
 
     def _logs_call(
         self, roots: list[bytes], where: dict[str, str], searched: Callable[[bytes], None], *, tolerant: bool = False
@@ -410,45 +508,6 @@ class ChainProofReader:
             return []
         return [self._logs_call(roots, {"fromBlock": "0x0", "toBlock": "latest"}, self._searched_anywhere.add)]
 
-    # --- the round trip ---------------------------------------------------------------------
-
-    @property
-    def _provider(self) -> JSONBaseProvider:
-        provider = self.w3.provider
-        if not isinstance(provider, JSONBaseProvider):
-            raise ChainUnavailable(f"{endpoint(self.w3)} takes no JSON-RPC batches")
-        return provider
-
-    def _round(self, calls: list[_Call]) -> None:
-        """Sends `calls` as JSON-RPC batches of at most `max_batch`, hands each result to its
-        call; ChainUnavailable naming the endpoint and the read that failed."""
-        for start in range(0, len(calls), self.max_batch):
-            chunk = calls[start : start + self.max_batch]
-            what = chunk[0].what if len(chunk) == 1 else f"a batch of {len(chunk)} reads"
-            self.reads.update(c.kind for c in chunk)
-            if self._unreachable is not None:  # once unreachable, not waited on again for each read
-                raise self._unreachable
-            try:
-                self.round_trips += 1
-                answers = self._provider.make_batch_request([(RPCEndpoint(c.method), c.params) for c in chunk])
-            except READ_ERRORS as exc:
-                self._unreachable = ChainUnavailable(f"{what} on {endpoint(self.w3)} failed: {exc}")
-                raise self._unreachable from exc
-            if not isinstance(answers, list):  # the endpoint refused the batch as a whole
-                raise ChainUnavailable(f"{what} on {endpoint(self.w3)} failed: {_error_of(answers)}")
-            if len(answers) != len(chunk):
-                raise ChainUnavailable(f"{endpoint(self.w3)} answered {len(answers)} of a batch of {len(chunk)} reads")
-            for call, answer in zip(chunk, answers, strict=True):
-                if not isinstance(answer, Mapping) or "result" not in answer or answer.get("error"):
-                    if call.tolerate is not None and isinstance(answer, Mapping) and answer.get("error"):
-                        call.tolerate()
-                        continue
-                    raise ChainUnavailable(f"{call.what} on {endpoint(self.w3)} failed: {_error_of(answer)}")
-                try:
-                    call.take(answer["result"])
-                except (ValueError, TypeError, KeyError, DecodingError) as exc:
-                    raise ChainUnavailable(f"{call.what} on {endpoint(self.w3)}: unreadable answer ({exc})") from exc
-
 
 def _error_of(answer: Any) -> str:
     error = answer.get("error") if isinstance(answer, Mapping) else None
@@ -461,7 +520,7 @@ __all__ = [
     "ROOT_ANCHORED",
     "WRITERS",
     "AnchorLog",
-    "AnchorState",
     "ChainProofReader",
+    "RegistryReader",
     "TrustPins",
 ]

@@ -18,8 +18,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.chain import typed_data
-from service.chain.contracts import AttestationRequest, Role, SignedAttestation
 from service.chain.deployment import Chain
+from service.chain.structs import AttestationRequest, SignedAttestation
 from service.db.models import (
     Attestation,
     AttestationEvidence,
@@ -48,6 +48,7 @@ from service.errors import (
     TransactionTimeout,
     ValidationFailed,
 )
+from service.roles import Role
 
 log = logging.getLogger(__name__)
 ZERO32 = b"\x00" * 32
@@ -206,7 +207,7 @@ def prepare(
     deadline = att_in.deadline or deadline_in(ttl, now=now.timestamp())
     if deadline <= now.timestamp():
         raise ValidationFailed("deadline is in the past")
-    typed = attest_message(request, deadline, chain_id=chain.chain_id, registry=chain.address_of("AttestationRegistry"))
+    typed = typed_data.attest_message(request, deadline, chain_id=chain.chain_id, registry=chain.address_of("AttestationRegistry"))
     return Prepared(
         schema, constellation, att_in.subject.kind, canonical, commitment, request, deadline, typed, evidence
     )
@@ -521,13 +522,6 @@ def request_of(row: Attestation) -> AttestationRequest:
         expires_at=row.expires_at,
         ref_uid=_hex32(row.ref_uid, "ref_uid"),
         revocable=row.revocable,
-    )
-
-
-def attest_message(request: AttestationRequest, deadline: int, *, chain_id: int, registry: str) -> dict[str, Any]:
-    """The EIP-712 `Attest` message an issuer signs for the AttestationRegistry at `registry`."""
-    return typed_data.typed_message(
-        "Attest", {**request.typed_fields(), "deadline": deadline}, chain_id=chain_id, contract=registry
     )
 
 

@@ -17,11 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.chain.contracts import Role
 from service.db.models import CompanyPrefix, Member, Product
 from service.domain.constellations import constellations_of, current_roles
 from service.domain.gs1 import normalise_gtin, validate_gln
 from service.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
+from service.roles import Role
 
 MIN_LENGTH, MAX_LENGTH = 4, 12
 """GS1 company prefixes are 4 to 12 digits (a GTIN-14 holds 12 after its indicator digit and

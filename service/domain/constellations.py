@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.chain import typed_data
-from service.chain.contracts import Role
 from service.chain.deployment import Chain
 from service.db.models import ChainConstellation, ChainRoleChange, Constellation, Member
 from service.domain.keys import KeyVault
 from service.domain.signing import Deadline, authorise, deadline_in
 from service.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
+from service.roles import Role
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 RoleName = str

@@ -20,14 +20,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from eth_utils import to_checksum_address
+from eth_utils import is_address, to_checksum_address
 from sqlalchemy.orm import Session
-from web3 import Web3
-from web3.exceptions import Web3Exception
 
 from service.chain import typed_data
-from service.chain.contracts import AttestationRecord, AttestationRequest
-from service.chain.rpc import TRANSIENT_ERRORS
+from service.chain.structs import AttestationRecord, AttestationRequest
 from service.db.models import Attestation, AttestationSchema, Member
 from service.domain import attestations
 from service.domain.commitments import FieldDisclosure, RecordCommitment, verify_disclosure
@@ -143,9 +140,7 @@ def credential_of(
     if "evidence" in paths:
         subject["evidenceDocuments"] = commitment.fields["evidence"]
     did = did_of(chain_id, row.issuer_address)
-    typed = attestations.attest_message(
-        attestations.request_of(row), row.deadline, chain_id=chain_id, registry=registry
-    )
+    typed = typed_data.attest_message(attestations.request_of(row), row.deadline, chain_id=chain_id, registry=registry)
     credential: dict[str, Any] = {
         "@context": [VC_CONTEXT, CONTEXT],
         "id": credential_id(row.uid),
@@ -228,7 +223,8 @@ def issue_credential(
 
 
 class AttestationReader(Protocol):
-    """What a verifier reads: the chain it is on, the registry it pins, one attestation."""
+    """What a verifier reads: the chain it is on, the registry it pins, one attestation
+    (service/chain/proof_reader.py's readers implement it over JSON-RPC)."""
 
     @property
     def address(self) -> str: ...
@@ -237,70 +233,6 @@ class AttestationReader(Protocol):
     def chain_id(self) -> int: ...
 
     def get_attestation(self, uid: bytes) -> AttestationRecord: ...
-
-
-REGISTRY_ABI = [
-    {
-        "inputs": [{"name": "uid", "type": "bytes32"}],
-        "name": "getAttestation",
-        "outputs": [
-            {
-                "components": [
-                    {"name": "uid", "type": "bytes32"},
-                    {"name": "schema", "type": "bytes32"},
-                    {"name": "constellation", "type": "bytes32"},
-                    {"name": "subject", "type": "bytes32"},
-                    {"name": "dataHash", "type": "bytes32"},
-                    {"name": "refUID", "type": "bytes32"},
-                    {"name": "issuer", "type": "address"},
-                    {"name": "issuedAt", "type": "uint64"},
-                    {"name": "expiresAt", "type": "uint64"},
-                    {"name": "revokedAt", "type": "uint64"},
-                    {"name": "revocable", "type": "bool"},
-                ],
-                "name": "attestation",
-                "type": "tuple",
-            }
-        ],
-        "stateMutability": "view",
-        "type": "function",
-    }
-]
-"""`IAttestationRegistry.getAttestation`, all a verifier needs (a test holds it to the artifact)."""
-
-
-READ_ERRORS: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, Web3Exception, OSError, ValueError)
-"""A failed read: the endpoint is unreachable, or no registry answers at the pinned address."""
-
-
-class RegistryReader:
-    """Reads the AttestationRegistry with nothing but a JSON-RPC endpoint and its address —
-    the address the verifier pins, never one a credential names for itself."""
-
-    def __init__(self, w3: Web3, registry: str) -> None:
-        self.w3 = w3
-        self.address = Web3.to_checksum_address(registry)
-        self._registry = w3.eth.contract(address=self.address, abi=REGISTRY_ABI)
-        self._chain_id: int | None = None
-
-    def _call(self, what: str, call: Any) -> Any:
-        try:
-            return call()
-        except READ_ERRORS as exc:
-            raise ChainUnavailable(f"{what} failed: {exc}") from exc
-
-    @property
-    def chain_id(self) -> int:
-        if self._chain_id is None:
-            self._chain_id = int(self._call("eth_chainId", lambda: self.w3.eth.chain_id))
-        return self._chain_id
-
-    def get_attestation(self, uid: bytes) -> AttestationRecord:
-        fields = self._call(
-            "AttestationRegistry.getAttestation", lambda: self._registry.functions.getAttestation(uid).call()
-        )
-        values: list[Any] = [bytes(f) if isinstance(f, bytes | bytearray) else f for f in fields]
-        return AttestationRecord(*values)
 
 
 class MalformedCredential(MalformedInput):
@@ -442,7 +374,7 @@ def _check_signature(parsed: _Parsed, chain_id: int, registry: str) -> tuple[boo
         return False, f"the issuer and the proof's verification method must be {did}, on the registry's chain"
     if parsed.request.expires_at < 0:
         return False, "validUntil holds a fraction of a second: no signed expiresAt can say that"
-    typed = attestations.attest_message(
+    typed = typed_data.attest_message(
         parsed.request, parsed.deadline, chain_id=chain_id, registry=to_checksum_address(registry)
     )
     eip712 = parsed.eip712
@@ -570,7 +502,7 @@ def verify_credential(credential: Any, reader: AttestationReader | None, *, now:
         except ChainUnavailable as exc:
             verdict.chain_unavailable = pinned_chain_unknown = True
             reader, unreadable = None, str(exc)
-    if not isinstance(chain_id, int) or not Web3.is_address(registry):
+    if not isinstance(chain_id, int) or not is_address(registry):
         raise MalformedCredential("credentialStatus names no chain id and registry address")
     signed, detail = _check_signature(parsed, chain_id, registry)
     if signed and pinned_chain_unknown:
@@ -606,10 +538,8 @@ def verify_credential(credential: Any, reader: AttestationReader | None, *, now:
 
 __all__ = [
     "MEDIA_TYPE",
-    "REGISTRY_ABI",
     "AttestationReader",
     "MalformedCredential",
-    "RegistryReader",
     "credential_id",
     "credential_of",
     "did_of",

@@ -32,7 +32,6 @@ from xml.sax.saxutils import escape
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from service.chain.contracts import Role
 from service.db.models import (
     AnchorBatch,
     Attestation,
@@ -54,6 +53,7 @@ from service.epcis.analysis import ROLE_FIELDS
 from service.epcis.categories import category_of
 from service.epcis.identifiers import canonical_id
 from service.errors import NotAuthenticated, NotFound, PolicyDenied, ValidationFailed
+from service.roles import Role
 
 COVERAGE_ROLES = ("epc", "quantity", "output", "output_quantity")
 """Where an event names the goods it is about (not the containers, parties or inputs)."""

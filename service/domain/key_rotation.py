@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.chain import typed_data
-from service.chain.contracts import Role
 from service.db.models import Constellation, ManagedKey
 from service.domain import members
 from service.domain.constellations import constellations_of, roles_message
 from service.domain.signing import deadline_in
+from service.roles import Role
 from service.runtime import Runtime
 
 

@@ -28,10 +28,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, insert, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
-from service.chain.contracts import Role
 from service.db.models import AccessLogEntry, Member, SharingGrant
 from service.domain.constellations import constellations_of, current_roles
 from service.epcis.categories import CATEGORIES
+from service.roles import Role
 
 EVENT_CATEGORIES = tuple(CATEGORIES)
 ATTESTATIONS = "attestations"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from eth_utils import to_checksum_address
 
 from service.chain import typed_data
-from service.chain.proof_reader import WRITERS, AnchorLog, AnchorState, TrustPins
+from service.chain.proof_reader import WRITERS, AnchorLog, TrustPins
 from service.domain.commitments import (
     FIELDS_FIELD,
     HASH_FIELD,
@@ -32,7 +32,7 @@ from service.epcis.event_hash import hash_id
 from service.errors import ChainUnavailable
 
 if TYPE_CHECKING:
-    from service.chain.contracts import AttestationRecord
+    from service.chain.structs import AnchorRecord, AttestationRecord
 
 CHECKS = ("disclosed_fields", "field_list", "leaf", "authorship", "signer_role", "merkle_proof", "anchored")
 """A record view's checks, in the order a verdict lists them (docs/proof-format.md §9a)."""
@@ -67,7 +67,7 @@ class ProofReader(Protocol):
         at the block that anchored the root."""
         ...
 
-    def anchor(self, root: bytes) -> AnchorState:
+    def anchor(self, root: bytes) -> AnchorRecord:
         """`ProvenanceAnchor.getAnchor(root)` at the latest block."""
         ...
 

@@ -22,12 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.chain.contracts import Role
 from service.chain.deployment import Chain
 from service.db.models import AttestationSchema
 from service.domain.commitments import canonical_json
 from service.domain.schema_cost import check_schema_cost
 from service.errors import Conflict, NotFound, ValidationFailed
+from service.roles import Role
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
 _DATE = {"type": "string", "format": "date"}

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.chain import typed_data
-from service.chain.contracts import Role
 from service.chain.deployment import Chain
 from service.chain.indexer import NOT_ON_CHAIN
 from service.db.models import AccessLogEntry, Attestation, EpcisEvent, Member, SharingGrant
@@ -32,6 +31,7 @@ from service.domain.signing import Deadline, authorise, deadline_in
 from service.epcis.categories import CATEGORIES
 from service.errors import Conflict, NotFound, PolicyDenied, ValidationFailed
 from service.hashing import keccak256
+from service.roles import Role
 
 EVENT_CATEGORIES = tuple(CATEGORIES)
 OTHER_CATEGORIES = ("attestations", "evidence")

@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
-from service.chain.contracts import Role
 from service.db.models import EpcisEvent, Member
 from service.domain.company_prefixes import brand_of
 from service.domain.constellations import constellations_of, members_of
+from service.roles import Role
 
 RECALL_ROLES = Role.COORDINATOR
 """Besides the brand, who may recall its items: holders of these roles in a constellation the

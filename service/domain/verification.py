@@ -13,7 +13,6 @@ from eth_utils import to_checksum_address
 from sqlalchemy.orm import Session
 
 from service.chain import typed_data
-from service.chain.contracts import Role
 from service.chain.deployment import Chain
 from service.db.models import AnchorBatch, CaptureJob, EpcisEvent
 from service.domain.commitments import RecordCommitment, event_leaf
@@ -24,6 +23,7 @@ from service.epcis.analysis import committed_fields
 from service.epcis.capture import capture_message
 from service.epcis.event_hash import HashContext, event_digest, hash_id
 from service.errors import ChainUnavailable
+from service.roles import Role
 
 
 @dataclass

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from service.chain.contracts import Role
+from service.roles import Role
 
 PRODUCERS = Role.SUPPLIER | Role.MANUFACTURER | Role.BRAND
 HANDLERS = PRODUCERS | Role.LOGISTICS | Role.RETAILER

@@ -5,9 +5,9 @@ from __future__ import annotations
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from service.chain.contracts import Role
 from service.chain.deployment import Chain
 from service.domain.constellations import constellation_id
+from service.roles import Role
 
 from .conftest import Api
 

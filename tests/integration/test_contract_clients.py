@@ -10,10 +10,11 @@ from eth_account import Account
 from web3 import Web3
 
 from service.chain import typed_data
-from service.chain.contracts import AttestationRequest, Role, SignedAttestation
 from service.chain.deployment import Chain
 from service.chain.reverts import revert_class
+from service.chain.structs import AttestationRequest, SignedAttestation
 from service.domain.merkle import MerkleTree
+from service.roles import Role
 
 from .conftest import MEMBER_KEYS
 

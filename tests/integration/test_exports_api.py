@@ -14,7 +14,9 @@ import pytest
 
 from service.chain.compiler import Artifact
 from service.chain.deployment import Chain
-from service.domain.credentials import REGISTRY_ABI, RegistryReader, verify_credential
+from service.chain.proof_reader import ATTESTATION_TYPE, RegistryReader
+from service.chain.rpc import endpoint
+from service.domain.credentials import verify_credential
 from service.domain.pact import footprint_id
 
 from ..unit.test_credentials import PACT_PRODUCT_FOOTPRINT, PCF_BODY, pact_problems
@@ -43,7 +45,7 @@ class Cocoa:
 
     def __init__(self, api: Api, chain: Chain) -> None:
         self.api = api
-        self.reader = RegistryReader(chain.w3, chain.address_of("AttestationRegistry"))
+        self.rpc_url, self.registry = endpoint(chain.w3), chain.address_of("AttestationRegistry")
         self.brand, self.brand_h = api.onboard("Chocolatier")
         self.farm, self.farm_h = api.onboard("Finca Sur", gln="4012345000009", lei="5299000J2N45DDNE4Y28")
         self.certifier, self.certifier_h = api.onboard("Control Union")
@@ -76,6 +78,11 @@ class Cocoa:
         self.pcf = self.attest(self.farm_h, FOOTPRINT, PCF_BODY)
         evidence = [{"filename": "cert.pdf", "media_type": "application/pdf", "content_base64": "JVBERi0xLjQK"}]
         self.certificate = self.attest(self.certifier_h, "certification", CERTIFICATE, evidence=evidence)
+
+    @property
+    def reader(self) -> RegistryReader:
+        """A verifier's reader of the pinned registry, new each time: a reader reads each value once."""
+        return RegistryReader(self.rpc_url, self.registry)
 
     def attest(self, headers: dict[str, str], schema: str, body: dict[str, Any], **fields: Any) -> str:
         response = self.api.client.post(
@@ -146,9 +153,9 @@ def test_a_full_readers_credential_verifies_with_only_the_chain_and_tampering_fa
     assert tampered(lambda c: c["issuer"].update(id=f"did:pkh:eip155:{chain.chain_id}:{other}"))["signature"] is False
     assert tampered(lambda c: c["proof"].update(proofValue="0x" + "ab" * 65))["signature"] is False
 
-    # the verifier reads the registry through the real interface
+    # the verifier reads the registry through the real interface: getAttestation(bytes32), decoded as its struct
     compiled = next(e for e in artifacts["AttestationRegistry"].abi if e.get("name") == "getAttestation")
-    assert _shape(compiled) == _shape(REGISTRY_ABI[0])
+    assert _shape(compiled) == (["bytes32"], [ATTESTATION_TYPE.removeprefix("(").removesuffix(")").split(",")])
     # the read is the issuer's to see, as every read of its data
     log = cocoa.get(cocoa.certifier_h, f"/access-log?record={cocoa.certificate}").json()
     assert any(e["endpoint"] == "attestations.credential" and e["reader"]["id"] == cocoa.roaster["id"] for e in log)

@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
-from service.chain.contracts import Role
 from service.chain.deployment import Chain
 from service.chain.indexer import LogIndexer
 from service.db import models
+from service.roles import Role
 
 C = Web3.keccak(text="coffee")
 ZERO = b"\x00" * 32

@@ -17,6 +17,7 @@ from web3 import Web3
 
 from service import demo
 from service.chain.proof_reader import ChainProofReader, TrustPins
+from service.chain.rpc import endpoint
 from service.client import Client
 from service.domain.journey_proofs import JourneyVerdict, MalformedJourney, verify_journey
 
@@ -38,7 +39,7 @@ def _pins(shop: Shop) -> dict[str, Any]:
 
 def _verify(shop: Shop, w3: Web3, document: dict[str, Any]) -> JourneyVerdict:
     pins = _pins(shop)
-    return verify_journey(document, ChainProofReader(w3, TrustPins.from_json(pins)), pins)
+    return verify_journey(document, ChainProofReader(endpoint(w3), TrustPins.from_json(pins)), pins)
 
 
 def _failing(verdict: JourneyVerdict) -> list[tuple[str, Any, Any]]:
@@ -166,7 +167,7 @@ def test_pins_the_page_does_not_name_fail_and_pins_missing_one_are_refused(shop:
     body = shop.page(ROAST_PATH, JSON).json()
     pins = _pins(shop)
     other = {**pins, "constellationRegistry": "0x" + "22" * 20}
-    verdict = verify_journey(body, ChainProofReader(w3, TrustPins.from_json(other)), other)
+    verdict = verify_journey(body, ChainProofReader(endpoint(w3), TrustPins.from_json(other)), other)
     assert ("pins", None, None) in _failing(verdict) and verdict.status == "failed"
     with pytest.raises(MalformedJourney, match="attestationRegistry"):
         verify_journey(body, None, {k: v for k, v in pins.items() if k != "attestationRegistry"})
@@ -203,7 +204,7 @@ def test_a_journey_of_200_steps_costs_a_few_round_trips(shop: Shop, w3: Web3) ->
     body = shop.page(ROAST_PATH, JSON).json()
     assert len(body["steps"]) == 200
     pins = _pins(shop)
-    reader = ChainProofReader(w3, TrustPins.from_json(pins))
+    reader = ChainProofReader(endpoint(w3), TrustPins.from_json(pins))
     started = time.perf_counter()
     verdict = verify_journey(body, reader, pins)
     took = time.perf_counter() - started
@@ -235,7 +236,7 @@ def test_the_demos_journeys_verify_as_the_public_and_as_their_brands(api: Any, w
         brand = {"Authorization": f"Bearer {keys[public['brand']['id']]}"}
         for reader, headers in (("public", {}), ("brand", brand)):
             body = api.client.get(path, headers={**JSON, **headers}).json()
-            verdict = verify_journey(body, ChainProofReader(w3, TrustPins.from_json(pins)), pins)
+            verdict = verify_journey(body, ChainProofReader(endpoint(w3), TrustPins.from_json(pins)), pins)
             assert not _unrecomputable(body["footprint"]), (path, reader)
             if (verdict.status, _failing(verdict)) != ("verified", []):
                 wrong[(path, reader)] = (verdict.status, _failing(verdict))

@@ -20,6 +20,7 @@ import pytest
 from web3 import Web3
 
 from service.chain.proof_reader import ChainProofReader, TrustPins
+from service.chain.rpc import endpoint
 from service.domain.commitments import chain_head, event_leaf, item_hash, item_state_leaf
 from service.domain.disclosure import RECORD_KEY
 from service.domain.journey_proofs import step_summary, verify_journey
@@ -320,7 +321,7 @@ def test_every_tampering_fails_with_its_check_in_both_verifiers(api: Any, w3: We
     problems = []
     verdicts = {}
     for name, (expect, document) in cases.items():
-        reader = ChainProofReader(w3, TrustPins.from_json(pins))
+        reader = ChainProofReader(endpoint(w3), TrustPins.from_json(pins))
         python = verify_journey(document, reader, pins).as_json()
         failing = _failing(python)
         if expect == "verified":

@@ -10,11 +10,12 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from service.chain.contracts import AttestationRequest, Role
 from service.chain.deployment import Chain
 from service.chain.proof_reader import WRITERS, ChainProofReader, TrustPins
-from service.chain.rpc import connect
+from service.chain.rpc import endpoint
+from service.chain.structs import AttestationRequest
 from service.errors import ChainUnavailable
+from service.roles import Role
 
 from .conftest import MEMBER_KEYS
 from .flaky_proxy import FlakyProxy
@@ -65,7 +66,7 @@ def test_a_journeys_reads_take_two_round_trips_and_each_root_is_read_once(anchor
     anchoring.attestations.attest(request)
     uid = request.uid(anchoring.sender.address)
     with FlakyProxy(anchoring.w3.provider.endpoint_uri, drop_first=0) as proxy:  # type: ignore[attr-defined]
-        reader = ChainProofReader(connect(proxy.url), _pins(anchoring))
+        reader = ChainProofReader(proxy.url, _pins(anchoring))
         steps = [(root, block) for root, block in roots for _ in range(30)]  # 180 steps over 6 roots
         reader.prefetch(
             roots=steps,
@@ -90,7 +91,7 @@ def test_a_role_is_read_at_the_block_asked(anchoring: Chain) -> None:
     anchoring.registry.grant_roles(C, MEMBER, Role.COORDINATOR)  # a coordinator alone writes nothing
     anchoring.registry.revoke_roles(C, MEMBER, Role.SUPPLIER)
     revoked = anchoring.w3.eth.block_number
-    reader = ChainProofReader(anchoring.w3, _pins(anchoring))
+    reader = ChainProofReader(endpoint(anchoring.w3), _pins(anchoring))
     cid = "0x" + C.hex()
     assert reader.writer_at(cid, MEMBER, granted)
     assert not reader.writer_at(cid, MEMBER, revoked)
@@ -106,7 +107,7 @@ def test_a_root_moved_by_a_reorg_is_found_in_its_new_block(anchoring: Chain) -> 
     anchoring.sender.resync_nonce()
     again = anchoring.anchor.anchor(C, root, 5, bytes(32)).block_number  # the relayer sends it again
     assert again != first
-    reader = ChainProofReader(anchoring.w3, _pins(anchoring))
+    reader = ChainProofReader(endpoint(anchoring.w3), _pins(anchoring))
     reader.prefetch(roots=[(root, first)], roles=[(root, "0x" + C.hex(), MEMBER)])
     assert reader.round_trips == 3  # the named block held nothing: anywhere, then the role there
     log = reader.anchoring(root, first)
@@ -115,7 +116,7 @@ def test_a_root_moved_by_a_reorg_is_found_in_its_new_block(anchoring: Chain) -> 
 
 
 def test_a_root_never_anchored_has_no_state_and_no_log(anchoring: Chain) -> None:
-    reader = ChainProofReader(anchoring.w3, _pins(anchoring))
+    reader = ChainProofReader(endpoint(anchoring.w3), _pins(anchoring))
     root = os.urandom(32)
     assert not reader.anchor(root).on_chain
     assert reader.anchoring(root, anchoring.w3.eth.block_number) is None
@@ -125,7 +126,7 @@ def test_a_log_names_the_constellation_it_was_anchored_for(anchoring: Chain) -> 
     anchoring.registry.create_constellation(OTHER, "Other")
     anchoring.registry.grant_roles(OTHER, anchoring.sender.address, Role.ANCHORER)
     root, block = _anchor(anchoring, constellation=OTHER)
-    log = ChainProofReader(anchoring.w3, _pins(anchoring)).anchoring(root, block)
+    log = ChainProofReader(endpoint(anchoring.w3), _pins(anchoring)).anchoring(root, block)
     assert log is not None and log.constellation == "0x" + OTHER.hex()
 
 
@@ -133,12 +134,12 @@ def test_failed_reads_are_chain_unavailable(anchoring: Chain) -> None:
     pins = _pins(anchoring)
     upstream = anchoring.w3.provider.endpoint_uri  # type: ignore[attr-defined]
     with FlakyProxy(upstream, drop_first=1) as proxy, pytest.raises(ChainUnavailable, match="failed"):
-        _ = ChainProofReader(connect(proxy.url), pins).chain_id
+        _ = ChainProofReader(proxy.url, pins).chain_id
     elsewhere = TrustPins.of(provenance_anchor="0x" + "12" * 20, anchorer=pins.anchorer)
     with pytest.raises(ChainUnavailable, match="no contract"):
-        ChainProofReader(anchoring.w3, elsewhere).anchor(os.urandom(32))
+        ChainProofReader(endpoint(anchoring.w3), elsewhere).anchor(os.urandom(32))
     unpinned = TrustPins.of(provenance_anchor=pins.provenance_anchor, anchorer=pins.anchorer)
     with pytest.raises(ChainUnavailable, match="not pinned"):
-        ChainProofReader(anchoring.w3, unpinned).writer_at("0x" + C.hex(), MEMBER, 1)
+        ChainProofReader(endpoint(anchoring.w3), unpinned).writer_at("0x" + C.hex(), MEMBER, 1)
     with pytest.raises(ChainUnavailable, match="AttestationRegistry"):
-        _ = ChainProofReader(anchoring.w3, unpinned).address
+        _ = ChainProofReader(endpoint(anchoring.w3), unpinned).address

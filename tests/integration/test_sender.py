@@ -5,12 +5,12 @@ from eth_account import Account
 from web3 import Web3
 
 from service.chain.anvil import DEV_PRIVATE_KEY
-from service.chain.contracts import Role
 from service.chain.deployment import Chain
 from service.chain.reverts import revert_class
 from service.chain.rpc import connect
 from service.chain.sender import TransactionSender
 from service.errors import ChainUnavailable, ContractReverted, TransactionTimeout
+from service.roles import Role
 
 from .conftest import MEMBER_KEYS
 from .flaky_proxy import FlakyProxy

@@ -22,11 +22,11 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
-from service.chain.contracts import Role
 from service.chain.deployment import Chain
 from service.db.models import Attestation, EpcisEvent, SharingGrant
 from service.domain.commitments import RecordCommitment, event_leaf
 from service.domain.gs1 import check_digit
+from service.roles import Role
 from service.runtime import Runtime
 
 from . import journey

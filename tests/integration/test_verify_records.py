@@ -21,6 +21,7 @@ from eth_account import Account
 
 from service.chain import typed_data
 from service.chain.proof_reader import ChainProofReader, TrustPins
+from service.chain.rpc import endpoint
 from service.domain.commitments import event_leaf
 from service.domain.merkle import MerkleTree
 from service.domain.proofs import CHECKS, verify_event_view
@@ -285,7 +286,7 @@ def test_a_view_saved_before_a_reorg_verifies_once_its_root_is_on_chain_again(wo
     saved = next(v for v in world.views() if journey.lot(journey.GREEN, "REORG-1") in v.get("epcList", []))
     anchor = saved[RECORD]["anchor"]
     root = bytes.fromhex(anchor["root"][2:])
-    log = ChainProofReader(chain.w3, TrustPins.from_json(runtime.trust())).anchoring(root, anchor["blockNumber"])
+    log = ChainProofReader(endpoint(chain.w3), TrustPins.from_json(runtime.trust())).anchoring(root, anchor["blockNumber"])
     assert log is not None
     chain.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
     gone = world.verify(saved)
@@ -376,7 +377,7 @@ def test_the_command_verifies_with_pins_from_a_trust_file_or_options(world: Worl
 
 def test_the_domain_verifier_reads_the_chain_in_two_round_trips_for_many_views(world: World) -> None:
     views = world.views()
-    reader = ChainProofReader(world.runtime.chain.w3, TrustPins.from_json(world.runtime.trust()))
+    reader = ChainProofReader(endpoint(world.runtime.chain.w3), TrustPins.from_json(world.runtime.trust()))
     from service.domain.proofs import prefetch_views
 
     prefetch_views(reader, views)

@@ -15,7 +15,7 @@ from eth_account import Account
 from jsonschema import Draft202012Validator, FormatChecker
 
 from service.chain import typed_data
-from service.chain.contracts import AttestationRecord, AttestationRequest
+from service.chain.structs import AttestationRecord, AttestationRequest
 from service.db.models import Attestation, AttestationSchema, Member, Product
 from service.domain.attestations import committed_fields
 from service.domain.commitments import RecordCommitment

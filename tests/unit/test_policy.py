@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.chain.contracts import Role
 from service.domain.policy import Access, GrantTerms, Reader
 from service.epcis.categories import CATEGORIES
+from service.roles import Role
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 MEMBERS = ["farm", "roaster", "brand", "shop"]

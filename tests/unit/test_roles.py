@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from service.chain.contracts import Role
+from service.roles import Role
 from service.settings import PROJECT_ROOT
 
 
