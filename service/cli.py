@@ -446,8 +446,8 @@ def verify_credential(
     each shown field against the signed data hash, the attestation on the pinned registry, and
     that it is neither revoked nor expired. Prints every check; exit 1 unless each verifies."""
     from service.chain.proof_reader import RegistryReader
-    from service.domain.credentials import MalformedCredential
-    from service.domain.credentials import verify_credential as check
+    from service.domain.credential_proofs import MalformedCredential
+    from service.domain.credential_proofs import verify_credential as check
 
     if registry is None and trust is not None:
         try:

@@ -30,6 +30,7 @@ from service.domain import disclosure, journey_proofs, members, proofs, provenan
 from service.domain.disclosure import EventView
 from service.domain.members import Principal
 from service.domain.policy import Access
+from service.domain.view_format import RECORD_KEY
 from service.epcis import capture as capturing
 from service.epcis import policy as epcis_policy
 from service.epcis import query as querying
@@ -387,7 +388,7 @@ def _verdict(
     """A full reader gets every check, the service's own included (hash, signature, role); a
     redacted view is checked as its reader would check it, with only the chain (`pinned`: the
     pins and reader to share between views, else new ones)."""
-    ref = view.document[disclosure.RECORD_KEY]["ref"]
+    ref = view.document[RECORD_KEY]["ref"]
     if view.full:
         verdict = verification.verify_event(session=session, chain=chain, row=view.row)
         return {
@@ -567,7 +568,7 @@ def trace_upstream(session: SessionDep, access: ReaderAccess, params: TraceQuery
 def _step(view: EventView) -> dict[str, Any]:
     """One event of a custody chain or sighting: what the reader may see of it, by name."""
     event = view.document
-    block = event[disclosure.RECORD_KEY]
+    block = event[RECORD_KEY]
     destinations = [d.get("destination") for d in event.get("destinationList") or ()]
     shipping = epcis_policy.biz_step_term(event.get("bizStep")) in ("shipping", "departing")
     return {
@@ -607,7 +608,7 @@ def recall_report(
     reached = [node for node in result.nodes if node != result.start]
     sightings = provenance.last_sightings(session=session, identifiers=reached, access=access)
     rows = list({row.id: row for row in sightings.values()}.values())
-    views = {v.document[disclosure.RECORD_KEY]["ref"]: v for v in _views(session, runtime, access, rows, endpoint)}
+    views = {v.document[RECORD_KEY]["ref"]: v for v in _views(session, runtime, access, rows, endpoint)}
 
     def last_known(node: str) -> dict[str, Any] | None:
         seen = sightings.get(node)
@@ -665,16 +666,10 @@ def verify_trace(
         if result.record_ids
         else []
     )
-    views = {
-        v.document[disclosure.RECORD_KEY]["ref"]: v
-        for v in _views(session, runtime, access, list(linking), "verify.trace")
-    }
+    views = {v.document[RECORD_KEY]["ref"]: v for v in _views(session, runtime, access, list(linking), "verify.trace")}
     for node in result.nodes:
         views.update(
-            {
-                v.document[disclosure.RECORD_KEY]["ref"]: v
-                for v in _custody(session, runtime, access, node, "verify.trace")
-            }
+            {v.document[RECORD_KEY]["ref"]: v for v in _custody(session, runtime, access, node, "verify.trace")}
         )
     if not views:
         raise NotFound(f"no events you may read trace {direction} from {result.start}")

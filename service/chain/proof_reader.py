@@ -3,7 +3,7 @@ addresses it pins: the chain id, anchored roots (state and `RootAnchored` log), 
 at a block, attestations. Reads go out as JSON-RPC batches (one HTTP POST for many reads, over
 httpx: no web3 here, so a verifier starts fast) and each value is read once per reader, so a
 journey of hundreds of steps costs two or three round trips. `service.domain.proofs.ProofReader`
-and `service.domain.credentials.AttestationReader` are the interfaces the domain sees:
+and `service.domain.credential_proofs.AttestationReader` are the interfaces the domain sees:
 ChainProofReader implements both, RegistryReader the second alone (a credential's verifier pins
 only the AttestationRegistry).
 
@@ -335,7 +335,7 @@ class ChainProofReader(_JsonRpcReader):
     """Reads for verifiers over one JSON-RPC endpoint, pinned to `pins`, caching every answer.
 
     Satisfies `service.domain.proofs.ProofReader` and, for claims,
-    `service.domain.credentials.AttestationReader` (`address` is the pinned
+    `service.domain.credential_proofs.AttestationReader` (`address` is the pinned
     AttestationRegistry)."""
 
     def __init__(

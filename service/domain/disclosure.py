@@ -24,25 +24,10 @@ from service.domain.commitments import (
     RecordCommitment,
 )
 from service.domain.policy import Access, Decision
+from service.domain.view_format import NOT_DISCLOSED, RECORD_KEY, is_hash_id, to_hex
 from service.epcis.analysis import committed_fields
 from service.epcis.categories import category_of
 from service.epcis.event_hash import hash_id
-
-RECORD_KEY = "constellate:record"
-NAMESPACE = {"constellate": "urn:constellate:"}
-"""The JSON-LD prefix of the record block, declared in the query document's @context."""
-NOT_DISCLOSED = frozenset({"recordTime"})
-"""recordTime is set by this service at capture, not by the signer: shown, never proven."""
-SELF_DESCRIBING = (HASH_FIELD, FIELDS_FIELD)
-"""Committed fields whose disclosure carries its own value (they are not event fields)."""
-
-
-def _hex(raw: bytes) -> str:
-    return "0x" + raw.hex()
-
-
-def _raw(value: str) -> bytes:
-    return bytes.fromhex(value.removeprefix("0x"))
 
 
 def event_categories(payload: Mapping[str, Any]) -> set[str]:
@@ -52,10 +37,6 @@ def event_categories(payload: Mapping[str, Any]) -> set[str]:
 
 def is_namespaced(name: str) -> bool:
     return ":" in name
-
-
-def is_hash_id(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith("ni:///")
 
 
 def shows_anything(access: Access, row: EpcisEvent) -> bool:
@@ -158,7 +139,7 @@ def event_view(
         paths.append(HASH_FIELD)
     disclosures: dict[str, Any] = {}
     for item in commitment.disclose(paths):
-        entry: dict[str, Any] = {"salt": _hex(item.salt), "proof": [_hex(p) for p in item.proof]}
+        entry: dict[str, Any] = {"salt": to_hex(item.salt), "proof": [to_hex(p) for p in item.proof]}
         if item.path in (HASH_FIELD, FIELDS_FIELD):
             entry = {"value": item.value, **entry}
         disclosures[item.path] = entry
@@ -188,7 +169,7 @@ def event_view(
 def field_disclosures(commitment: RecordCommitment, paths: Collection[str]) -> dict[str, Any]:
     """Salt and proof of each path (for attestation views)."""
     return {
-        item.path: {"salt": _hex(item.salt), "proof": [_hex(p) for p in item.proof]}
+        item.path: {"salt": to_hex(item.salt), "proof": [to_hex(p) for p in item.proof]}
         for item in commitment.disclose(list(paths))
     }
 

@@ -11,24 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.domain import disclosure
 from service.domain.disclosure import EventView
 from service.domain.gs1 import class_of, lot_of
+from service.domain.units import UNITS
+from service.domain.view_format import RECORD_KEY
 from service.epcis.identifiers import canonical_id
 
 FOOTPRINT_SCHEMA = "product-carbon-footprint"
-UNITS: dict[str, tuple[str, float]] = {
-    # UN/CEFACT Rec. 20 codes (EPCIS quantity `uom`) as PACT declared units
-    "KGM": ("kilogram", 1.0),
-    "GRM": ("kilogram", 0.001),
-    "TNE": ("kilogram", 1000.0),
-    "LTR": ("liter", 1.0),
-    "MLT": ("liter", 0.001),
-    "MTQ": ("cubic meter", 1.0),
-    "KWH": ("kilowatt hour", 1.0),
-    "3B": ("megajoule", 1.0),
-    "MTK": ("square meter", 1.0),
-}
 TRANSFORMATION_FIELDS = ("inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList")
 COMPLETE, AT_LEAST, NOT_ENOUGH = "complete", "at-least", "not-enough-data"
 
@@ -234,7 +223,7 @@ class FootprintRollup:
         inputs = _amounts(document, "inputEPCList", "inputQuantityList", self.net)
         mine = outputs.get(identifier)
         total_out = sum(a.value for a in outputs.values() if a is not None and mine is not None and a.unit == mine.unit)
-        withheld = set(document.get(disclosure.RECORD_KEY, {}).get("withheld") or ())
+        withheld = set(document.get(RECORD_KEY, {}).get("withheld") or ())
         certain = all(
             a is not None and mine is not None and a.unit == mine.unit and a.value > 0 for a in outputs.values()
         ) and not withheld & set(TRANSFORMATION_FIELDS)
@@ -283,7 +272,7 @@ class FootprintRollup:
             inputs_covered=covered,
             inputs_total=len(inputs),
             claim=own,
-            made_by=document[disclosure.RECORD_KEY]["ref"],
+            made_by=document[RECORD_KEY]["ref"],
         )
         if not uids or mine is None or mine.value <= 0 or total_out <= 0:
             base.note = "no input has a footprint that counts, or the amount made is not known"

@@ -19,13 +19,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.chain.proof_reader import TrustPins
-from service.domain import credentials, disclosure, proofs
-from service.domain.claim_status import Validity, validity_of
-from service.domain.footprints import UNITS
+from service.domain import credential_proofs, proofs
+from service.domain.claim_validity import Validity, validity_of
+from service.domain.event_items import EPC_LISTS, QUANTITY_LISTS, named_items
 from service.domain.gs1 import class_of, lot_of
-from service.domain.journeys import named_items
 from service.domain.merkle import verify_proof
 from service.domain.proofs import ProofReader
+from service.domain.units import UNITS
+from service.domain.view_format import RECORD_KEY, is_hash_id
 from service.epcis import policy as epcis_policy
 from service.epcis.identifiers import canonical_id
 from service.errors import ChainUnavailable, MalformedInput
@@ -36,7 +37,6 @@ TOLERANCE = 1e-6
 """Footprint figures agree when |a - b| ≤ TOLERANCE · max(1, |a|, |b|) (the page rounds to 6 places)."""
 STEP_CHECKS = ("disclosed_fields", "field_list", "leaf", "authorship", "signer_role", "merkle_proof", "anchored")
 CLAIM_CHECKS = {"signature": "claim.signature", "uid": "claim.uid", "disclosed_fields": "claim.disclosed_fields"}
-QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
@@ -53,7 +53,7 @@ def _label(term: str | None) -> str | None:
 
 def step_summary(event: dict[str, Any]) -> dict[str, Any]:
     """What a step says, from its event view alone (so a verifier recomputes it)."""
-    block = event[disclosure.RECORD_KEY]
+    block = event[RECORD_KEY]
     location = (event.get("bizLocation") or {}).get("id") or (event.get("readPoint") or {}).get("id")
     items = [
         *(event.get("epcList") or ()),
@@ -64,7 +64,7 @@ def step_summary(event: dict[str, Any]) -> dict[str, Any]:
     ]
     quantities = [
         {"item": q.get("epcClass"), "quantity": q.get("quantity"), "uom": q.get("uom"), "list": name}
-        for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+        for name in QUANTITY_LISTS
         for q in event.get(name) or ()
     ]
     anchor = block.get("anchor")
@@ -82,7 +82,7 @@ def step_summary(event: dict[str, Any]) -> dict[str, Any]:
         "items": items,
         "quantities": quantities,
         "withheld": block["withheld"],
-        "hashID": event.get("eventID") if disclosure.is_hash_id(event.get("eventID")) else None,
+        "hashID": event.get("eventID") if is_hash_id(event.get("eventID")) else None,
         "anchored": anchor is not None,
         "anchor": anchor,
     }
@@ -105,9 +105,9 @@ def summary_mismatches(step: dict[str, Any]) -> list[str]:
 
 
 def named(event: Mapping[str, Any]) -> set[str]:
-    """The items an event view names in its shown fields, canonical (journeys.named_items, on the
+    """The items an event view names in its shown fields, canonical (event_items.named_items, on the
     fields of the types it reads: a document under check may hold anything)."""
-    lists = ("epcList", "childEPCs", "inputEPCList", "outputEPCList", *QUANTITY_LISTS)
+    lists = (*EPC_LISTS, *QUANTITY_LISTS)
     sane: dict[str, Any] = {name: event[name] for name in lists if isinstance(event.get(name), list)}
     if isinstance(event.get("parentID"), str):
         sane["parentID"] = event["parentID"]
@@ -163,7 +163,7 @@ def _event_ref(step: Any) -> Any:
     if not isinstance(step, Mapping):
         return None
     event = step.get("event")
-    block = event.get(disclosure.RECORD_KEY) if isinstance(event, Mapping) else None
+    block = event.get(RECORD_KEY) if isinstance(event, Mapping) else None
     return block.get("ref") if isinstance(block, Mapping) else step.get("ref")
 
 
@@ -274,8 +274,8 @@ def _check_structure(document: Mapping[str, Any], verdict: JourneyVerdict) -> No
         for s in steps
         if isinstance(s, Mapping)
         and isinstance(s.get("event"), Mapping)
-        and isinstance(s["event"].get(disclosure.RECORD_KEY), Mapping)
-        and s["event"][disclosure.RECORD_KEY].get("anchor")
+        and isinstance(s["event"].get(RECORD_KEY), Mapping)
+        and s["event"][RECORD_KEY].get("anchor")
     )
     if summary.get("steps") != len(steps):
         problems.append(f"the summary counts {summary.get('steps')!r} steps; the journey lists {len(steps)}")
@@ -397,7 +397,7 @@ def _status_agrees(shown: Any, proven: str, body_proven: bool) -> bool | None:
 
 
 def _verify_claim(
-    claim: Any, registry: credentials.AttestationReader | None, now: datetime, verdict: JourneyVerdict
+    claim: Any, registry: credential_proofs.AttestationReader | None, now: datetime, verdict: JourneyVerdict
 ) -> ClaimFacts | None:
     uid = str(claim.get("uid")) if isinstance(claim, Mapping) else "?"
     credential = claim.get("credential") if isinstance(claim, Mapping) else None
@@ -405,8 +405,8 @@ def _verify_claim(
         verdict.add("claim.signature", False, "the claim carries no credential: nothing proves it", claim=uid)
         return None
     try:
-        checked = credentials.verify_credential(credential, registry, now=now)
-    except credentials.MalformedCredential as exc:
+        checked = credential_proofs.verify_credential(credential, registry, now=now)
+    except credential_proofs.MalformedCredential as exc:
         verdict.add("claim.signature", False, f"the claim's credential cannot be read: {exc}", claim=uid)
         return None
     found = {c.name: c for c in checked.checks}
@@ -547,7 +547,7 @@ def _step_facts(steps: list[Any]) -> list[tuple[int, str, str, bool, set[str]]]:
     found = []
     for number, step in enumerate(steps, start=1):
         event = _obj(_obj(step).get("event"))
-        block = event.get(disclosure.RECORD_KEY)
+        block = event.get(RECORD_KEY)
         if not isinstance(block, Mapping):
             continue
         constellation = block.get("constellation")

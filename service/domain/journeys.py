@@ -27,6 +27,7 @@ from service.domain.claim_status import DISPUTE_SCHEMA, ClaimStatus, claim_statu
 from service.domain.company_prefixes import brand_of
 from service.domain.completeness import Completeness, completeness_of
 from service.domain.disclosure import AnchorRef, EventView
+from service.domain.event_items import named_items
 from service.domain.footprints import (
     FOOTPRINT_SCHEMA,
     Amount,
@@ -40,6 +41,7 @@ from service.domain.footprints import (
 from service.domain.gs1 import ItemKey, LocationKey, class_of, gln_of, item_of, lot_of
 from service.domain.policy import Access, Decision
 from service.domain.speakers import Speakers, speakers_of
+from service.domain.view_format import RECORD_KEY
 from service.epcis import policy as epcis_policy
 from service.epcis.identifiers import canonical_id
 from service.epcis.query import parse_time
@@ -134,7 +136,7 @@ class Journey:
         """Per owner: how many fields of how many of its records the reader was not shown."""
         counts: dict[str, dict[str, Any]] = {}
         for view in self.steps + self.observations:
-            block = view.document[disclosure.RECORD_KEY]
+            block = view.document[RECORD_KEY]
             entry = counts.setdefault(block["owner"]["id"], {"name": block["owner"]["name"], "fields": 0, "records": 0})
             entry["fields"] += len(block["withheld"])
             entry["records"] += 1 if block["withheld"] else 0
@@ -176,17 +178,7 @@ class Journey:
 
 def _time_of(view: EventView) -> tuple[int, datetime | str]:
     when = view.document.get("eventTime")
-    return (0, parse_time("eventTime", when)) if when else (1, view.document[disclosure.RECORD_KEY]["ref"])
-
-
-def named_items(event: dict[str, Any]) -> set[str]:
-    """Every item an event (or an event view) names in the fields it has, canonical."""
-    named: list[Any] = [event.get("parentID")]
-    for name in ("epcList", "childEPCs", "inputEPCList", "outputEPCList"):
-        named += event.get(name) or []
-    for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
-        named += [q.get("epcClass") for q in event.get(name) or () if isinstance(q, dict)]
-    return {canonical_id(n) for n in named if isinstance(n, str)}
+    return (0, parse_time("eventTime", when)) if when else (1, view.document[RECORD_KEY]["ref"])
 
 
 def _recall_change(document: dict[str, Any]) -> bool | None:
@@ -489,7 +481,6 @@ __all__ = [
     "Recall",
     "Status",
     "build",
-    "named_items",
     "per_unit",
     "recall_of",
     "status_of",

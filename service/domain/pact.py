@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Attestation, ChainRevocation, Member, Product
 from service.domain import attestations
-from service.domain.claim_status import claim_status, validity_of
-from service.domain.credentials import credential_id
+from service.domain.claim_status import claim_status
+from service.domain.claim_validity import validity_of
+from service.domain.credential_proofs import credential_id
 from service.domain.footprints import FOOTPRINT_SCHEMA
 from service.domain.gs1 import item_of
 from service.domain.policy import Access

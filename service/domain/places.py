@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Place
 from service.domain.company_prefixes import holder_of_gln
+from service.domain.event_items import named_items
 from service.domain.gs1 import gln_of, validate_gln
-from service.domain.journeys import named_items
 from service.domain.text import printable
 from service.errors import NotFound, PolicyDenied
 

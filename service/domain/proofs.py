@@ -26,8 +26,8 @@ from service.domain.commitments import (
     event_leaf,
     verify_disclosure,
 )
-from service.domain.disclosure import NOT_DISCLOSED, RECORD_KEY, SELF_DESCRIBING, _hex, _raw
 from service.domain.merkle import verify_proof
+from service.domain.view_format import NOT_DISCLOSED, RECORD_KEY, SELF_DESCRIBING, from_hex, to_hex
 from service.epcis.event_hash import hash_id
 from service.errors import ChainUnavailable
 
@@ -41,7 +41,7 @@ MAX_UINT32 = 2**32 - 1
 
 class ProofReader(Protocol):
     """What a verifier reads from the chain, pinned to `pins`. Any failed read raises
-    ChainUnavailable. Also an `AttestationReader` (service/domain/credentials.py): `address`
+    ChainUnavailable. Also an `AttestationReader` (service/domain/credential_proofs.py): `address`
     is the pinned AttestationRegistry, so claims are read through the same reader."""
 
     @property
@@ -181,7 +181,7 @@ def _strict(value: Any, size: int, name: str) -> str:
 def _hashes(value: Any, name: str) -> list[bytes]:
     if not isinstance(value, list):
         raise TypeError(f"{name} is not a list")
-    return [_raw(_strict(item, 32, f"{name}[{n}]")) for n, item in enumerate(value)]
+    return [from_hex(_strict(item, 32, f"{name}[{n}]")) for n, item in enumerate(value)]
 
 
 def _count(value: Any, name: str, *, least: int = 0) -> int:
@@ -200,7 +200,7 @@ def _parse_anchor(anchor: Any) -> _Anchor | None:
         raise TypeError("anchor.blockNumber is not a block number")
     count = anchor.get("leafCount")
     return _Anchor(
-        root=_raw(_strict(anchor.get("root"), 32, "anchor.root")),
+        root=from_hex(_strict(anchor.get("root"), 32, "anchor.root")),
         proof=_hashes(anchor["proof"], "anchor.proof"),
         block=number,
         leaf_count=None if count is None else _count(count, "anchor.leafCount", least=1),
@@ -222,10 +222,10 @@ def _parse_capture(capture: Any) -> _Capture | None:
     if capture.get("signedBy", "self") not in ("self", "service"):
         raise ValueError("capture.signedBy is neither 'self' nor 'service'")
     return _Capture(
-        root=_raw(_strict(capture.get("root"), 32, "capture.root")),
+        root=from_hex(_strict(capture.get("root"), 32, "capture.root")),
         count=_count(capture.get("count"), "capture.count", least=1),
         proof=_hashes(capture.get("proof"), "capture.proof"),
-        signature=None if signature is None else _raw(signature),
+        signature=None if signature is None else from_hex(signature),
     )
 
 
@@ -246,14 +246,14 @@ def _parse(view: Any) -> _Parsed:
                 raise TypeError(f"disclosure {path!r} is not an object with a proof list")
             value = entry.get("value") if path in SELF_DESCRIBING else view.get(path)
             disclosures[str(path)] = FieldDisclosure(
-                str(path), value, _raw(str(entry["salt"])), [_raw(str(p)) for p in entry["proof"]]
+                str(path), value, from_hex(str(entry["salt"])), [from_hex(str(p)) for p in entry["proof"]]
             )
         withheld = block.get("withheld") or []
         if not isinstance(withheld, list) or not all(isinstance(w, str) for w in withheld):
             raise TypeError("withheld is not a list of field names")
         return _Parsed(
-            ref=_raw(_strict(block["ref"], 32, "ref")),
-            root=_raw(_strict(block["recordRoot"], 32, "recordRoot")),
+            ref=from_hex(_strict(block["ref"], 32, "ref")),
+            root=from_hex(_strict(block["recordRoot"], 32, "recordRoot")),
             signer=_strict(block["owner"]["address"], 20, "owner.address"),
             constellation=_strict(block["constellation"]["id"], 32, "constellation.id"),
             withheld=list(withheld),
@@ -327,13 +327,17 @@ def _authorship(parsed: _Parsed, leaf: bytes, domain: tuple[int, str] | str) -> 
     if capture is None:
         return False, "the view has no capture block: nothing shows its signer signed this record"
     if not leaf or not verify_proof(capture.root, leaf, capture.proof):
-        return False, f"the record's leaf does not prove into the signed capture root {_hex(capture.root)}"
+        return False, f"the record's leaf does not prove into the signed capture root {to_hex(capture.root)}"
     if capture.signature is None:
-        return False, f"nobody signed the capture root {_hex(capture.root)}: the view carries no signature"
+        return False, f"nobody signed the capture root {to_hex(capture.root)}: the view carries no signature"
     if isinstance(domain, str):
         return None, domain
     chain_id, contract = domain
-    message = {"constellation": _raw(parsed.constellation), "captureRoot": capture.root, "recordCount": capture.count}
+    message = {
+        "constellation": from_hex(parsed.constellation),
+        "captureRoot": capture.root,
+        "recordCount": capture.count,
+    }
     try:
         typed = typed_data.typed_message("Capture", message, chain_id=chain_id, contract=contract)
         recovered = typed_data.recover(typed, capture.signature)
@@ -341,11 +345,11 @@ def _authorship(parsed: _Parsed, leaf: bytes, domain: tuple[int, str] | str) -> 
         return False, f"the capture signature is not valid: {exc}"
     if recovered.lower() != parsed.signer.lower():
         return False, (
-            f"the Capture signature over root {_hex(capture.root)} ({capture.count} records) recovers {recovered}, "
+            f"the Capture signature over root {to_hex(capture.root)} ({capture.count} records) recovers {recovered}, "
             f"not the record's signer {to_checksum_address(parsed.signer)}"
         )
     return True, (
-        f"{recovered} signed Capture(constellation, root {_hex(capture.root)}, {capture.count} records) under "
+        f"{recovered} signed Capture(constellation, root {to_hex(capture.root)}, {capture.count} records) under "
         f"ProvenanceAnchor {contract} on chain {chain_id}; the record's leaf proves into that root"
     )
 
@@ -378,11 +382,11 @@ def _read_chain(
         return _ChainFindings((False, why), (None, f"{not_read}: {why}"))
     state = reader.anchor(root)
     if not state.on_chain:
-        why = f"root {_hex(root)} is not on ProvenanceAnchor {pins.provenance_anchor} on chain {chain_id} (yet)"
+        why = f"root {to_hex(root)} is not on ProvenanceAnchor {pins.provenance_anchor} on chain {chain_id} (yet)"
         return _ChainFindings((None, why), (None, "not anchored yet: the role is read at the anchoring block"))
     log = reader.anchoring(root, anchor.block)
     if log is None:
-        why = f"root {_hex(root)} is on chain but the endpoint returns no RootAnchored log of it"
+        why = f"root {to_hex(root)} is on chain but the endpoint returns no RootAnchored log of it"
         return _ChainFindings((None, why), (None, f"{not_read}: {why}"), unavailable=True)
     signer = to_checksum_address(parsed.signer)
     trusted = leaf_ok and state.by in (pins.anchorer, signer)
@@ -400,7 +404,7 @@ def _read_chain(
         problems.append(f"the view says {anchor.leaf_count} leaves, the chain {state.leaf_count}")
     anchored = (
         not problems,
-        f"ProvenanceAnchor {pins.provenance_anchor} on chain {chain_id}: root {_hex(root)} of {state.leaf_count} "
+        f"ProvenanceAnchor {pins.provenance_anchor} on chain {chain_id}: root {to_hex(root)} of {state.leaf_count} "
         f"leaves anchored at {state.anchored_at} by {state.by} for constellation {log.constellation} in block "
         f"{log.block_number}"
         + (f" (the view names block {anchor.block})" if moved else "")
@@ -427,7 +431,7 @@ def verify_event_view(view: Any, reader: ProofReader | None, *, pins: TrustPins 
     everything but the chain. Raises MalformedView for a document that is not a record view."""
     parsed = _parse(view)
     pins = pins or (reader.pins if reader is not None else None)
-    verdict = ViewVerdict(ref=_hex(parsed.ref), withheld=parsed.withheld)
+    verdict = ViewVerdict(ref=to_hex(parsed.ref), withheld=parsed.withheld)
     verdict.unproven = sorted(n for n in NOT_DISCLOSED if n in view) + _labels(view[RECORD_KEY])
     disclosures = parsed.disclosures
     found: dict[str, tuple[bool | None, str]] = {}
@@ -448,7 +452,7 @@ def verify_event_view(view: Any, reader: ProofReader | None, *, pins: TrustPins 
         bad.append("eventID")
     found["disclosed_fields"] = (
         not bad and not unproven,
-        f"{len(disclosures)} disclosed fields prove into record root {_hex(parsed.root)}"
+        f"{len(disclosures)} disclosed fields prove into record root {to_hex(parsed.root)}"
         if not bad and not unproven
         else f"fields that do not prove into the record root: {sorted(bad + unproven)}",
     )
@@ -488,9 +492,9 @@ def verify_event_view(view: Any, reader: ProofReader | None, *, pins: TrustPins 
         proof_ok = bool(leaf) and verify_proof(anchor.root, leaf, anchor.proof)
         found["merkle_proof"] = (
             proof_ok,
-            f"the leaf proves into batch root {_hex(anchor.root)} (sorted-pair keccak256)"
+            f"the leaf proves into batch root {to_hex(anchor.root)} (sorted-pair keccak256)"
             if proof_ok
-            else f"the leaf does not prove into batch root {_hex(anchor.root)}",
+            else f"the leaf does not prove into batch root {to_hex(anchor.root)}",
         )
         if reader is None:
             verdict.chain_unavailable = True

@@ -21,8 +21,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from service.db.models import EpcisEvent, EventIdentifier
-from service.domain.disclosure import NAMESPACE, RECORD_KEY, EventView, is_hash_id, shows_anything
+from service.domain.disclosure import EventView, shows_anything
 from service.domain.policy import EVENT_CATEGORIES, Access
+from service.domain.view_format import NAMESPACE, RECORD_KEY, is_hash_id
 from service.epcis import policy
 from service.epcis.analysis import ROLE_FIELDS, STANDARD_CONTEXT
 from service.epcis.categories import category_of

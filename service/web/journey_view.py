@@ -11,8 +11,8 @@ from typing import Any
 
 import orjson
 
-from service.domain.disclosure import RECORD_KEY
 from service.domain.gs1 import item_of
+from service.domain.view_format import RECORD_KEY
 from service.epcis.identifiers import canonical_id
 from service.web import vocabulary as vocab
 from service.web.i18n import Words, parse_day

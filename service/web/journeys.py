@@ -28,6 +28,7 @@ from service.domain.gs1 import ItemKey, item_of
 from service.domain.journey_proofs import journey_problems, step_summary, summary_mismatches
 from service.domain.journeys import Journey
 from service.domain.places import route_of
+from service.domain.view_format import RECORD_KEY
 
 TRUST_PINS = (
     "chainId",
@@ -198,12 +199,12 @@ def _recall(journey: Journey, base: str) -> dict[str, Any] | None:
     recall = journey.recall
     if recall is None:
         return None
-    owner = recall.view.document[disclosure.RECORD_KEY]["owner"]
+    owner = recall.view.document[RECORD_KEY]["owner"]
     items = []
     for identifier in recall.items:
         key = item_of(identifier)
         by = recall.by_item.get(identifier, recall.view)
-        recaller = by.document[disclosure.RECORD_KEY]["owner"]
+        recaller = by.document[RECORD_KEY]["owner"]
         items.append(
             {
                 "id": identifier,
@@ -283,7 +284,7 @@ def document(
     footprint |= _footprint_proof(journey, footprint)
     roots: dict[str, dict[str, Any]] = {}
     for view in journey.steps:
-        anchor = view.document[disclosure.RECORD_KEY].get("anchor")
+        anchor = view.document[RECORD_KEY].get("anchor")
         if anchor:
             entry = roots.setdefault(
                 anchor["root"], {**{k: anchor[k] for k in ("root", "txHash", "blockNumber")}, "events": 0}
@@ -326,8 +327,8 @@ def document(
         "status": (
             {
                 "state": status.state,
-                "ref": status.view.document[disclosure.RECORD_KEY]["ref"],
-                "by": {k: status.view.document[disclosure.RECORD_KEY]["owner"][k] for k in ("id", "name")},
+                "ref": status.view.document[RECORD_KEY]["ref"],
+                "by": {k: status.view.document[RECORD_KEY]["owner"][k] for k in ("id", "name")},
                 "eventTime": status.view.document.get("eventTime"),
             }
             if status is not None
@@ -346,7 +347,7 @@ def document(
             "pledges": len(pledges),
             "withheldFields": sum(e["fields"] for e in withheld.values()),
             "recordsNotShown": completeness.records_not_shown,
-            "anchored": sum(1 for v in journey.steps if v.document[disclosure.RECORD_KEY].get("anchor")),
+            "anchored": sum(1 for v in journey.steps if v.document[RECORD_KEY].get("anchor")),
         },
         "steps": [_step(v, places, custody) for v in journey.steps],
         "observations": [_step(v, places, custody) for v in journey.observations],

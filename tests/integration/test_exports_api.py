@@ -16,7 +16,7 @@ from service.chain.compiler import Artifact
 from service.chain.deployment import Chain
 from service.chain.proof_reader import ATTESTATION_TYPE, RegistryReader
 from service.chain.rpc import endpoint
-from service.domain.credentials import verify_credential
+from service.domain.credential_proofs import verify_credential
 from service.domain.pact import footprint_id
 
 from ..unit.test_credentials import PACT_PRODUCT_FOOTPRINT, PCF_BODY, pact_problems

@@ -22,9 +22,9 @@ from web3 import Web3
 from service.chain.proof_reader import ChainProofReader, TrustPins
 from service.chain.rpc import endpoint
 from service.domain.commitments import chain_head, event_leaf, item_hash, item_state_leaf
-from service.domain.disclosure import RECORD_KEY
 from service.domain.journey_proofs import step_summary, verify_journey
 from service.domain.merkle import MerkleTree
+from service.domain.view_format import RECORD_KEY
 from service.settings import PROJECT_ROOT
 
 from . import journey

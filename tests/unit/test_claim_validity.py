@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Attestation, Base
 from service.demo import teaser
-from service.domain.claim_status import claim_status, validity_of
+from service.domain.claim_status import claim_status
+from service.domain.claim_validity import validity_of
 
 
 @pytest.mark.parametrize(

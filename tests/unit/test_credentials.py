@@ -19,7 +19,8 @@ from service.chain.structs import AttestationRecord, AttestationRequest
 from service.db.models import Attestation, AttestationSchema, Member, Product
 from service.domain.attestations import committed_fields
 from service.domain.commitments import RecordCommitment
-from service.domain.credentials import MalformedCredential, credential_of, did_of, verify_credential
+from service.domain.credential_proofs import MalformedCredential, did_of, verify_credential
+from service.domain.credentials import credential_of
 from service.domain.gs1 import ItemKey
 from service.domain.pact import footprint_id, product_footprint
 from service.domain.subjects import subject_hash

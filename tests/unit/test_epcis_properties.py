@@ -27,8 +27,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from service.domain.disclosure import RECORD_KEY
 from service.domain.gs1 import ItemKey, LocationKey, check_digit, normalise_gtin, parse_item_path, validate_attribute
+from service.domain.view_format import RECORD_KEY
 from service.epcis.analysis import analyse, epcis_document, stored_payload
 from service.epcis.event_hash import HashContext, hash_ids, iter_events
 from service.epcis.identifiers import canonical_id, identifier_problem
