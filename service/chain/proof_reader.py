@@ -21,8 +21,9 @@ from typing import Any
 import httpx
 from eth_abi import decode, encode
 from eth_abi.exceptions import DecodingError
-from eth_utils import is_address, to_checksum_address
+from eth_utils import is_address
 
+from service.addresses import checksum_address
 from service.chain.structs import AnchorRecord, AttestationRecord
 from service.errors import ChainUnavailable
 from service.hashing import keccak256_text
@@ -51,7 +52,7 @@ READ_ERRORS: tuple[type[BaseException], ...] = (httpx.HTTPError, OSError, ValueE
 def _address(value: Any, name: str) -> str:
     if not isinstance(value, str) or not is_address(value) or len(value) != 42:
         raise ValueError(f"{name} is not an address (0x and 20 bytes of hex): {value!r}")
-    return to_checksum_address(value)
+    return checksum_address(value)
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,7 @@ class _JsonRpcReader:
         def take(raw: bytes) -> None:
             (fields,) = decode([ATTESTATION_TYPE], raw)
             values: list[Any] = [bytes(f) if isinstance(f, bytes | bytearray) else f for f in fields]
-            values[6] = to_checksum_address(values[6])
+            values[6] = checksum_address(values[6])
             self._attestations[uid] = AttestationRecord(*values)
 
         data = GET_ATTESTATION + encode(["bytes32"], [uid])
@@ -378,7 +379,7 @@ class ChainProofReader(_JsonRpcReader):
 
     def writer_at(self, constellation: str, account: str, block: int) -> bool:
         """`ConstellationRegistry.hasAnyRole(constellation, account, WRITERS)` at `block`."""
-        key = (constellation.lower(), to_checksum_address(account), block)
+        key = (constellation.lower(), checksum_address(account), block)
         if key not in self._roles:
             self._round([self._role_call(key)])
         return self._roles[key]
@@ -399,7 +400,7 @@ class ChainProofReader(_JsonRpcReader):
             if named.get(root) is None:
                 named[root] = block
         wanted_roles = {
-            (root, constellation.lower(), str(to_checksum_address(account))) for root, constellation, account in roles
+            (root, constellation.lower(), checksum_address(account)) for root, constellation, account in roles
         }
         for root, _constellation, _account in wanted_roles:
             named.setdefault(root, None)
@@ -430,7 +431,7 @@ class ChainProofReader(_JsonRpcReader):
     def _anchor_call(self, root: bytes) -> _Call:
         def take(raw: bytes) -> None:
             ((by, at, count),) = decode([ANCHOR_TYPE], raw)
-            self._anchors[root] = AnchorRecord(to_checksum_address(by), int(at), int(count))
+            self._anchors[root] = AnchorRecord(checksum_address(by), int(at), int(count))
 
         data = GET_ANCHOR + encode(["bytes32"], [root])
         return self._eth_call(
@@ -477,7 +478,7 @@ class ChainProofReader(_JsonRpcReader):
                 self._logs[root] = AnchorLog(
                     constellation=topics[1].lower(),
                     block_number=int(log["blockNumber"], 16),
-                    by=to_checksum_address("0x" + topics[3][-40:]),
+                    by=checksum_address("0x" + topics[3][-40:]),
                     leaf_count=int(leaves),
                 )
             for root in roots:

@@ -11,14 +11,15 @@ Solidity's."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from eth_abi import encode as abi_encode
 from eth_abi.exceptions import EncodingError
 from eth_keys import keys
 from eth_keys.exceptions import BadSignature, ValidationError
-from eth_utils import to_checksum_address
 
+from service.addresses import checksum_address
 from service.hashing import keccak256
 
 if TYPE_CHECKING:
@@ -148,12 +149,23 @@ def _value(kind: str, value: Any) -> bytes:
     return abi_encode([kind], [value])
 
 
+_TYPE_HASHES = {
+    name: keccak256(_type_string(name, fields)) for name, fields in {"EIP712Domain": DOMAIN_FIELDS, **TYPES}.items()
+}
+
+
 def _hash_struct(name: str, fields: list[dict[str, str]], data: Mapping[str, Any]) -> bytes:
     """hashStruct = keccak256(typeHash ‖ encodeData), for a struct of static members."""
     if set(data) != {f["name"] for f in fields}:
         raise ValueError(f"{name} needs exactly the fields {sorted(f['name'] for f in fields)}, got {sorted(data)}")
     encoded = b"".join(_value(f["type"], data[f["name"]]) for f in fields)
-    return keccak256(keccak256(_type_string(name, fields)) + encoded)
+    return keccak256(_TYPE_HASHES[name] + encoded)
+
+
+@lru_cache(maxsize=64)
+def _domain_separator(domain: tuple[tuple[str, Any], ...]) -> bytes:
+    """hashStruct of an EIP712Domain, once per domain (a journey's captures share one)."""
+    return _hash_struct("EIP712Domain", DOMAIN_FIELDS, dict(domain))
 
 
 def digest(typed: Mapping[str, Any]) -> bytes:
@@ -164,9 +176,9 @@ def digest(typed: Mapping[str, Any]) -> bytes:
     if primary not in TYPES or typed.get("types") != {"EIP712Domain": DOMAIN_FIELDS, primary: TYPES[primary]}:
         raise ValueError(f"not a typed message of this service: primary type {primary!r} and its types")
     try:
-        domain = _hash_struct("EIP712Domain", DOMAIN_FIELDS, typed["domain"])
+        domain = _domain_separator(tuple(sorted(typed["domain"].items())))
         message = _hash_struct(primary, TYPES[primary], typed["message"])
-    except (EncodingError, OverflowError) as exc:
+    except (EncodingError, OverflowError, TypeError) as exc:
         raise ValueError(f"the {primary} message cannot be encoded: {exc}") from None
     return keccak256(b"\x19\x01" + domain + message)
 
@@ -205,7 +217,7 @@ def recover(typed: Mapping[str, Any], signature: bytes) -> str:
         public_key = standard.recover_public_key_from_msg_hash(hashed)
     except (BadSignature, ValidationError) as exc:
         raise ValueError(f"the signature recovers no key: {exc}") from None
-    return str(to_checksum_address(public_key.to_canonical_address()))
+    return checksum_address(public_key.to_canonical_address())
 
 
 def to_json(typed: dict[str, Any]) -> dict[str, Any]:

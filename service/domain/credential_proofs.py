@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from eth_utils import is_address, to_checksum_address
+from eth_utils import is_address
 
+from service.addresses import checksum_address
 from service.chain import typed_data
 from service.chain.structs import AttestationRecord, AttestationRequest
 from service.domain.commitments import FieldDisclosure, RecordCommitment, verify_disclosure
@@ -58,7 +59,7 @@ _WITHHELD = re.compile(r"^(body/[^/]+|evidence)$")
 
 def did_of(chain_id: int, address: str) -> str:
     """The issuer's signing account as a did:pkh (CAIP-10 on an EIP-155 chain)."""
-    return f"did:pkh:eip155:{chain_id}:{to_checksum_address(address)}"
+    return f"did:pkh:eip155:{chain_id}:{checksum_address(address)}"
 
 
 def credential_id(uid: str) -> str:
@@ -132,7 +133,7 @@ class _Parsed:
             match = _DID.match(issuer["id"] if isinstance(issuer, Mapping) else str(issuer))
             if match is None:
                 raise MalformedCredential("issuer is not a did:pkh:eip155 account")
-            self.issuer_chain, self.issuer = int(match["chain"]), to_checksum_address(match["address"])
+            self.issuer_chain, self.issuer = int(match["chain"]), checksum_address(match["address"])
             subject = _object(document["credentialSubject"], "credentialSubject")
             self.subject = str(subject["id"])
             self.body = dict(_object(subject.get("body", {}), "credentialSubject.body"))
@@ -228,7 +229,7 @@ def _check_signature(parsed: _Parsed, chain_id: int, registry: str) -> tuple[boo
     if parsed.request.expires_at < 0:
         return False, "validUntil holds a fraction of a second: no signed expiresAt can say that"
     typed = typed_data.attest_message(
-        parsed.request, parsed.deadline, chain_id=chain_id, registry=to_checksum_address(registry)
+        parsed.request, parsed.deadline, chain_id=chain_id, registry=checksum_address(registry)
     )
     eip712 = parsed.eip712
     if eip712.get("primaryType") != "Attest" or eip712.get("types") != typed["types"]:
@@ -244,7 +245,7 @@ def _check_signature(parsed: _Parsed, chain_id: int, registry: str) -> tuple[boo
     if len(parsed.signature) != 65:
         return False, f"the proof's signature is {len(parsed.signature)} bytes, not 65"
     try:
-        signer = to_checksum_address(typed_data.recover(typed, parsed.signature))
+        signer = checksum_address(typed_data.recover(typed, parsed.signature))
     except (ValueError, TypeError, OverflowError) as exc:
         return False, f"the proof's signature does not recover: {exc}"
     if signer != parsed.issuer:
@@ -307,7 +308,7 @@ def _check_chain(
         "subject": record.subject,
         "dataHash": record.data_hash,
         "refUID": record.ref_uid,
-        "issuer": to_checksum_address(record.issuer),
+        "issuer": checksum_address(record.issuer),
         "expiresAt": record.expires_at,
         "revocable": record.revocable,
     }

@@ -15,8 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from eth_utils import to_checksum_address
-
+from service.addresses import checksum_address
 from service.chain import typed_data
 from service.chain.proof_reader import WRITERS, AnchorLog, TrustPins
 from service.domain.commitments import (
@@ -346,7 +345,7 @@ def _authorship(parsed: _Parsed, leaf: bytes, domain: tuple[int, str] | str) -> 
     if recovered.lower() != parsed.signer.lower():
         return False, (
             f"the Capture signature over root {to_hex(capture.root)} ({capture.count} records) recovers {recovered}, "
-            f"not the record's signer {to_checksum_address(parsed.signer)}"
+            f"not the record's signer {checksum_address(parsed.signer)}"
         )
     return True, (
         f"{recovered} signed Capture(constellation, root {to_hex(capture.root)}, {capture.count} records) under "
@@ -388,7 +387,7 @@ def _read_chain(
     if log is None:
         why = f"root {to_hex(root)} is on chain but the endpoint returns no RootAnchored log of it"
         return _ChainFindings((None, why), (None, f"{not_read}: {why}"), unavailable=True)
-    signer = to_checksum_address(parsed.signer)
+    signer = checksum_address(parsed.signer)
     trusted = leaf_ok and state.by in (pins.anchorer, signer)
     same_constellation = log.constellation == parsed.constellation.lower()
     same_count = anchor.leaf_count == state.leaf_count
