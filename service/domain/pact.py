@@ -163,7 +163,7 @@ def _pcf(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _validity(body: dict[str, Any], expires_at: int) -> dict[str, str]:
-    """The validity period, when the attestation's expiry sets one (service/domain/claim_status.py:
+    """The validity period, when the attestation's expiry sets one (service/domain/claim_validity.py:
     from the end of the reference period, at most three years on); else PACT's default applies."""
     if not expires_at:
         return {}
