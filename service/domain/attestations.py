@@ -207,7 +207,9 @@ def prepare(
     deadline = att_in.deadline or deadline_in(ttl, now=now.timestamp())
     if deadline <= now.timestamp():
         raise ValidationFailed("deadline is in the past")
-    typed = typed_data.attest_message(request, deadline, chain_id=chain.chain_id, registry=chain.address_of("AttestationRegistry"))
+    typed = typed_data.attest_message(
+        request, deadline, chain_id=chain.chain_id, registry=chain.address_of("AttestationRegistry")
+    )
     return Prepared(
         schema, constellation, att_in.subject.kind, canonical, commitment, request, deadline, typed, evidence
     )

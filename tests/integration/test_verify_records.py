@@ -286,7 +286,9 @@ def test_a_view_saved_before_a_reorg_verifies_once_its_root_is_on_chain_again(wo
     saved = next(v for v in world.views() if journey.lot(journey.GREEN, "REORG-1") in v.get("epcList", []))
     anchor = saved[RECORD]["anchor"]
     root = bytes.fromhex(anchor["root"][2:])
-    log = ChainProofReader(endpoint(chain.w3), TrustPins.from_json(runtime.trust())).anchoring(root, anchor["blockNumber"])
+    log = ChainProofReader(endpoint(chain.w3), TrustPins.from_json(runtime.trust())).anchoring(
+        root, anchor["blockNumber"]
+    )
     assert log is not None
     chain.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
     gone = world.verify(saved)
