@@ -88,7 +88,9 @@ def test_the_customer_page_agrees_with_the_json_and_changes_on_revocation(
         assert page.get_attribute(f"[data-uid='{shop.pcf_2}']", "data-status") == "revoked"
         assert page.inner_text(f"[data-uid='{shop.pcf_2}'] [data-testid=badge]").startswith("Revoked on ")
         assert page.inner_text("[data-testid=footprint-sentence]") == "At least 1.80 kg CO₂e per kg"
-        assert page.inner_text("[data-testid=footprint-coverage]").startswith("inputs making up 50% of the mass have a valid shared footprint")
+        assert page.inner_text("[data-testid=footprint-coverage]").startswith(
+            "inputs making up 50% of the mass have a valid shared footprint"
+        )
         shot(page, "journey-after-revocation")
 
         # A malformed link: a 400 page that says what is wrong.
