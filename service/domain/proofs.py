@@ -370,9 +370,9 @@ def _read_chain(
     reader.prefetch(roots=[(root, anchor.block)], roles=[(root, parsed.constellation, parsed.signer)])
     chain_id = reader.chain_id
     not_read = "not read"
-    if pins.chain_id is not None and chain_id != pins.chain_id:
-        why = f"the endpoint is chain {chain_id}; you pin chain {pins.chain_id}"
-        return _ChainFindings((False, why), (None, f"{not_read}: {why}"))
+    if pins.chain_id is not None and chain_id != pins.chain_id:  # the endpoint, not the view, is wrong
+        why = f"the endpoint is chain {chain_id}; you pin chain {pins.chain_id}: nothing could be read"
+        return _ChainFindings((None, why), (None, f"{not_read}: {why}"), unavailable=True)
     if anchor.chain_id is not None and anchor.chain_id != chain_id:
         why = f"the view names chain {anchor.chain_id}; the endpoint is chain {chain_id}"
         return _ChainFindings((False, why), (None, f"{not_read}: {why}"))
