@@ -190,11 +190,7 @@ class JourneyVerdict:
 
     @property
     def status(self) -> str:
-        if any(c.ok is False for c in self.checks):
-            return "failed"
-        if all(c.ok is True for c in self.checks):
-            return "verified"
-        return "unavailable" if self.chain_unavailable else "pending"
+        return proofs.verdict_status([c.ok for c in self.checks], self.chain_unavailable)
 
     @property
     def failing(self) -> list[JourneyCheck]:

@@ -81,6 +81,19 @@ class ProofReader(Protocol):
     def get_attestation(self, uid: bytes) -> AttestationRecord: ...
 
 
+def verdict_status(results: Iterable[bool | None], chain_unavailable: bool) -> str:
+    """A verdict's status from its checks' results (docs/proof-format.md §9a): failed (a check
+    failed: tampering, a forged signature, a wrong role) · verified (every check passed) ·
+    unavailable (nothing failed, but the chain could not be read) · pending (nothing failed; not
+    anchored yet)."""
+    found = list(results)
+    if any(ok is False for ok in found):
+        return "failed"
+    if all(ok is True for ok in found):
+        return "verified"
+    return "unavailable" if chain_unavailable else "pending"
+
+
 @dataclass
 class ViewCheck:
     name: str
@@ -113,12 +126,7 @@ class ViewVerdict:
 
     @property
     def status(self) -> str:
-        """verified · failed · unavailable (the chain could not be read) · pending (not anchored yet)."""
-        if any(c.ok is False for c in self.checks):
-            return "failed"
-        if all(c.ok is True for c in self.checks):
-            return "verified"
-        return "unavailable" if self.chain_unavailable else "pending"
+        return verdict_status([c.ok for c in self.checks], self.chain_unavailable)
 
     def as_json(self) -> dict[str, Any]:
         """The verdict JSON of docs/proof-format.md §9a (`status`, `checks`), with the record's

@@ -18,6 +18,7 @@ from service.db.models import AnchorBatch, CaptureJob, EpcisEvent
 from service.domain.commitments import RecordCommitment, event_leaf
 from service.domain.constellations import roles_at
 from service.domain.merkle import verify_proof
+from service.domain.proofs import verdict_status
 from service.epcis import policy
 from service.epcis.analysis import committed_fields
 from service.epcis.capture import capture_message
@@ -48,14 +49,7 @@ class Verdict:
 
     @property
     def status(self) -> str:
-        """verified · failed (a check failed: tampering, a forged signature, a wrong role) ·
-        unavailable (nothing failed, but the chain could not be read) · pending (nothing
-        failed; the event is not anchored yet)."""
-        if any(check.ok is False for check in self.checks):
-            return "failed"
-        if self.verified:
-            return "verified"
-        return "unavailable" if self.chain_unavailable else "pending"
+        return verdict_status([check.ok for check in self.checks], self.chain_unavailable)
 
     def add(self, name: str, ok: bool | None, detail: str) -> None:
         self.checks.append(Check(name, ok, detail))
