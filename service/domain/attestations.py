@@ -43,6 +43,7 @@ from service.errors import (
     ChainUnavailable,
     Conflict,
     ContractReverted,
+    MalformedInput,
     NotFound,
     PolicyDenied,
     TransactionTimeout,
@@ -192,6 +193,8 @@ def prepare(
     try:
         commitment = RecordCommitment.commit(fields, salts)
         data_hash = commitment.root
+    except MalformedInput as exc:  # a value with no canonical form (RFC 8785), e.g. beyond 2^53
+        raise MalformedInput(f"body: {exc}") from None
     except ValueError as exc:
         raise ValidationFailed(f"salts: {exc}") from exc
     canonical = att_in.subject.canonical()

@@ -293,14 +293,16 @@ def test_values_orjson_cannot_store_are_a_400_and_the_connection_keeps_serving(
 
             huge = str(2**64)
             requests = {
-                "integer": ("/attestations", attestation('{"x": ' + huge + "}"), "64-bit"),
-                "negative": ("/attestations", attestation('{"x": -' + huge + "}"), "64-bit"),
+                # committed values are RFC 8785 canonical JSON: an integer past 2^53 has no portable form
+                "integer": ("/attestations", attestation('{"x": ' + huge + "}"), "2^53"),
+                "negative": ("/attestations", attestation('{"x": -' + huge + "}"), "2^53"),
+                "past 2^53": ("/attestations", attestation('{"x": ' + str(2**53 + 1) + "}"), "2^53"),
                 "schema": (
                     "/attestation-schemas",
                     b'{"name": "huge", "title": "Huge", "json_schema": {"type": "object", "maximum": '
                     + huge.encode()
                     + b"}}",
-                    "64-bit",
+                    "2^53",
                 ),
             }
             ports: set[int] = set()

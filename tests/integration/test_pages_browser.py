@@ -76,7 +76,10 @@ def test_the_customer_page_agrees_with_the_json_and_changes_on_revocation(
         assert page.evaluate(
             "() => [...document.querySelectorAll('input:not([type=hidden])')].every(i => i.labels && i.labels.length)"
         )
-        assert page.evaluate("() => [...document.querySelectorAll('link[href^=http],script[src]')].length") == 0
+        assert page.evaluate("() => [...document.querySelectorAll('link[href^=http],script[src^=http]')].length") == 0
+        assert page.evaluate(  # no CDN: the only script is this site's own phone check
+            "() => [...document.querySelectorAll('script[src]')].every(s => s.getAttribute('src').startsWith('/static/'))"
+        )
 
         # A revocation shows on the next request.
         assert api.client.post(f"/attestations/{shop.pcf_2}/revoke", json={}, headers=shop.farm_h).status_code in (
