@@ -42,6 +42,8 @@ def _selector(signature: str) -> bytes:
 GET_ANCHOR = _selector("getAnchor(bytes32)")
 HAS_ANY_ROLE = _selector("hasAnyRole(bytes32,address,uint256)")
 GET_ATTESTATION = _selector("getAttestation(bytes32)")
+GET_SCHEMA = _selector("getSchema(bytes32)")
+SCHEMA_TYPE = "(bytes32,address,bool,uint256,string)"
 ANCHOR_TYPE = "(address,uint64,uint32)"
 ATTESTATION_TYPE = "(bytes32,bytes32,bytes32,bytes32,bytes32,bytes32,address,uint64,uint64,uint64,bool)"
 
@@ -202,6 +204,7 @@ class _JsonRpcReader:
         self._own_http = httpx.Client(transport=transport) if transport is not None else None
         self._chain_id: int | None = None
         self._attestations: dict[bytes, AttestationRecord] = {}
+        self._schemas: dict[bytes, str | None] = {}
         self._unreachable: ChainUnavailable | None = None
 
     @property
@@ -229,6 +232,13 @@ class _JsonRpcReader:
         if uid not in self._attestations:
             self._round([self._attestation_call(uid)])
         return self._attestations[uid]
+
+    def schema_definition(self, uid: bytes) -> str | None:
+        """`AttestationRegistry.getSchema(uid).definition` (None: no such schema): the registry
+        binds the definition to the uid an attestation's issuer signed."""
+        if uid not in self._schemas:
+            self._round([self._schema_call(uid)])
+        return self._schemas[uid]
 
     def close(self) -> None:
         """Closes its own HTTP client, if it has one (the shared one stays open)."""
@@ -266,6 +276,14 @@ class _JsonRpcReader:
 
         data = GET_ATTESTATION + encode(["bytes32"], [uid])
         return self._eth_call(self.registry, data, None, f"AttestationRegistry.getAttestation(0x{uid.hex()})", take)
+
+    def _schema_call(self, uid: bytes) -> _Call:
+        def take(raw: bytes) -> None:
+            (fields,) = decode([SCHEMA_TYPE], raw)
+            self._schemas[uid] = str(fields[4]) if int(str(fields[1]), 16) else None  # registrant 0: none
+
+        data = GET_SCHEMA + encode(["bytes32"], [uid])
+        return self._eth_call(self.registry, data, None, f"AttestationRegistry.getSchema(0x{uid.hex()})", take)
 
     # --- the round trip ---------------------------------------------------------------------
 
@@ -390,6 +408,7 @@ class ChainProofReader(_JsonRpcReader):
         roots: Iterable[tuple[bytes, int | None]] = (),
         uids: Iterable[bytes] = (),
         roles: Iterable[tuple[bytes, str, str]] = (),
+        schemas: Iterable[bytes] = (),
     ) -> None:
         """Reads in as few round trips as it can (two, unless a root's log is not in the block
         its view names): the chain id, `getAnchor` and the `RootAnchored` log of each root (at
@@ -417,6 +436,7 @@ class ChainProofReader(_JsonRpcReader):
                 anywhere.append(root)
         calls += self._logs_at_calls(at) + self._logs_anywhere_calls(anywhere)
         calls += [self._attestation_call(uid) for uid in dict.fromkeys(uids) if uid not in self._attestations]
+        calls += [self._schema_call(uid) for uid in dict.fromkeys(schemas) if uid not in self._schemas]
         self._round(calls)
         missing = [
             root

@@ -88,6 +88,8 @@ class AttestationReader(Protocol):
 
     def get_attestation(self, uid: bytes) -> AttestationRecord: ...
 
+    def schema_definition(self, uid: bytes) -> str | None: ...
+
 
 class MalformedCredential(MalformedInput):
     """The document is not a credential this service issues."""

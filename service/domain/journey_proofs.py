@@ -125,6 +125,22 @@ def related_items(journey: Mapping[str, Any]) -> set[str]:
     return related
 
 
+def _count(value: Any) -> int | None:
+    """A count as JSON states it: an integer, never a boolean (Python's True == 1; JSON's is not)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _record_ref(step: Any) -> str:
+    """The record a step shows, as its view's leaf names it (hex compared in lower case, as its
+    bytes are): two steps of one record are one record twice, however their refs are spelt."""
+    event = step.get("event") if isinstance(step, dict) else None
+    block = event.get(RECORD_KEY) if isinstance(event, dict) else None
+    ref = block.get("ref") if isinstance(block, dict) else None
+    if isinstance(ref, str):
+        return ref.lower()
+    return json.dumps(step.get("ref") if isinstance(step, dict) else None, sort_keys=True)
+
+
 def journey_problems(journey: dict[str, Any]) -> list[str]:
     """What makes a journey document not a journey of its item, whatever its steps prove: nothing
     to verify (no step and no claim), a step twice, a step naming nothing of the item, its
@@ -139,7 +155,7 @@ def journey_problems(journey: dict[str, Any]) -> list[str]:
         return ["the journey has neither steps nor claims to verify"]
     related = related_items(journey)
     problems = []
-    refs = [json.dumps(step.get("ref") if isinstance(step, dict) else None, sort_keys=True) for step in steps]
+    refs = [_record_ref(step) for step in steps]
     if len(set(refs)) != len(refs):
         problems.append("a step appears twice")
     for number, step in enumerate(steps, start=1):
@@ -273,13 +289,13 @@ def _check_structure(document: Mapping[str, Any], verdict: JourneyVerdict) -> No
         and isinstance(s["event"].get(RECORD_KEY), Mapping)
         and s["event"][RECORD_KEY].get("anchor")
     )
-    if summary.get("steps") != len(steps):
+    if _count(summary.get("steps")) != len(steps):
         problems.append(f"the summary counts {summary.get('steps')!r} steps; the journey lists {len(steps)}")
-    if summary.get("anchored") != anchored:
+    if _count(summary.get("anchored")) != anchored:
         problems.append(f"the summary counts {summary.get('anchored')!r} anchored steps; {anchored} are")
     counted = _obj(summary.get("claims"))
     statuses = [str(c.get("status")) for c in claims if isinstance(c, Mapping)]
-    wrong = sorted(str(s) for s in set(counted) | set(statuses) if counted.get(str(s), 0) != statuses.count(s))
+    wrong = sorted(str(s) for s in set(counted) | set(statuses) if _count(counted.get(str(s), 0)) != statuses.count(s))
     if wrong:
         problems.append(f"the summary's claim counts differ from the claims listed for {wrong}")
     if summary.get("certifications") != _certifications(claims):
@@ -392,6 +408,24 @@ def _status_agrees(shown: Any, proven: str, body_proven: bool) -> bool | None:
     return not body_proven and proven == "valid" and shown in ("expired", "not-yet-valid")
 
 
+def _schema_on_chain(
+    credential: Mapping[str, Any], registry: credential_proofs.AttestationReader | None, unavailable: bool
+) -> str | None:
+    """The claim's schema name as the registry defines the schema uid its issuer signed (§8):
+    which body fields bound its validity follows from it, so neither the claim nor the
+    credential may name it. "" for a uid the registry has no constellate schema under; None
+    when the chain cannot be read."""
+    uid = _obj(credential.get("credentialSchema")).get("uid")
+    if registry is None or unavailable or not isinstance(uid, str) or not _HEX32.match(uid):
+        return None
+    try:
+        definition = registry.schema_definition(bytes.fromhex(uid[2:]))
+    except ChainUnavailable:
+        return None
+    found = re.match(r"^constellate/([a-z][a-z0-9-]*) ", definition) if definition else None
+    return found[1] if found else ""
+
+
 def _verify_claim(
     claim: Any, registry: credential_proofs.AttestationReader | None, now: datetime, verdict: JourneyVerdict
 ) -> ClaimFacts | None:
@@ -417,7 +451,9 @@ def _verify_claim(
     body = dict(_obj(subject.get("body")))
     block = _obj(credential.get("attestation"))
     withheld = [str(w) for w in block.get("withheld") or ()]
-    schema_name = str(claim.get("schema") or "")
+    schema_name = _schema_on_chain(credential, registry, checked.chain_unavailable)
+    if schema_name is None:  # the chain cannot say: the claim's word, and its status is unchecked
+        schema_name = str(claim.get("schema") or "")
     proven_body = _body_proven(schema_name, withheld)
     until = _moment(credential.get("validUntil"))
     validity = validity_of(schema_name, body if proven_body else {}, int(until.timestamp()) if until else 0)
@@ -467,6 +503,7 @@ def _summary_agrees(
         "issuer.address": (str(stated_issuer).lower(), did.rsplit(":", 1)[-1].lower()),
         "schemaUid": (str(claim.get("schemaUid", "")).lower(), str(schema.get("uid", "")).lower()),
         "schema": (schema_name, _schema_name(credential)),
+        "schema as named": (claim.get("schema"), schema_name),
         "subject.id": ((claim.get("subject") or {}).get("id") if isinstance(claim.get("subject"), Mapping) else None,
                        subject.get("id")),
         "body": (claim.get("body"), subject.get("body", {})),
@@ -593,7 +630,7 @@ def _check_completeness(
             problems.append(f"entry {number} ({entry.item}): its records do not chain to its head and count")
             continue
         missing = len(set(entry.records) - shown)
-        if entry.not_shown != missing:
+        if _count(entry.not_shown) != missing:
             problems.append(
                 f"entry {number} ({entry.item}) says {entry.not_shown!r} records not shown; {missing} are not"
             )
@@ -617,7 +654,7 @@ def _check_completeness(
     hidden = set().union(*chains.values()) - shown if chains else set()
     verdict.records_not_shown = len(hidden)
     summary = _obj(document.get("summary"))
-    if summary.get("recordsNotShown") != len(hidden):
+    if _count(summary.get("recordsNotShown")) != len(hidden):
         problems.append(
             f"the summary says {summary.get('recordsNotShown')!r} records are not shown; {len(hidden)} are not"
         )
@@ -927,13 +964,17 @@ def _prefetch(document: Mapping[str, Any], reader: ProofReader) -> None:
         except ValueError:
             continue  # the completeness check says what is wrong with it
         roots.append((entry.root, entry.block))
-    uids = []
+    uids, schemas = [], []
     for claim in _list(document.get("claims")):
-        uid = _obj(_obj(_obj(claim).get("credential")).get("credentialStatus")).get("uid")
+        credential = _obj(_obj(claim).get("credential"))
+        uid = _obj(credential.get("credentialStatus")).get("uid")
         if isinstance(uid, str) and _HEX32.match(uid):
             uids.append(bytes.fromhex(uid[2:]))
+        schema = _obj(credential.get("credentialSchema")).get("uid")
+        if isinstance(schema, str) and _HEX32.match(schema):
+            schemas.append(bytes.fromhex(schema[2:]))
     with contextlib.suppress(ChainUnavailable):  # each read then says so in its own check
-        reader.prefetch(roots=roots, roles=[role for _, role in reads], uids=uids)
+        reader.prefetch(roots=roots, roles=[role for _, role in reads], uids=uids, schemas=schemas)
 
 
 def verify_journey(

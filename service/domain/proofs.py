@@ -60,6 +60,7 @@ class ProofReader(Protocol):
         roots: Iterable[tuple[bytes, int | None]] = (),
         uids: Iterable[bytes] = (),
         roles: Iterable[tuple[bytes, str, str]] = (),
+        schemas: Iterable[bytes] = (),
     ) -> None:
         """Reads ahead, in as few round trips as it can: each root's state and log (`(root,
         block the view names)`), each attestation, each `(root, constellation, account)` role
@@ -252,8 +253,11 @@ def _parse(view: Any) -> _Parsed:
             if not isinstance(entry, Mapping) or not isinstance(entry.get("proof"), list):
                 raise TypeError(f"disclosure {path!r} is not an object with a proof list")
             value = entry.get("value") if path in SELF_DESCRIBING else view.get(path)
-            disclosures[str(path)] = FieldDisclosure(
-                str(path), value, from_hex(str(entry["salt"])), [from_hex(str(p)) for p in entry["proof"]]
+            disclosures[str(path)] = FieldDisclosure(  # strict hex, as every other verifier reads it
+                str(path),
+                value,
+                from_hex(_strict(entry.get("salt"), 16, f"the salt of {path!r}")),
+                [from_hex(_strict(p, 32, f"a proof element of {path!r}")) for p in entry["proof"]],
             )
         withheld = block.get("withheld") or []
         if not isinstance(withheld, list) or not all(isinstance(w, str) for w in withheld):

@@ -203,6 +203,15 @@ def _duplicated_step(document: dict[str, Any], matrix: Matrix) -> None:
     _recount(document)
 
 
+def _duplicated_step_respelt(document: dict[str, Any], matrix: Matrix) -> None:
+    """The same record twice, its ref spelt in upper case in the copy (hex reads the same bytes)."""
+    copy = deepcopy(document["steps"][1])
+    copy["ref"] = "0x" + copy["ref"][2:].upper()
+    copy["event"]["constellate:record"]["ref"] = copy["ref"]
+    document["steps"].insert(1, copy)
+    _recount(document)
+
+
 def _reordered_steps(document: dict[str, Any], matrix: Matrix) -> None:
     steps = document["steps"]
     assert steps[0]["eventTime"] < steps[1]["eventTime"]
@@ -240,6 +249,15 @@ def _claim_expiry(document: dict[str, Any], matrix: Matrix) -> None:
     _recount(document)
 
 
+def _claim_schema_renamed(document: dict[str, Any], matrix: Matrix) -> None:
+    """A schema renamed in the claim and its credential (the definition is no signed field): the
+    name decides which body fields bound validity, so the verifier takes it from the registry."""
+    claim = _claim(document, matrix.lapsed)
+    claim["schema"] = "renamed"
+    schema = claim["credential"]["credentialSchema"]
+    schema["definition"] = "constellate/renamed " + schema["definition"].split(" ", 1)[1]
+
+
 def _footprint_figure(document: dict[str, Any], matrix: Matrix) -> None:
     footprint = document["footprint"]
     footprint["kgCO2ePerDeclaredUnit"] = 3.2
@@ -261,12 +279,14 @@ CASES = {
     "dropped-step": (_dropped_step, "completeness"),
     "dropped-step-counted": (_dropped_step_counted, "verified"),
     "duplicated-step": (_duplicated_step, "structure"),
+    "duplicated-step-respelt": (_duplicated_step_respelt, "structure"),
     "reordered-steps": (_reordered_steps, "order"),
     "claim-signature": (_claim_signature, "claim.signature"),
     "claim-issuer": (_claim_issuer, "claim.summary"),
     "claim-body": (_claim_body, "claim.disclosed_fields"),
     "claim-status": (_claim_status, "claim.status"),
     "claim-expiry": (_claim_expiry, "claim.status"),
+    "claim-schema-renamed": (_claim_schema_renamed, "claim.summary"),
     "footprint-figure": (_footprint_figure, "footprint"),
     "page-pins": (_page_pins, "pins"),
 }

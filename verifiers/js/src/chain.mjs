@@ -17,6 +17,7 @@ const REGISTRY = new Interface([
 ]);
 const ATTESTATIONS = new Interface([
   "function getAttestation(bytes32 uid) view returns (tuple(bytes32 uid, bytes32 schema, bytes32 constellation, bytes32 subject, bytes32 dataHash, bytes32 refUID, address issuer, uint64 issuedAt, uint64 expiresAt, uint64 revokedAt, bool revocable))",
+  "function getSchema(bytes32 uid) view returns (tuple(bytes32 uid, address registrant, bool revocable, uint256 requiredRoles, string definition))",
 ]);
 
 /** The chain could not be read (unreachable, no answer, not the contract pinned). */
@@ -110,6 +111,14 @@ export class ChainReader {
     return this.once(`hasAnyRole:${constellation}:${account.toLowerCase()}:${block}`, () =>
       this.call(this.trust.constellationRegistry, REGISTRY, "hasAnyRole", [constellation, account, WRITERS], hexBlock(block)),
     );
+  }
+
+  /** AttestationRegistry.getSchema(uid).definition (null: no such schema). */
+  schemaDefinition(uid) {
+    return this.once(`getSchema:${uid}`, async () => {
+      const schema = await this.call(this.trust.attestationRegistry, ATTESTATIONS, "getSchema", [uid]);
+      return BigInt(schema.registrant) === 0n ? null : schema.definition;
+    });
   }
 
   /** AttestationRegistry.getAttestation(uid) at the latest block. */

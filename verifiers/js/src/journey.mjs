@@ -110,8 +110,12 @@ function journeyProblems(journey) {
   if (!steps.length && !(Array.isArray(journey.claims) && journey.claims.length)) return ["the journey has neither steps nor claims to verify"];
   const related = relatedItems(journey);
   const problems = [];
-  const refs = steps.map((s) => (isObject(s) ? (s.ref ?? null) : null));
-  if (new Set(refs.map((r) => jcs(r))).size !== refs.length) problems.push("a step appears twice");
+  // the record a step shows, as its view's leaf names it (hex in lower case, as its bytes are)
+  const refs = steps.map((s) => {
+    const ref = isObject(s) && isObject(s.event) && isObject(s.event[RECORD_KEY]) ? s.event[RECORD_KEY].ref : undefined;
+    return typeof ref === "string" ? ref.toLowerCase() : jcs(isObject(s) ? (s.ref ?? null) : null);
+  });
+  if (new Set(refs).size !== refs.length) problems.push("a step appears twice");
   steps.forEach((step, i) => {
     const event = isObject(step) ? step.event : null;
     if (!isObject(event) || ![...namedItems(event)].some((n) => related.has(n))) {
@@ -334,7 +338,8 @@ function claimSummary(claim, credential, name, validity, provenBody) {
     uid: [str(claim.uid ?? "").toLowerCase(), str(status.uid ?? "").toLowerCase()],
     "issuer.address": [str(get(claim.issuer, "address")).toLowerCase(), did.split(":").at(-1).toLowerCase()],
     schemaUid: [str(claim.schemaUid ?? "").toLowerCase(), str(schema.uid ?? "").toLowerCase()],
-    schema: [claim.schema ?? null, name],
+    schema: [name, schemaName(credential)],
+    "schema as named": [claim.schema ?? null, name],
     "subject.id": [get(claim.subject, "id"), subject.id ?? null],
     body: [claim.body ?? null, subject.body ?? {}],
     withheld: [[...list(claim.withheld)].map(String).sort(), [...list(block.withheld)].map(String).sort()],
@@ -346,6 +351,20 @@ function claimSummary(claim, credential, name, validity, provenBody) {
   }
   const differ = Object.entries(expected).filter(([, [stated, proven]]) => !same(stated, proven)).map(([k]) => k);
   return differ.length ? [false, `the claim differs from its credential in ${differ.join(", ")}`] : [true, "the claim states what its credential proves"];
+}
+
+async function schemaOnChain(credential, reader) {
+  const uid = get(credential.credentialSchema, "uid");
+  if (!isHex(uid, 32)) return null;
+  let definition;
+  try {
+    definition = await reader.schemaDefinition(uid.toLowerCase());
+  } catch (error) {
+    if (error instanceof ChainUnavailable) return null;
+    throw error;
+  }
+  const found = typeof definition === "string" ? /^constellate\/([a-z][a-z0-9-]*) /.exec(definition) : null;
+  return found ? found[1] : "";
 }
 
 /** Every check of one claim: [[name, ok, detail]...] and what the footprint check needs. */
@@ -369,7 +388,10 @@ async function checkClaim(claim, reader, trust, now) {
   checks.push(["claim.on_chain", ...chain.onChain]);
   const body = isObject(get(credential.credentialSubject, "body")) ? credential.credentialSubject.body : {};
   const withheld = list(get(credential.attestation, "withheld")).map(String);
-  const name = str(claim.schema ?? "");
+  // the schema name as the registry defines the uid the issuer signed (§8): it decides which body
+  // fields bound the claim's validity, so neither the claim nor the credential may name it
+  const onChain = reader && !chain.unavailable ? await schemaOnChain(credential, reader) : null;
+  const name = onChain ?? str(claim.schema ?? "");
   const provenBody = bodyProven(name, withheld);
   let validity = null;
   if (chain.record) {
@@ -439,6 +461,8 @@ function prefetch(document, reader) {
   for (const claim of list(document.claims)) {
     const uid = get(obj(claim).credential?.credentialStatus, "uid");
     if (isHex(uid, 32)) reads.push(reader.attestation(uid.toLowerCase()));
+    const schema = get(obj(claim).credential?.credentialSchema, "uid");
+    if (isHex(schema, 32)) reads.push(reader.schemaDefinition(schema.toLowerCase()));
   }
   for (const read of reads) read.catch(() => {}); // each check reports its own failed read
 }
