@@ -12,6 +12,7 @@ raises ChainUnavailable: a verifier then says what it could not check, never tha
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -180,7 +181,7 @@ def _shared_http() -> httpx.Client:
     return httpx.Client()
 
 
-class _JsonRpcReader:
+class _JsonRpcReader(ABC):
     """Reads over one JSON-RPC endpoint in batches (one HTTP POST each), caching every answer:
     the chain id and the attestations of the AttestationRegistry at `registry`. `timeout`
     bounds each round trip; `transport` is httpx's seam (the reader then has a client of its
@@ -208,9 +209,9 @@ class _JsonRpcReader:
         self._unreachable: ChainUnavailable | None = None
 
     @property
+    @abstractmethod
     def registry(self) -> str | None:
         """The AttestationRegistry it reads (None: not pinned)."""
-        raise NotImplementedError
 
     @property
     def chain_id(self) -> int:
