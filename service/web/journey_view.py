@@ -795,6 +795,7 @@ def _verified(doc: dict[str, Any], w: Words) -> dict[str, Any]:
         "anchored": anchored,
         "total": len(steps),
         "batches": len(roots),
+        "not_shown": (doc.get("summary") or {}).get("recordsNotShown") or 0,
         "blocks": (blocks[0], blocks[-1]) if blocks else None,
     }
 

@@ -44,6 +44,10 @@ def test_the_customer_page_agrees_with_the_json_and_changes_on_revocation(
         whens = page.locator("[data-testid=when] time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
         assert whens == [s["eventTime"] for s in body["steps"] if s["eventTime"]]
         assert page.locator("[data-testid=step]").count() == len(body["steps"])
+        hidden = body["summary"]["recordsNotShown"]  # the shop shares nothing: its records are counted
+        assert hidden > 0 and f"Not shown to you: {hidden} more record" in page.inner_text(
+            "[data-testid=verified-not-shown]"
+        )
         page.locator("[data-testid=technical] > summary").click()  # withheld counts are technical details
         withheld = {
             row.get_attribute("data-owner"): int(row.locator("[data-testid=withheld-fields]").inner_text())
